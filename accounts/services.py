@@ -1,0 +1,184 @@
+"""Every write to accounts: patients, invitations, API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import ApiToken, Invitation, Patient, Role, User, validate_timezone_name
+from accounts.scoping import can_manage_patients, therapists_in_clinic
+from accounts.tokens import digest, new_secret
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str
+
+    @property
+    def url(self) -> str:
+        return f"{settings.SITE_URL}/invite/{self.token}/"
+
+
+@dataclass(frozen=True)
+class CreatedPatient:
+    patient: Patient
+    invitation: IssuedInvitation
+
+
+def patient_create(
+    *,
+    actor: User,
+    email: str,
+    first_name: str,
+    last_name: str,
+    timezone_name: str = "UTC",
+    therapist: User | None = None,
+) -> CreatedPatient:
+    """Create an invited patient in the actor's clinic and email them a one-time link.
+
+    A therapist's new patient is assigned to that therapist. A clinic admin may name a therapist
+    of the clinic, or leave the patient unassigned.
+    """
+    if not can_manage_patients(actor):
+        raise PermissionError("Only therapists and clinic admins create patients.")
+    email = email.strip().lower()
+    errors: dict[str, list[str]] = {}
+    if not email:
+        errors["email"] = ["This field is required."]
+    elif User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["A user with this email address already exists."]
+    if not first_name.strip():
+        errors["first_name"] = ["This field is required."]
+    if not last_name.strip():
+        errors["last_name"] = ["This field is required."]
+    try:
+        validate_timezone_name(timezone_name)
+    except ValidationError as exc:
+        errors["timezone"] = list(exc.messages)
+    if actor.role == Role.THERAPIST:
+        therapist = actor
+    elif therapist is not None and not therapists_in_clinic(actor).filter(pk=therapist.pk).exists():
+        errors["therapist"] = ["Choose a therapist of your clinic."]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            role=Role.PATIENT,
+            clinic_id=actor.clinic_id,
+        )
+        patient = Patient.objects.create(user=user, therapist=therapist, timezone=timezone_name)
+        audit_record(actor=actor, action="patient.created", obj=patient, patient_id=patient.pk)
+        issued = invitation_issue(actor=actor, patient=patient)
+    return CreatedPatient(patient=patient, invitation=issued)
+
+
+def invitation_issue(*, actor: User, patient: Patient) -> IssuedInvitation:
+    """Issue a fresh one-time link (older unused links stop working) and email it."""
+    token = new_secret()
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.filter(user=patient.user, used_at__isnull=True).update(expires_at=now)
+        invitation = Invitation.objects.create(
+            user=patient.user,
+            token_digest=digest(token),
+            created_by=actor,
+            created_at=now,
+            expires_at=now + timedelta(days=settings.INVITATION_LIFETIME_DAYS),
+        )
+        audit_record(
+            actor=actor, action="invitation.issued", obj=invitation, patient_id=patient.pk
+        )
+        issued = IssuedInvitation(invitation=invitation, token=token)
+        transaction.on_commit(lambda: _send_invitation_email(patient=patient, issued=issued))
+    return issued
+
+
+def _send_invitation_email(*, patient: Patient, issued: IssuedInvitation) -> None:
+    user = patient.user
+    context = {
+        "first_name": user.first_name,
+        "clinic": user.clinic.name if user.clinic else "",
+        "url": issued.url,
+        "days": settings.INVITATION_LIFETIME_DAYS,
+    }
+    send_mail(
+        subject="Your ankle rehab diary: set your password",
+        message=render_to_string("emails/invitation.txt", context),
+        html_message=render_to_string("emails/invitation.html", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def invitation_find_usable(*, token: str) -> Invitation | None:
+    invitation = (
+        Invitation.objects.select_related("user").filter(token_digest=digest(token)).first()
+    )
+    if invitation is None or not invitation.is_usable():
+        return None
+    return invitation
+
+
+def invitation_accept(*, token: str, password: str) -> User:
+    """Activate an invited account with the chosen password; the link then stops working."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("user")
+            .filter(token_digest=digest(token))
+            .first()
+        )
+        if invitation is None or not invitation.is_usable():
+            raise ValidationError(
+                {"token": ["This invitation link is unknown, used or expired. Ask your clinic "
+                           "for a new one."]}
+            )
+        user = invitation.user
+        try:
+            validate_password(password, user=user)
+        except ValidationError as exc:
+            raise ValidationError({"password": list(exc.messages)}) from exc
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at"])
+        audit_record(actor=user, action="invitation.accepted", obj=invitation,
+                     patient_id=getattr(getattr(user, "patient", None), "pk", None))
+    return user
+
+
+def api_token_issue(*, user: User) -> str:
+    """Issue a new API token and return its key; only the digest is kept."""
+    key = new_secret()
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        key_digest=digest(key),
+        created_at=now,
+        expires_at=now + timedelta(days=settings.API_TOKEN_LIFETIME_DAYS),
+    )
+    audit_record(actor=user, action="api_token.issued", obj=token)
+    return key
+
+
+def api_token_revoke(*, user: User, token: ApiToken) -> None:
+    if token.user_id != user.pk:
+        raise PermissionError("A token can only be revoked by its owner.")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(actor=user, action="api_token.revoked", obj=token)

@@ -1,0 +1,414 @@
+"""Every write to the rehab domain goes through a function here.
+
+Each function takes keyword arguments only, validates everything the clinical rules and the API
+contract require (raising ``ValidationError`` keyed by field name, before anything is written),
+writes inside one transaction and leaves an audit row. Health values never go into audit rows or
+logs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import Patient, User
+from accounts.scoping import can_manage_patients
+from rehab.models import (
+    DailyEntry,
+    Diagnosis,
+    Episode,
+    EpisodeStatus,
+    Exercise,
+    ExerciseLog,
+    Intervention,
+    InterventionKind,
+    Outcome,
+    Prescription,
+    Side,
+)
+
+PAIN_MIN, PAIN_MAX = 0, 10
+ROM_MIN, ROM_MAX = 0, 90
+BMI_MIN, BMI_MAX = Decimal("10"), Decimal("80")
+MAX_SETS = 50
+
+# A corticosteroid injection into or beside the Achilles tendon risks rupturing it. Sites are
+# free text, so we refuse any that names the tendon or its immediate neighbours.
+_ACHILLES_SITE = re.compile(
+    r"achill|tendo\s*calcane|calcaneal\s+tendon|retro-?\s*calcane|heel\s+cord|tendoachill",
+    re.IGNORECASE,
+)
+
+
+class Errors:
+    """Collects field errors so one response names every problem at once."""
+
+    def __init__(self) -> None:
+        self._errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self._errors.setdefault(field, []).append(message)
+
+    def __contains__(self, field: str) -> bool:
+        return field in self._errors
+
+    def raise_if_any(self) -> None:
+        if self._errors:
+            raise ValidationError(self._errors)
+
+
+def _check_int(
+    errors: Errors, field: str, value: Any, low: int, high: int, *, required: bool
+) -> int | None:
+    if value is None or value == "":
+        if required:
+            errors.add(field, "This field is required.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(field, f"Must be a whole number from {low} to {high}.")
+        return None
+    if not low <= value <= high:
+        errors.add(field, f"Must be between {low} and {high} (got {value}).")
+        return None
+    return value
+
+
+def _require_staff(actor: User) -> None:
+    if not can_manage_patients(actor):
+        raise PermissionError("Only therapists and clinic admins may do this.")
+
+
+def _audit(actor: User, action: str, obj: Any, episode: Episode) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        clinic_id=episode.patient.user.clinic_id,
+        patient_id=episode.patient_id,
+    )
+
+
+# --- Episodes ----------------------------------------------------------------------------------
+
+
+def episode_open(
+    *,
+    actor: User,
+    patient: Patient,
+    affected_side: str,
+    start_date: dt.date,
+    diagnosis: str = Diagnosis.UNSPECIFIED,
+    intake_pain_activity: int | None = None,
+    intake_pf_rom_affected: int | None = None,
+    intake_pf_rom_unaffected: int | None = None,
+    bmi: Decimal | None = None,
+) -> Episode:
+    _require_staff(actor)
+    errors = Errors()
+    if affected_side not in Side.values:
+        errors.add("affected_side", 'Must be "left" or "right".')
+    if diagnosis not in Diagnosis.values:
+        errors.add("diagnosis", f"Must be one of: {', '.join(Diagnosis.values)}.")
+    _check_int(errors, "intake_pain_activity", intake_pain_activity, PAIN_MIN, PAIN_MAX,
+               required=False)
+    _check_int(errors, "intake_pf_rom_affected", intake_pf_rom_affected, ROM_MIN, ROM_MAX,
+               required=False)
+    _check_int(errors, "intake_pf_rom_unaffected", intake_pf_rom_unaffected, ROM_MIN, ROM_MAX,
+               required=False)
+    if bmi is not None and not BMI_MIN <= bmi <= BMI_MAX:
+        errors.add("bmi", f"Must be between {BMI_MIN} and {BMI_MAX}.")
+    errors.raise_if_any()
+    with transaction.atomic():
+        episode = Episode.objects.create(
+            patient=patient,
+            affected_side=affected_side,
+            diagnosis=diagnosis,
+            start_date=start_date,
+            intake_pain_activity=intake_pain_activity,
+            intake_pf_rom_affected=intake_pf_rom_affected,
+            intake_pf_rom_unaffected=intake_pf_rom_unaffected,
+            bmi=bmi,
+            created_by=actor,
+        )
+        _audit(actor, "episode.opened", episode, episode)
+    return episode
+
+
+def episode_record_referral(
+    *,
+    actor: User,
+    episode: Episode,
+    date: dt.date,
+    referred_to: str = "",
+    note: str = "",
+) -> Episode:
+    """Record that the patient was referred for a surgical opinion; the trial then ends."""
+    _require_staff(actor)
+    errors = Errors()
+    if episode.status == EpisodeStatus.CLOSED:
+        errors.add("non_field_errors", "This episode is closed; reopen is not supported.")
+    if date < episode.start_date:
+        errors.add("date", "The referral cannot be dated before the episode's start.")
+    errors.raise_if_any()
+    with transaction.atomic():
+        episode.status = EpisodeStatus.REFERRED
+        episode.referral_date = date
+        episode.referred_to = referred_to.strip()
+        episode.referral_note = note.strip()
+        episode.save(
+            update_fields=["status", "referral_date", "referred_to", "referral_note", "updated_at"]
+        )
+        _audit(actor, "episode.referred", episode, episode)
+    return episode
+
+
+def episode_close(*, actor: User, episode: Episode, date: dt.date, outcome: str) -> Episode:
+    _require_staff(actor)
+    errors = Errors()
+    if outcome not in Outcome.values:
+        errors.add("outcome", f"Must be one of: {', '.join(Outcome.values)}.")
+    if episode.status == EpisodeStatus.CLOSED:
+        errors.add("non_field_errors", "This episode is already closed.")
+    if date < episode.start_date:
+        errors.add("date", "The episode cannot close before it started.")
+    errors.raise_if_any()
+    with transaction.atomic():
+        episode.status = EpisodeStatus.CLOSED
+        episode.closed_date = date
+        episode.outcome = outcome
+        episode.save(update_fields=["status", "closed_date", "outcome", "updated_at"])
+        _audit(actor, "episode.closed", episode, episode)
+    return episode
+
+
+# --- Prescriptions -----------------------------------------------------------------------------
+
+
+def prescription_create(
+    *,
+    actor: User,
+    episode: Episode,
+    exercise: str,
+    sets: int,
+    reps: str = "",
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+) -> Prescription:
+    """Prescribe an exercise: a catalogue name (matched case-insensitively) or free text."""
+    _require_staff(actor)
+    errors = Errors()
+    name = (exercise or "").strip()
+    if not name:
+        errors.add("exercise", "Name an exercise from the catalogue, or describe one.")
+    elif len(name) > 120:
+        errors.add("exercise", "Keep the exercise name under 120 characters.")
+    _check_int(errors, "sets", sets, 1, MAX_SETS, required=True)
+    start = start_date or episode.start_date
+    if end_date is not None and end_date < start:
+        errors.add("end_date", "The end date cannot be before the start date.")
+    if episode.status == EpisodeStatus.CLOSED:
+        errors.add("non_field_errors", "This episode is closed.")
+    errors.raise_if_any()
+    catalogue = Exercise.objects.filter(name__iexact=name).first()
+    with transaction.atomic():
+        prescription = Prescription.objects.create(
+            episode=episode,
+            exercise=catalogue,
+            name=catalogue.name if catalogue else name,
+            sets=sets,
+            reps=(reps or (catalogue.default_reps if catalogue else "")).strip(),
+            start_date=start,
+            end_date=end_date,
+            created_by=actor,
+        )
+        _audit(actor, "prescription.created", prescription, episode)
+    return prescription
+
+
+def prescription_end(*, actor: User, prescription: Prescription, end_date: dt.date) -> Prescription:
+    _require_staff(actor)
+    if end_date < prescription.start_date:
+        raise ValidationError({"end_date": ["The end date cannot be before the start date."]})
+    with transaction.atomic():
+        prescription.end_date = end_date
+        prescription.save(update_fields=["end_date"])
+        _audit(actor, "prescription.ended", prescription, prescription.episode)
+    return prescription
+
+
+# --- Daily entries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    entry: DailyEntry
+    created: bool
+
+
+def entry_record(
+    *,
+    actor: User,
+    episode: Episode,
+    date: dt.date,
+    pain_activity: Any,
+    pain_rest: Any = None,
+    pf_rom_affected: Any = None,
+    pf_rom_unaffected: Any = None,
+    exercises: Sequence[Mapping[str, Any]] = (),
+    note: str = "",
+) -> EntryResult:
+    """Create or replace the entry for ``date``: the same call twice leaves one entry.
+
+    The date must lie between the episode's start and the patient's local today. Everything is
+    validated before anything is written, so a bad request leaves the saved entry untouched.
+    """
+    errors = Errors()
+    pain_activity = _check_int(errors, "pain_activity", pain_activity, PAIN_MIN, PAIN_MAX,
+                               required=True)
+    pain_rest = _check_int(errors, "pain_rest", pain_rest, PAIN_MIN, PAIN_MAX, required=False)
+    pf_rom_affected = _check_int(errors, "pf_rom_affected", pf_rom_affected, ROM_MIN, ROM_MAX,
+                                 required=False)
+    pf_rom_unaffected = _check_int(errors, "pf_rom_unaffected", pf_rom_unaffected, ROM_MIN,
+                                   ROM_MAX, required=False)
+    if date < episode.start_date:
+        errors.add("date", f"The episode started on {episode.start_date:%Y-%m-%d}; an entry "
+                           "cannot be dated before that.")
+    local_today = episode.patient.local_today()
+    if date > local_today:
+        errors.add("date", f"An entry cannot be dated after today ({local_today:%Y-%m-%d} in "
+                           "the patient's time zone).")
+    if episode.status == EpisodeStatus.CLOSED:
+        errors.add("non_field_errors", "This episode is closed; no more entries can be logged.")
+
+    sets_by_prescription = _validated_exercise_sets(errors, episode, date, exercises)
+    errors.raise_if_any()
+
+    now = timezone.now()
+    with transaction.atomic():
+        entry, created = DailyEntry.objects.update_or_create(
+            episode=episode,
+            date=date,
+            defaults={
+                "pain_activity": pain_activity,
+                "pain_rest": pain_rest,
+                "pf_rom_affected": pf_rom_affected,
+                "pf_rom_unaffected": pf_rom_unaffected,
+                "note": (note or "").strip(),
+                "recorded_by": actor,
+                "updated_at": now,
+            },
+            create_defaults={
+                "pain_activity": pain_activity,
+                "pain_rest": pain_rest,
+                "pf_rom_affected": pf_rom_affected,
+                "pf_rom_unaffected": pf_rom_unaffected,
+                "note": (note or "").strip(),
+                "recorded_by": actor,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        if not created:
+            entry.exercises.all().delete()
+        ExerciseLog.objects.bulk_create(
+            ExerciseLog(entry=entry, prescription_id=pid, sets_completed=sets)
+            for pid, sets in sets_by_prescription.items()
+        )
+        _audit(actor, "entry.created" if created else "entry.replaced", entry, episode)
+    return EntryResult(entry=entry, created=created)
+
+
+def _validated_exercise_sets(
+    errors: Errors, episode: Episode, date: dt.date, exercises: Sequence[Mapping[str, Any]]
+) -> dict[int, int]:
+    if exercises is None:
+        return {}
+    if not isinstance(exercises, list | tuple):
+        errors.add("exercises", "Must be a list of {prescription, sets_completed}.")
+        return {}
+    prescriptions = {p.pk: p for p in episode.prescriptions.all()}
+    result: dict[int, int] = {}
+    for index, item in enumerate(exercises):
+        where = f"Item {index + 1}"
+        if not isinstance(item, Mapping):
+            errors.add("exercises", f"{where}: must be an object with prescription and "
+                                    "sets_completed.")
+            continue
+        pid = item.get("prescription")
+        sets = item.get("sets_completed")
+        prescription = prescriptions.get(pid) if isinstance(pid, int) else None
+        if prescription is None:
+            errors.add("exercises", f"{where}: prescription {pid!r} does not belong to this "
+                                    "episode.")
+            continue
+        if not prescription.is_active_on(date):
+            errors.add("exercises", f"{where}: {prescription.name} is not prescribed on "
+                                    f"{date:%Y-%m-%d}.")
+            continue
+        if isinstance(sets, bool) or not isinstance(sets, int) or not 0 <= sets <= MAX_SETS:
+            errors.add("exercises", f"{where}: sets_completed must be a whole number from 0 to "
+                                    f"{MAX_SETS}.")
+            continue
+        if pid in result:
+            errors.add("exercises", f"{where}: prescription {pid} is listed twice.")
+            continue
+        result[pid] = sets
+    return result
+
+
+def entry_delete(*, actor: User, entry: DailyEntry) -> None:
+    episode = entry.episode
+    with transaction.atomic():
+        _audit(actor, "entry.deleted", entry, episode)
+        entry.delete()
+
+
+# --- Interventions -----------------------------------------------------------------------------
+
+
+def intervention_record(
+    *,
+    actor: User,
+    episode: Episode,
+    kind: str,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    site: str = "",
+    note: str = "",
+) -> Intervention:
+    _require_staff(actor)
+    errors = Errors()
+    if kind not in InterventionKind.values:
+        errors.add("kind", f"Must be one of: {', '.join(InterventionKind.values)}.")
+    if end_date is not None and end_date < start_date:
+        errors.add("end_date", "The end date cannot be before the start date.")
+    site = (site or "").strip()
+    if kind == InterventionKind.CORTICOSTEROID_INJECTION and _ACHILLES_SITE.search(site):
+        errors.add(
+            "site",
+            "A corticosteroid injection must never be given into or near the Achilles tendon: "
+            "it weakens the tendon and risks rupture. Choose a posterior ankle site away from "
+            "the tendon.",
+        )
+    errors.raise_if_any()
+    with transaction.atomic():
+        intervention = Intervention.objects.create(
+            episode=episode,
+            kind=kind,
+            start_date=start_date,
+            end_date=end_date,
+            site=site,
+            note=(note or "").strip(),
+            created_by=actor,
+        )
+        _audit(actor, "intervention.recorded", intervention, episode)
+    return intervention
