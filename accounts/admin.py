@@ -25,8 +25,10 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2", "role",
-                                                  "clinic")}),
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "password1", "password2", "role", "clinic")},
+        ),
     )
 
 

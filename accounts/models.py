@@ -136,9 +136,7 @@ class Patient(models.Model):
         related_name="assigned_patients",
         limit_choices_to={"role": Role.THERAPIST},
     )
-    timezone = models.CharField(
-        max_length=64, default="UTC", validators=[validate_timezone_name]
-    )
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone_name])
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
@@ -164,9 +162,7 @@ class Invitation(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
     token_digest = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        User, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=dj_timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -62,19 +63,21 @@ def get_in_reach_or_404(user: AnyUser, queryset: QuerySet[M], *, via: str, **loo
     """Fetch one object that ``user`` may reach, or raise Http404 (never 403)."""
     try:
         return scope_to_patients(user, queryset, via=via).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        # ValueError/TypeError: a malformed id in the URL is as absent as a foreign one.
         raise Http404("Not found.") from exc
 
 
 def patient_for_user_or_404(user: AnyUser, patient_id: Any) -> Patient:
-    return get_in_reach_or_404(user, Patient.objects.select_related("user", "therapist"),
-                               via="", pk=patient_id)
+    return get_in_reach_or_404(
+        user, Patient.objects.select_related("user", "therapist"), via="", pk=patient_id
+    )
 
 
 def can_manage_patients(user: AnyUser) -> bool:
     """Therapists and clinic admins create patients, episodes, prescriptions, interventions."""
-    return isinstance(user, User) and user.is_active and user.is_clinic_staff and bool(
-        user.clinic_id
+    return (
+        isinstance(user, User) and user.is_active and user.is_clinic_staff and bool(user.clinic_id)
     )
 
 
@@ -82,5 +85,5 @@ def therapists_in_clinic(user: AnyUser) -> QuerySet[User]:
     """The therapists a caller may assign a patient to: only within the caller's own clinic."""
     if not can_manage_patients(user):
         return User.objects.none()
-    assert isinstance(user, User)
+    assert isinstance(user, User) and user.clinic_id is not None
     return User.objects.filter(clinic_id=user.clinic_id, role=Role.THERAPIST, is_active=True)

@@ -66,6 +66,9 @@ def patient_create(
     except ValidationError as exc:
         errors["timezone"] = list(exc.messages)
     if actor.role == Role.THERAPIST:
+        # A therapist's new patient is theirs; naming somebody else would be silently ignored.
+        if therapist is not None and therapist.pk != actor.pk:
+            errors["therapist"] = ["Only a clinic admin can assign a patient to another therapist."]
         therapist = actor
     elif therapist is not None and not therapists_in_clinic(actor).filter(pk=therapist.pk).exists():
         errors["therapist"] = ["Choose a therapist of your clinic."]
@@ -88,6 +91,8 @@ def patient_create(
 
 def invitation_issue(*, actor: User, patient: Patient) -> IssuedInvitation:
     """Issue a fresh one-time link (older unused links stop working) and email it."""
+    if not can_manage_patients(actor):
+        raise PermissionError("Only therapists and clinic admins issue invitations.")
     token = new_secret()
     now = timezone.now()
     with transaction.atomic():
@@ -99,9 +104,7 @@ def invitation_issue(*, actor: User, patient: Patient) -> IssuedInvitation:
             created_at=now,
             expires_at=now + timedelta(days=settings.INVITATION_LIFETIME_DAYS),
         )
-        audit_record(
-            actor=actor, action="invitation.issued", obj=invitation, patient_id=patient.pk
-        )
+        audit_record(actor=actor, action="invitation.issued", obj=invitation, patient_id=patient.pk)
         issued = IssuedInvitation(invitation=invitation, token=token)
         transaction.on_commit(lambda: _send_invitation_email(patient=patient, issued=issued))
     return issued
@@ -144,8 +147,12 @@ def invitation_accept(*, token: str, password: str) -> User:
         )
         if invitation is None or not invitation.is_usable():
             raise ValidationError(
-                {"token": ["This invitation link is unknown, used or expired. Ask your clinic "
-                           "for a new one."]}
+                {
+                    "token": [
+                        "This invitation link is unknown, used or expired. Ask your clinic "
+                        "for a new one."
+                    ]
+                }
             )
         user = invitation.user
         try:
@@ -157,8 +164,12 @@ def invitation_accept(*, token: str, password: str) -> User:
         user.save(update_fields=["password", "is_active"])
         invitation.used_at = timezone.now()
         invitation.save(update_fields=["used_at"])
-        audit_record(actor=user, action="invitation.accepted", obj=invitation,
-                     patient_id=getattr(getattr(user, "patient", None), "pk", None))
+        audit_record(
+            actor=user,
+            action="invitation.accepted",
+            obj=invitation,
+            patient_id=getattr(getattr(user, "patient", None), "pk", None),
+        )
     return user
 
 

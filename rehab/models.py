@@ -114,7 +114,9 @@ class Prescription(models.Model):
     class Meta:
         ordering = ["start_date", "id"]
         constraints = [
-            models.CheckConstraint(name="prescription_sets_positive", condition=models.Q(sets__gte=1)),
+            models.CheckConstraint(
+                name="prescription_sets_positive", condition=models.Q(sets__gte=1)
+            ),
             models.CheckConstraint(
                 name="prescription_end_after_start",
                 condition=models.Q(end_date__isnull=True)

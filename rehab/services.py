@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Patient, User
-from accounts.scoping import can_manage_patients
+from accounts.scoping import can_manage_patients, patients_for
 from rehab.models import (
     DailyEntry,
     Diagnosis,
@@ -114,16 +114,27 @@ def episode_open(
 ) -> Episode:
     _require_staff(actor)
     errors = Errors()
+    if not patients_for(actor).filter(pk=patient.pk).exists():
+        # Same words as for an unknown id: a foreign patient's existence is not revealed.
+        errors.add("patient", "Patient not found.")
     if affected_side not in Side.values:
         errors.add("affected_side", 'Must be "left" or "right".')
     if diagnosis not in Diagnosis.values:
         errors.add("diagnosis", f"Must be one of: {', '.join(Diagnosis.values)}.")
-    _check_int(errors, "intake_pain_activity", intake_pain_activity, PAIN_MIN, PAIN_MAX,
-               required=False)
-    _check_int(errors, "intake_pf_rom_affected", intake_pf_rom_affected, ROM_MIN, ROM_MAX,
-               required=False)
-    _check_int(errors, "intake_pf_rom_unaffected", intake_pf_rom_unaffected, ROM_MIN, ROM_MAX,
-               required=False)
+    _check_int(
+        errors, "intake_pain_activity", intake_pain_activity, PAIN_MIN, PAIN_MAX, required=False
+    )
+    _check_int(
+        errors, "intake_pf_rom_affected", intake_pf_rom_affected, ROM_MIN, ROM_MAX, required=False
+    )
+    _check_int(
+        errors,
+        "intake_pf_rom_unaffected",
+        intake_pf_rom_unaffected,
+        ROM_MIN,
+        ROM_MAX,
+        required=False,
+    )
     if bmi is not None and not BMI_MIN <= bmi <= BMI_MAX:
         errors.add("bmi", f"Must be between {BMI_MIN} and {BMI_MAX}.")
     errors.raise_if_any()
@@ -272,20 +283,29 @@ def entry_record(
     validated before anything is written, so a bad request leaves the saved entry untouched.
     """
     errors = Errors()
-    pain_activity = _check_int(errors, "pain_activity", pain_activity, PAIN_MIN, PAIN_MAX,
-                               required=True)
+    pain_activity = _check_int(
+        errors, "pain_activity", pain_activity, PAIN_MIN, PAIN_MAX, required=True
+    )
     pain_rest = _check_int(errors, "pain_rest", pain_rest, PAIN_MIN, PAIN_MAX, required=False)
-    pf_rom_affected = _check_int(errors, "pf_rom_affected", pf_rom_affected, ROM_MIN, ROM_MAX,
-                                 required=False)
-    pf_rom_unaffected = _check_int(errors, "pf_rom_unaffected", pf_rom_unaffected, ROM_MIN,
-                                   ROM_MAX, required=False)
+    pf_rom_affected = _check_int(
+        errors, "pf_rom_affected", pf_rom_affected, ROM_MIN, ROM_MAX, required=False
+    )
+    pf_rom_unaffected = _check_int(
+        errors, "pf_rom_unaffected", pf_rom_unaffected, ROM_MIN, ROM_MAX, required=False
+    )
     if date < episode.start_date:
-        errors.add("date", f"The episode started on {episode.start_date:%Y-%m-%d}; an entry "
-                           "cannot be dated before that.")
+        errors.add(
+            "date",
+            f"The episode started on {episode.start_date:%Y-%m-%d}; an entry "
+            "cannot be dated before that.",
+        )
     local_today = episode.patient.local_today()
     if date > local_today:
-        errors.add("date", f"An entry cannot be dated after today ({local_today:%Y-%m-%d} in "
-                           "the patient's time zone).")
+        errors.add(
+            "date",
+            f"An entry cannot be dated after today ({local_today:%Y-%m-%d} in "
+            "the patient's time zone).",
+        )
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", "This episode is closed; no more entries can be logged.")
 
@@ -340,28 +360,32 @@ def _validated_exercise_sets(
     for index, item in enumerate(exercises):
         where = f"Item {index + 1}"
         if not isinstance(item, Mapping):
-            errors.add("exercises", f"{where}: must be an object with prescription and "
-                                    "sets_completed.")
+            errors.add(
+                "exercises", f"{where}: must be an object with prescription and sets_completed."
+            )
             continue
         pid = item.get("prescription")
         sets = item.get("sets_completed")
         prescription = prescriptions.get(pid) if isinstance(pid, int) else None
         if prescription is None:
-            errors.add("exercises", f"{where}: prescription {pid!r} does not belong to this "
-                                    "episode.")
+            errors.add(
+                "exercises", f"{where}: prescription {pid!r} does not belong to this episode."
+            )
             continue
         if not prescription.is_active_on(date):
-            errors.add("exercises", f"{where}: {prescription.name} is not prescribed on "
-                                    f"{date:%Y-%m-%d}.")
+            errors.add(
+                "exercises", f"{where}: {prescription.name} is not prescribed on {date:%Y-%m-%d}."
+            )
             continue
         if isinstance(sets, bool) or not isinstance(sets, int) or not 0 <= sets <= MAX_SETS:
-            errors.add("exercises", f"{where}: sets_completed must be a whole number from 0 to "
-                                    f"{MAX_SETS}.")
+            errors.add(
+                "exercises", f"{where}: sets_completed must be a whole number from 0 to {MAX_SETS}."
+            )
             continue
-        if pid in result:
+        if prescription.pk in result:
             errors.add("exercises", f"{where}: prescription {pid} is listed twice.")
             continue
-        result[pid] = sets
+        result[prescription.pk] = sets
     return result
 
 

@@ -1,1 +1,40 @@
-urlpatterns: list = []
+import datetime as dt
+
+from django.urls import URLPattern, path, register_converter
+
+from rehab import views
+
+
+class IsoDateConverter:
+    """``YYYY-MM-DD`` in the address; an impossible date (2026-02-30) is a 404."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> dt.date:
+        return dt.date.fromisoformat(value)
+
+    def to_url(self, value: dt.date | str) -> str:
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+
+register_converter(IsoDateConverter, "isodate")
+
+urlpatterns: list[URLPattern] = [
+    path("", views.home, name="home"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+    # The patient's diary.
+    path("log/<isodate:day>/", views.patient_log, name="patient-log"),
+    path("history/", views.patient_history, name="patient-history"),
+    # The episode page: a stable link (api-contract.md, "Stable page links").
+    path("episodes/<int:pk>/", views.episode_page, name="episode"),
+    path("episodes/<int:pk>/prescriptions/new/", views.prescription_new, name="prescription-new"),
+    path("episodes/<int:pk>/interventions/new/", views.intervention_new, name="intervention-new"),
+    path("episodes/<int:pk>/referral/", views.episode_referral, name="episode-referral"),
+    path("episodes/<int:pk>/close/", views.episode_close_view, name="episode-close"),
+    # Therapist and clinic admin pages.
+    path("patients/", views.patient_list, name="patient-list"),
+    path("patients/new/", views.patient_new, name="patient-new"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
+    path("patients/<int:pk>/invite/", views.patient_reinvite, name="patient-reinvite"),
+    path("patients/<int:pk>/episodes/new/", views.episode_new, name="episode-new"),
+]

@@ -82,7 +82,7 @@ def cast(db) -> Cast:
 
 @pytest.fixture
 def api() -> Callable[[User | None], APIClient]:
-    """``api(user)``: an API client that authenticates with a real token; ``api(None)``: anonymous."""
+    """``api(user)``: a client that authenticates with a real token; ``api(None)``: anonymous."""
 
     def make(user: User | None) -> APIClient:
         client = APIClient()

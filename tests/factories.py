@@ -34,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -98,8 +98,9 @@ class ExerciseLogFactory(factory.django.DjangoModelFactory):
         model = ExerciseLog
 
     entry = factory.SubFactory(DailyEntryFactory)
-    prescription = factory.SubFactory(PrescriptionFactory, episode=factory.SelfAttribute(
-        "..entry.episode"))
+    prescription = factory.SubFactory(
+        PrescriptionFactory, episode=factory.SelfAttribute("..entry.episode")
+    )
     sets_completed = 3
 
 

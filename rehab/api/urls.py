@@ -1,1 +1,38 @@
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+
+from rehab.api import views
+
+urlpatterns: list[URLPattern] = [
+    path("exercises/", views.ExerciseListView.as_view(), name="api-exercise-list"),
+    path("episodes/", views.EpisodeListCreateView.as_view(), name="api-episode-list"),
+    path("episodes/<int:pk>/", views.EpisodeDetailView.as_view(), name="api-episode-detail"),
+    path(
+        "episodes/<int:pk>/referral/",
+        views.EpisodeReferralView.as_view(),
+        name="api-episode-referral",
+    ),
+    path("episodes/<int:pk>/close/", views.EpisodeCloseView.as_view(), name="api-episode-close"),
+    path(
+        "episodes/<int:pk>/prescriptions/",
+        views.PrescriptionListCreateView.as_view(),
+        name="api-prescription-list",
+    ),
+    path(
+        "episodes/<int:pk>/prescriptions/<int:prescription_id>/end/",
+        views.PrescriptionEndView.as_view(),
+        name="api-prescription-end",
+    ),
+    path("episodes/<int:pk>/entries/", views.EntryListView.as_view(), name="api-entry-list"),
+    path(
+        "episodes/<int:pk>/entries/<str:date>/",
+        views.EntryDetailView.as_view(),
+        name="api-entry-detail",
+    ),
+    path(
+        "episodes/<int:pk>/interventions/",
+        views.InterventionListCreateView.as_view(),
+        name="api-intervention-list",
+    ),
+]

@@ -1,0 +1,94 @@
+"""Input and output shapes of the auth and patient endpoints. Validation of meaning lives in
+``accounts.services``; these check types and shapes only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.models import Patient, User
+
+
+# --- Auth --------------------------------------------------------------------------------------
+class TokenObtainInputSerializer(serializers.Serializer[Any]):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+
+
+class InvitationAcceptInputSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=256, help_text="The token from the invite URL.")
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class InvitationAcceptedSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(help_text="Sign in with this address and the new password.")
+
+
+# --- Patients ----------------------------------------------------------------------------------
+class PatientCreateInputSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    timezone = serializers.CharField(
+        max_length=64, required=False, default="UTC", help_text="IANA name, e.g. Europe/London."
+    )
+    therapist = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Clinic admins only: the id of a therapist of the clinic to assign. A "
+        "therapist's new patient is always assigned to that therapist.",
+    )
+
+
+class PatientSerializer(serializers.ModelSerializer[Patient]):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    therapist: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+    activated = serializers.SerializerMethodField(
+        help_text="Whether the patient has set a password through their invitation."
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "timezone",
+            "therapist",
+            "activated",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_activated(self, patient: Patient) -> bool:
+        return patient.user.has_usable_password()
+
+
+class PatientCreatedSerializer(PatientSerializer):
+    invite_url = serializers.SerializerMethodField(
+        help_text="A one-time link (`.../invite/<token>/`); POST its token with a password to "
+        "/api/v1/auth/invitations/accept/."
+    )
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "invite_url"]
+        read_only_fields = fields
+
+    def get_invite_url(self, patient: Patient) -> str:
+        return str(self.context["invite_url"])
+
+
+class InvitationIssuedSerializer(serializers.Serializer[Any]):
+    invite_url = serializers.CharField()
+    expires_at = serializers.DateTimeField()

@@ -1,0 +1,176 @@
+"""API v1: tokens, invitations and patients. Each view parses input, checks reach and role, and
+calls one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.api.base import ApiView
+from accounts.api.serializers import (
+    InvitationAcceptedSerializer,
+    InvitationAcceptInputSerializer,
+    InvitationIssuedSerializer,
+    PatientCreatedSerializer,
+    PatientCreateInputSerializer,
+    PatientSerializer,
+    TokenObtainInputSerializer,
+    TokenSerializer,
+)
+from accounts.models import ApiToken, User
+from accounts.scoping import patient_for_user_or_404, patients_for, therapists_in_clinic
+
+AUTH_TAG = ["auth"]
+PATIENT_TAG = ["patients"]
+
+
+class TokenObtainView(ApiView):
+    # No authentication at all: a stale token header must not stop somebody from signing in.
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        operation_id="auth_token_obtain",
+        summary="Exchange email and password for an API token",
+        request=TokenObtainInputSerializer,
+        responses={200: TokenSerializer, 400: OpenApiResponse(description="Bad credentials")},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenObtainInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+        )
+        if not isinstance(user, User):
+            # One message for an unknown address and a wrong password: no account enumeration.
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Unable to sign in with these credentials."]}
+            )
+        return Response(TokenSerializer({"token": services.api_token_issue(user=user)}).data)
+
+
+class TokenRevokeView(ApiView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        operation_id="auth_token_revoke",
+        summary="Revoke the token this request is authenticated with",
+        request=None,
+        responses={204: None, 400: OpenApiResponse(description="Not token-authenticated")},
+    )
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, ApiToken):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["This request is not authenticated with an API token."]}
+            )
+        services.api_token_revoke(user=self.caller, token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationAcceptView(ApiView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        operation_id="auth_invitation_accept",
+        summary="Set a password with a one-time invitation token",
+        request=InvitationAcceptInputSerializer,
+        responses={
+            200: InvitationAcceptedSerializer,
+            400: OpenApiResponse(description="Weak password; used, unknown or expired token"),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = InvitationAcceptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.invitation_accept(
+            token=data.validated_data["token"], password=data.validated_data["password"]
+        )
+        return Response(InvitationAcceptedSerializer({"email": user.email}).data)
+
+
+class PatientListCreateView(ApiView):
+    @extend_schema(
+        tags=PATIENT_TAG,
+        operation_id="patients_list",
+        summary="Patients in the caller's reach",
+        responses=PatientSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginated_response(patients_for(request.user), PatientSerializer)
+
+    @extend_schema(
+        tags=PATIENT_TAG,
+        operation_id="patients_create",
+        summary="Invite a new patient to the caller's clinic",
+        request=PatientCreateInputSerializer,
+        responses={201: PatientCreatedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        actor = self.require_clinic_staff()
+        data = PatientCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values: dict[str, Any] = data.validated_data
+        therapist: User | None = None
+        if values["therapist"] is not None:
+            # Only therapists of the caller's clinic can be found at all, so a foreign id reads
+            # exactly like an unknown one.
+            therapist = therapists_in_clinic(actor).filter(pk=values["therapist"]).first()
+            if therapist is None:
+                raise serializers.ValidationError(
+                    {"therapist": ["Choose a therapist of your clinic."]}
+                )
+        created = services.patient_create(
+            actor=actor,
+            email=values["email"],
+            first_name=values["first_name"],
+            last_name=values["last_name"],
+            timezone_name=values["timezone"],
+            therapist=therapist,
+        )
+        out = PatientCreatedSerializer(
+            created.patient, context={"invite_url": created.invitation.url}
+        )
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetailView(ApiView):
+    @extend_schema(
+        tags=PATIENT_TAG,
+        operation_id="patients_retrieve",
+        summary="One patient in the caller's reach",
+        responses=PatientSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(PatientSerializer(patient_for_user_or_404(request.user, pk)).data)
+
+
+class PatientInvitationView(ApiView):
+    @extend_schema(
+        tags=PATIENT_TAG,
+        operation_id="patients_invitation_issue",
+        summary="Issue a fresh invitation link (earlier unused links stop working)",
+        request=None,
+        responses={200: InvitationIssuedSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        patient = patient_for_user_or_404(request.user, pk)
+        actor = self.require_clinic_staff()
+        issued = services.invitation_issue(actor=actor, patient=patient)
+        return Response(
+            InvitationIssuedSerializer(
+                {"invite_url": issued.url, "expires_at": issued.invitation.expires_at}
+            ).data
+        )

@@ -1,0 +1,109 @@
+"""Forms for sign-in, invitations and creating patients. They parse; services decide."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
+
+from accounts.models import User
+from accounts.scoping import therapists_in_clinic
+
+
+class PageForm(forms.Form):
+    """A form whose labels read as plain text ("Start date", not "Start date:")."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, which also takes the address as ``email`` (the contract allows
+    ``username`` or ``email``); accounts.backends.EmailBackend reads either as the address."""
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        data = kwargs.get("data")
+        if data is not None and not data.get("username") and data.get("email"):
+            data = data.copy()
+            data["username"] = data["email"]
+            kwargs["data"] = data
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget = forms.EmailInput(
+            attrs={
+                "autocomplete": "username",
+                "autofocus": True,
+                "autocapitalize": "none",
+                "maxlength": 254,
+            }
+        )
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+class InvitationPasswordForm(PageForm):
+    password1 = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not only digits, not a common password.",
+    )
+    password2 = forms.CharField(
+        label="Type it again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        one, two = data.get("password1"), data.get("password2")
+        if one and two and one != two:
+            self.add_error("password2", "The two passwords do not match.")
+        return data
+
+
+class TherapistChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name()
+
+
+@cache
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class PatientCreateForm(PageForm):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocapitalize": "none"}))
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    timezone = forms.ChoiceField(
+        label="Patient's time zone",
+        initial="UTC",
+        help_text="Entries are dated in the patient's own day.",
+    )
+    therapist = TherapistChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Not assigned yet",
+        help_text="The therapist who follows this patient.",
+    )
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        timezone_field = self.fields["timezone"]
+        assert isinstance(timezone_field, forms.ChoiceField)
+        timezone_field.choices = _timezone_choices()
+        if actor.is_clinic_admin:
+            therapist_field = self.fields["therapist"]
+            assert isinstance(therapist_field, forms.ModelChoiceField)
+            therapist_field.queryset = therapists_in_clinic(actor).order_by(
+                "last_name", "first_name"
+            )
+        else:
+            # A therapist's new patient is always theirs (accounts.services.patient_create).
+            del self.fields["therapist"]

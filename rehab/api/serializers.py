@@ -1,0 +1,261 @@
+"""Input and output shapes of the rehab endpoints.
+
+Input serializers check types and ranges so that a 400 names the field before any service runs;
+``rehab.services`` checks everything again (and everything that needs the database), so the
+pages and the API share one set of rules.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.api.base import StrictIntegerField
+from accounts.models import Patient
+from accounts.scoping import patients_for
+from rehab.models import (
+    DailyEntry,
+    Diagnosis,
+    Episode,
+    EpisodeStatus,
+    Exercise,
+    ExerciseLog,
+    Intervention,
+    InterventionKind,
+    Outcome,
+    Prescription,
+    Side,
+)
+from rehab.services import BMI_MAX, BMI_MIN, MAX_SETS, PAIN_MAX, PAIN_MIN, ROM_MAX, ROM_MIN
+
+NOTE_MAX_LENGTH = 5000
+
+
+def _pain(**kwargs: Any) -> StrictIntegerField:
+    return StrictIntegerField(min_value=PAIN_MIN, max_value=PAIN_MAX, **kwargs)
+
+
+def _rom(**kwargs: Any) -> StrictIntegerField:
+    return StrictIntegerField(min_value=ROM_MIN, max_value=ROM_MAX, help_text="Degrees.", **kwargs)
+
+
+def _note() -> serializers.CharField:
+    return serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
+
+
+# --- Episodes ----------------------------------------------------------------------------------
+class EpisodeCreateInputSerializer(serializers.Serializer[Any]):
+    patient = StrictIntegerField(help_text="The id of a patient in the caller's reach.")
+    affected_side = serializers.ChoiceField(choices=Side.choices)
+    start_date = serializers.DateField()
+    diagnosis = serializers.ChoiceField(choices=Diagnosis.choices, default=Diagnosis.UNSPECIFIED)
+    intake_pain_activity = _pain(allow_null=True, default=None)
+    intake_pf_rom_affected = _rom(allow_null=True, default=None)
+    intake_pf_rom_unaffected = _rom(allow_null=True, default=None)
+    bmi = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        min_value=BMI_MIN,
+        max_value=BMI_MAX,
+        coerce_to_string=False,
+        allow_null=True,
+        default=None,
+        help_text="kg/m²; kept to one decimal place.",
+    )
+
+    def validate_patient(self, value: int) -> Patient:
+        # Out of reach reads exactly like unknown, so the answer reveals nothing about other
+        # clinics' patients.
+        patient = patients_for(self.context["request"].user).filter(pk=value).first()
+        if patient is None:
+            raise serializers.ValidationError("Patient not found.")
+        return patient
+
+    def validate_bmi(self, value: Decimal | None) -> Decimal | None:
+        if value is None:
+            return None
+        return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+class EpisodeListQuerySerializer(serializers.Serializer[Any]):
+    patient = serializers.IntegerField(required=False, help_text="Only this patient's episodes.")
+    status = serializers.ChoiceField(choices=EpisodeStatus.choices, required=False)
+
+
+class EpisodeSerializer(serializers.ModelSerializer[Episode]):
+    patient_name = serializers.SerializerMethodField()
+    bmi = serializers.DecimalField(
+        max_digits=4, decimal_places=1, coerce_to_string=False, allow_null=True, read_only=True
+    )
+
+    class Meta:
+        model = Episode
+        fields = [
+            "id",
+            "patient",
+            "patient_name",
+            "affected_side",
+            "diagnosis",
+            "start_date",
+            "status",
+            "intake_pain_activity",
+            "intake_pf_rom_affected",
+            "intake_pf_rom_unaffected",
+            "bmi",
+            "referral_date",
+            "referred_to",
+            "referral_note",
+            "closed_date",
+            "outcome",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_patient_name(self, episode: Episode) -> str:
+        return episode.patient.user.get_full_name()
+
+
+class ReferralInputSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField()
+    referred_to = serializers.CharField(max_length=200, allow_blank=True, default="")
+    note = _note()
+
+
+class CloseInputSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField()
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+
+
+# --- Exercises and prescriptions ---------------------------------------------------------------
+class ExerciseSerializer(serializers.ModelSerializer[Exercise]):
+    class Meta:
+        model = Exercise
+        fields = ["id", "name", "category", "instructions", "default_sets", "default_reps"]
+        read_only_fields = fields
+
+
+class PrescriptionCreateInputSerializer(serializers.Serializer[Any]):
+    exercise = serializers.CharField(
+        max_length=120,
+        help_text="A catalogue name (matched case-insensitively) or free text.",
+    )
+    sets = StrictIntegerField(min_value=1, max_value=MAX_SETS)
+    reps = serializers.CharField(max_length=40, allow_blank=True, default="")
+    start_date = serializers.DateField(
+        allow_null=True, default=None, help_text="Default: the episode's start."
+    )
+    end_date = serializers.DateField(allow_null=True, default=None, help_text="Default: open.")
+
+
+class PrescriptionEndInputSerializer(serializers.Serializer[Any]):
+    end_date = serializers.DateField()
+
+
+class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
+    exercise = serializers.CharField(source="name", read_only=True)
+    catalogue_exercise: serializers.PrimaryKeyRelatedField[Exercise] = (
+        serializers.PrimaryKeyRelatedField(
+            source="exercise",
+            read_only=True,
+            allow_null=True,
+            help_text="The catalogue exercise matched, or null for free text.",
+        )
+    )
+
+    class Meta:
+        model = Prescription
+        fields = [
+            "id",
+            "episode",
+            "exercise",
+            "catalogue_exercise",
+            "sets",
+            "reps",
+            "start_date",
+            "end_date",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+# --- Daily entries -----------------------------------------------------------------------------
+class EntryExerciseInputSerializer(serializers.Serializer[Any]):
+    prescription = StrictIntegerField(help_text="The id of a prescription of this episode.")
+    sets_completed = StrictIntegerField(min_value=0, max_value=MAX_SETS)
+
+
+class EntryInputSerializer(serializers.Serializer[Any]):
+    """A whole day's entry: PUT replaces it, so an optional value left out is cleared."""
+
+    pain_activity = _pain(help_text="0–10: worst pain during activity today.")
+    pain_rest = _pain(allow_null=True, default=None, help_text="0–10.")
+    pf_rom_affected = _rom(allow_null=True, default=None)
+    pf_rom_unaffected = _rom(allow_null=True, default=None)
+    exercises = serializers.ListField(
+        child=EntryExerciseInputSerializer(), default=list, max_length=100
+    )
+    note = _note()
+
+
+class EntryExerciseSerializer(serializers.ModelSerializer[ExerciseLog]):
+    exercise = serializers.CharField(source="prescription.name", read_only=True)
+    sets_prescribed = serializers.IntegerField(source="prescription.sets", read_only=True)
+
+    class Meta:
+        model = ExerciseLog
+        fields = ["prescription", "exercise", "sets_completed", "sets_prescribed"]
+        read_only_fields = fields
+
+
+class EntrySerializer(serializers.ModelSerializer[DailyEntry]):
+    exercises = EntryExerciseSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DailyEntry
+        fields = [
+            "episode",
+            "date",
+            "pain_activity",
+            "pain_rest",
+            "pf_rom_affected",
+            "pf_rom_unaffected",
+            "exercises",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class EntryRangeQuerySerializer(serializers.Serializer[Any]):
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # "from" is a Python keyword, so the fields cannot be declared as class attributes.
+        return {
+            "from": serializers.DateField(required=False),
+            "to": serializers.DateField(required=False),
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("from"), attrs.get("to")
+        if start is not None and end is not None and end < start:
+            raise serializers.ValidationError({"to": ["Must not be before 'from'."]})
+        return attrs
+
+
+# --- Interventions -----------------------------------------------------------------------------
+class InterventionCreateInputSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=InterventionKind.choices)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True, default=None)
+    site = serializers.CharField(max_length=200, allow_blank=True, default="")
+    note = _note()
+
+
+class InterventionSerializer(serializers.ModelSerializer[Intervention]):
+    class Meta:
+        model = Intervention
+        fields = ["id", "episode", "kind", "start_date", "end_date", "site", "note", "created_at"]
+        read_only_fields = fields

@@ -1,0 +1,348 @@
+"""API v1: episodes, prescriptions, daily entries, interventions and the exercise catalogue.
+
+Every view first fetches the episode through the caller's reach (out of reach: 404), then checks
+the role where the operation needs one (403), then validates input (400) and calls one service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.base import ApiView
+from accounts.scoping import get_in_reach_or_404, scope_to_patients
+from rehab import services
+from rehab.api.serializers import (
+    CloseInputSerializer,
+    EntryInputSerializer,
+    EntryRangeQuerySerializer,
+    EntrySerializer,
+    EpisodeCreateInputSerializer,
+    EpisodeListQuerySerializer,
+    EpisodeSerializer,
+    ExerciseSerializer,
+    InterventionCreateInputSerializer,
+    InterventionSerializer,
+    PrescriptionCreateInputSerializer,
+    PrescriptionEndInputSerializer,
+    PrescriptionSerializer,
+    ReferralInputSerializer,
+)
+from rehab.models import DailyEntry, Episode, Exercise, Intervention, Prescription
+
+EPISODE_TAG = ["episodes"]
+PRESCRIPTION_TAG = ["prescriptions"]
+ENTRY_TAG = ["entries"]
+INTERVENTION_TAG = ["interventions"]
+
+DATE_PARAMETER = OpenApiParameter(
+    "date", OpenApiTypes.DATE, OpenApiParameter.PATH, description="The entry's date, YYYY-MM-DD."
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _episodes() -> QuerySet[Episode]:
+    return Episode.objects.select_related("patient__user")
+
+
+def _entries() -> QuerySet[DailyEntry]:
+    return DailyEntry.objects.prefetch_related("exercises__prescription")
+
+
+class EpisodeApiView(ApiView):
+    # A view under /episodes/{pk}/: the episode must be within the caller's reach.
+
+    def get_episode(self, pk: int) -> Episode:
+        return get_in_reach_or_404(self.request.user, _episodes(), via="patient", pk=pk)
+
+
+def _parse_url_date(value: str) -> dt.date:
+    # fromisoformat alone would also take "20260310" or "2026-W10-2"; the contract says
+    # YYYY-MM-DD.
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise serializers.ValidationError(
+            {"date": ["Use a real calendar date written YYYY-MM-DD."]}
+        ) from None
+
+
+# --- Episodes ----------------------------------------------------------------------------------
+class EpisodeListCreateView(ApiView):
+    @extend_schema(
+        tags=EPISODE_TAG,
+        operation_id="episodes_list",
+        summary="Episodes of the patients in the caller's reach",
+        parameters=[EpisodeListQuerySerializer],
+        responses=EpisodeSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        query = EpisodeListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        episodes = scope_to_patients(request.user, _episodes(), via="patient")
+        if "patient" in query.validated_data:
+            episodes = episodes.filter(patient_id=query.validated_data["patient"])
+        if "status" in query.validated_data:
+            episodes = episodes.filter(status=query.validated_data["status"])
+        return self.paginated_response(episodes, EpisodeSerializer)
+
+    @extend_schema(
+        tags=EPISODE_TAG,
+        operation_id="episodes_create",
+        summary="Open an episode (a conservative trial) for a patient",
+        request=EpisodeCreateInputSerializer,
+        responses={201: EpisodeSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        actor = self.require_clinic_staff()
+        data = EpisodeCreateInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        episode = services.episode_open(actor=actor, **data.validated_data)
+        return Response(EpisodeSerializer(episode).data, status=status.HTTP_201_CREATED)
+
+
+class EpisodeDetailView(EpisodeApiView):
+    @extend_schema(
+        tags=EPISODE_TAG,
+        operation_id="episodes_retrieve",
+        summary="One episode",
+        responses=EpisodeSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(EpisodeSerializer(self.get_episode(pk)).data)
+
+
+class EpisodeReferralView(EpisodeApiView):
+    @extend_schema(
+        tags=EPISODE_TAG,
+        operation_id="episodes_referral",
+        summary="Record a referral for a surgical opinion; the status becomes 'referred'",
+        request=ReferralInputSerializer,
+        responses={200: EpisodeSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        actor = self.require_clinic_staff()
+        data = ReferralInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        episode = services.episode_record_referral(
+            actor=actor, episode=episode, **data.validated_data
+        )
+        return Response(EpisodeSerializer(episode).data)
+
+
+class EpisodeCloseView(EpisodeApiView):
+    @extend_schema(
+        tags=EPISODE_TAG,
+        operation_id="episodes_close",
+        summary="Close the episode with its outcome; the status becomes 'closed'",
+        request=CloseInputSerializer,
+        responses={200: EpisodeSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        actor = self.require_clinic_staff()
+        data = CloseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        episode = services.episode_close(actor=actor, episode=episode, **data.validated_data)
+        return Response(EpisodeSerializer(episode).data)
+
+
+# --- Exercises and prescriptions ---------------------------------------------------------------
+class ExerciseListView(ApiView):
+    @extend_schema(
+        tags=PRESCRIPTION_TAG,
+        operation_id="exercises_list",
+        summary="The exercise catalogue",
+        responses=ExerciseSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginated_response(Exercise.objects.all(), ExerciseSerializer)
+
+
+class PrescriptionListCreateView(EpisodeApiView):
+    @extend_schema(
+        tags=PRESCRIPTION_TAG,
+        operation_id="prescriptions_list",
+        summary="The episode's prescriptions, past and present",
+        responses=PrescriptionSerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        return self.paginated_response(
+            Prescription.objects.filter(episode=episode), PrescriptionSerializer
+        )
+
+    @extend_schema(
+        tags=PRESCRIPTION_TAG,
+        operation_id="prescriptions_create",
+        summary="Prescribe an exercise",
+        request=PrescriptionCreateInputSerializer,
+        responses={201: PrescriptionSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        actor = self.require_clinic_staff()
+        data = PrescriptionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        prescription = services.prescription_create(
+            actor=actor, episode=episode, **data.validated_data
+        )
+        return Response(PrescriptionSerializer(prescription).data, status=status.HTTP_201_CREATED)
+
+
+class PrescriptionEndView(EpisodeApiView):
+    @extend_schema(
+        tags=PRESCRIPTION_TAG,
+        operation_id="prescriptions_end",
+        summary="Set the last day of a prescription",
+        request=PrescriptionEndInputSerializer,
+        responses={200: PrescriptionSerializer},
+    )
+    def post(self, request: Request, pk: int, prescription_id: int) -> Response:
+        episode = self.get_episode(pk)
+        try:
+            prescription = Prescription.objects.get(episode=episode, pk=prescription_id)
+        except Prescription.DoesNotExist:
+            raise Http404("Not found.") from None
+        actor = self.require_clinic_staff()
+        data = PrescriptionEndInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        prescription = services.prescription_end(
+            actor=actor, prescription=prescription, end_date=data.validated_data["end_date"]
+        )
+        return Response(PrescriptionSerializer(prescription).data)
+
+
+# --- Daily entries -----------------------------------------------------------------------------
+class EntryListView(EpisodeApiView):
+    @extend_schema(
+        tags=ENTRY_TAG,
+        operation_id="entries_list",
+        summary="The episode's daily entries, newest first",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First date (inclusive)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last date (inclusive)."),
+        ],
+        responses=EntrySerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        query = EntryRangeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        entries = _entries().filter(episode=episode)
+        if "from" in query.validated_data:
+            entries = entries.filter(date__gte=query.validated_data["from"])
+        if "to" in query.validated_data:
+            entries = entries.filter(date__lte=query.validated_data["to"])
+        return self.paginated_response(entries, EntrySerializer)
+
+
+class EntryDetailView(EpisodeApiView):
+    def get_entry(self, episode: Episode, date: dt.date) -> DailyEntry:
+        try:
+            return _entries().get(episode=episode, date=date)
+        except DailyEntry.DoesNotExist:
+            raise Http404("Not found.") from None
+
+    @extend_schema(
+        tags=ENTRY_TAG,
+        operation_id="entries_retrieve",
+        summary="The entry of one day",
+        parameters=[DATE_PARAMETER],
+        responses=EntrySerializer,
+    )
+    def get(self, request: Request, pk: int, date: str) -> Response:
+        episode = self.get_episode(pk)
+        entry = self.get_entry(episode, _parse_url_date(date))
+        return Response(EntrySerializer(entry).data)
+
+    @extend_schema(
+        tags=ENTRY_TAG,
+        operation_id="entries_put",
+        summary="Record or replace the entry of one day (idempotent)",
+        parameters=[DATE_PARAMETER],
+        request=EntryInputSerializer,
+        responses={
+            200: OpenApiResponse(EntrySerializer, description="Replaced"),
+            201: OpenApiResponse(EntrySerializer, description="Created"),
+        },
+    )
+    def put(self, request: Request, pk: int, date: str) -> Response:
+        episode = self.get_episode(pk)
+        day = _parse_url_date(date)
+        data = EntryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values: dict[str, Any] = data.validated_data
+        result = services.entry_record(
+            actor=self.caller,
+            episode=episode,
+            date=day,
+            pain_activity=values["pain_activity"],
+            pain_rest=values["pain_rest"],
+            pf_rom_affected=values["pf_rom_affected"],
+            pf_rom_unaffected=values["pf_rom_unaffected"],
+            exercises=[dict(item) for item in values["exercises"]],
+            note=values["note"],
+        )
+        entry = self.get_entry(episode, result.entry.date)
+        return Response(
+            EntrySerializer(entry).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        tags=ENTRY_TAG,
+        operation_id="entries_delete",
+        summary="Delete the entry of one day",
+        parameters=[DATE_PARAMETER],
+        responses={204: None},
+    )
+    def delete(self, request: Request, pk: int, date: str) -> Response:
+        episode = self.get_episode(pk)
+        entry = self.get_entry(episode, _parse_url_date(date))
+        services.entry_delete(actor=self.caller, entry=entry)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Interventions -----------------------------------------------------------------------------
+class InterventionListCreateView(EpisodeApiView):
+    @extend_schema(
+        tags=INTERVENTION_TAG,
+        operation_id="interventions_list",
+        summary="The episode's interventions",
+        responses=InterventionSerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        return self.paginated_response(
+            Intervention.objects.filter(episode=episode), InterventionSerializer
+        )
+
+    @extend_schema(
+        tags=INTERVENTION_TAG,
+        operation_id="interventions_create",
+        summary="Record an intervention (never a corticosteroid injection near the Achilles)",
+        request=InterventionCreateInputSerializer,
+        responses={201: InterventionSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        actor = self.require_clinic_staff()
+        data = InterventionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        intervention = services.intervention_record(
+            actor=actor, episode=episode, **data.validated_data
+        )
+        return Response(InterventionSerializer(intervention).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,214 @@
+"""Forms for the server-rendered pages.
+
+They only parse what a browser sends (text to numbers and dates). Range checks and the clinical
+rules stay in ``rehab.services``: a view passes the parsed values to a service and hands any
+``ValidationError`` back to the form with :func:`add_service_errors`, so the page shows exactly
+the messages the API gives, next to the field they concern.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.forms import PageForm
+from rehab.models import (
+    Diagnosis,
+    Exercise,
+    InterventionKind,
+    Outcome,
+    Prescription,
+    Side,
+)
+from rehab.services import MAX_SETS
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Attach a service's field errors to the form; unknown keys become form-wide errors."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, messages in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _number(low: int, high: int, **extra: str) -> forms.NumberInput:
+    # inputmode="numeric" opens the phone's digit keypad; min/max let the browser warn early,
+    # while the service still checks the range for anything that bypasses the browser.
+    return forms.NumberInput(attrs={"min": low, "max": high, "inputmode": "numeric", **extra})
+
+
+# --- The patient's daily entry -------------------------------------------------------------------
+
+
+class ExerciseSetsField(forms.CharField):
+    """Sets done of one prescribed exercise.
+
+    A ticked checkbox sends its value (the number of sets it stands for) or a bare "on" from a
+    client that sends no value; either means the prescribed sets were done. Nothing sent means
+    none were done today.
+    """
+
+    def __init__(self, *, prescribed_sets: int, **kwargs: Any) -> None:
+        self.prescribed_sets = prescribed_sets
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> int:  # type: ignore[override]
+        text = str(value or "").strip().lower()
+        if text == "":
+            return 0
+        if text in {"on", "true", "yes"}:
+            return self.prescribed_sets
+        try:
+            sets = int(text)
+        except ValueError as exc:
+            raise ValidationError("Enter the number of sets you did.", code="invalid") from exc
+        if not 0 <= sets <= MAX_SETS:
+            raise ValidationError(f"Enter a number of sets from 0 to {MAX_SETS}.", code="range")
+        return sets
+
+
+class EntryForm(PageForm):
+    """One day's entry. Field names are the API's, so a page and an API client speak alike."""
+
+    pain_activity = forms.IntegerField(required=False)
+    pain_rest = forms.IntegerField(required=False)
+    pf_rom_affected = forms.IntegerField(required=False, widget=_number(0, 90))
+    pf_rom_unaffected = forms.IntegerField(required=False, widget=_number(0, 90))
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, prescriptions: list[Prescription], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prescriptions = prescriptions
+        for p in prescriptions:
+            self.fields[self.exercise_field_name(p)] = ExerciseSetsField(prescribed_sets=p.sets)
+
+    @staticmethod
+    def exercise_field_name(prescription: Prescription) -> str:
+        return f"exercise_{prescription.pk}"
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "pain_activity": data.get("pain_activity"),
+            "pain_rest": data.get("pain_rest"),
+            "pf_rom_affected": data.get("pf_rom_affected"),
+            "pf_rom_unaffected": data.get("pf_rom_unaffected"),
+            "note": data.get("note") or "",
+            # Every exercise due that day is logged, unticked ones as 0 sets, so the therapist
+            # sees "0 of 3" rather than a gap.
+            "exercises": [
+                {
+                    "prescription": p.pk,
+                    "sets_completed": data.get(self.exercise_field_name(p), 0),
+                }
+                for p in self.prescriptions
+            ],
+        }
+
+
+# --- Therapist and clinic admin forms -------------------------------------------------------------
+
+
+class EpisodeOpenForm(PageForm):
+    affected_side = forms.ChoiceField(
+        label="Affected ankle", choices=Side.choices, widget=forms.RadioSelect
+    )
+    start_date = forms.DateField(label="Start of the conservative trial", widget=DateInput())
+    diagnosis = forms.ChoiceField(
+        choices=Diagnosis.choices, initial=Diagnosis.UNSPECIFIED, required=False
+    )
+    intake_pain_activity = forms.IntegerField(
+        label="Intake pain during activity (0–10)", required=False, widget=_number(0, 10)
+    )
+    intake_pf_rom_affected = forms.IntegerField(
+        label="Intake plantar flexion, affected side (°)", required=False, widget=_number(0, 90)
+    )
+    intake_pf_rom_unaffected = forms.IntegerField(
+        label="Intake plantar flexion, unaffected side (°)",
+        required=False,
+        widget=_number(0, 90),
+    )
+    bmi = forms.DecimalField(
+        label="BMI",
+        required=False,
+        max_digits=4,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+
+    def clean_diagnosis(self) -> str:
+        # Optional in the API contract: an episode without one is "unspecified".
+        return self.cleaned_data.get("diagnosis") or Diagnosis.UNSPECIFIED
+
+
+class PrescriptionForm(PageForm):
+    exercise = forms.ModelChoiceField(
+        label="Exercise from the catalogue",
+        queryset=Exercise.objects.order_by("category", "name"),
+        required=False,
+        empty_label="Other (describe below)",
+    )
+    other = forms.CharField(
+        label="Other exercise",
+        required=False,
+        max_length=120,
+        help_text="Only when the exercise is not in the catalogue.",
+    )
+    sets = forms.IntegerField(label="Sets per day", initial=3, widget=_number(1, MAX_SETS))
+    reps = forms.CharField(
+        label="Repetitions or hold",
+        required=False,
+        max_length=40,
+        help_text="For example 15, or 30 s hold. Empty: the catalogue's default.",
+    )
+    start_date = forms.DateField(
+        required=False, widget=DateInput(), help_text="Empty: the episode's start."
+    )
+    end_date = forms.DateField(required=False, widget=DateInput(), help_text="Empty: open.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("exercise") and not (data.get("other") or "").strip():
+            self.add_error("exercise", "Choose an exercise from the catalogue, or describe one.")
+        return data
+
+    def exercise_name(self) -> str:
+        chosen: Exercise | None = self.cleaned_data.get("exercise")
+        return chosen.name if chosen else (self.cleaned_data.get("other") or "").strip()
+
+
+class InterventionForm(PageForm):
+    kind = forms.ChoiceField(choices=InterventionKind.choices)
+    start_date = forms.DateField(widget=DateInput())
+    end_date = forms.DateField(required=False, widget=DateInput())
+    site = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text="Where, for an injection (never at or near the Achilles tendon).",
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReferralForm(PageForm):
+    date = forms.DateField(label="Referral date", widget=DateInput())
+    referred_to = forms.CharField(
+        label="Referred to", required=False, max_length=200, help_text="Surgeon or service."
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CloseForm(PageForm):
+    date = forms.DateField(label="Closing date", widget=DateInput())
+    outcome = forms.ChoiceField(choices=Outcome.choices, widget=forms.RadioSelect)

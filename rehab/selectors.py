@@ -1,0 +1,243 @@
+"""The reads that the server-rendered pages need.
+
+Every function here takes the caller and narrows through ``accounts.scoping``, so a page cannot
+forget to scope. Each read costs a fixed number of queries whatever the number of rows: related
+rows come through ``select_related``/``prefetch_related`` or aggregate annotations, and per-row
+figures are computed in Python from data already loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from accounts.models import Patient, User
+from accounts.scoping import AnyUser, get_in_reach_or_404, patients_for, scope_to_patients
+from rehab.models import DailyEntry, Episode, EpisodeStatus, ExerciseLog, Prescription
+
+# A patient may correct today and the six days before it from the phone pages: the same 7-day
+# window the progress rules read as "the last 7 days". Older corrections go through the
+# therapist, so a week-1 baseline cannot quietly change weeks later.
+EDIT_WINDOW_DAYS = 7
+
+
+def editable_dates(*, episode: Episode, today: dt.date) -> list[dt.date]:
+    """The dates a patient may log or correct, newest first (never before the episode start)."""
+    first = max(episode.start_date, today - dt.timedelta(days=EDIT_WINDOW_DAYS - 1))
+    return [today - dt.timedelta(days=n) for n in range((today - first).days + 1)]
+
+
+def trial_day(*, episode: Episode, today: dt.date) -> int:
+    """Day 1 is the episode's start date (clinical-rules.md, "Trial day")."""
+    return (today - episode.start_date).days + 1
+
+
+# --- The patient's own pages ---------------------------------------------------------------------
+
+
+def patient_of(user: AnyUser) -> Patient | None:
+    """The patient record of a signed-in patient, or None for everybody else."""
+    if not isinstance(user, User) or not user.is_patient:
+        return None
+    return patients_for(user).first()
+
+
+def patient_active_episodes(*, patient: Patient) -> list[Episode]:
+    """Active episodes, the most recently started first (the default one to log against)."""
+    return list(
+        Episode.objects.filter(patient=patient, status=EpisodeStatus.ACTIVE)
+        .select_related("patient__user")
+        .order_by("-start_date", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class DayLink:
+    date: dt.date
+    logged: bool
+
+
+@dataclass(frozen=True)
+class ExerciseRow:
+    prescription: Prescription
+    sets_completed: int | None
+
+
+@dataclass(frozen=True)
+class EntryFormData:
+    episode: Episode
+    date: dt.date
+    today: dt.date
+    entry: DailyEntry | None
+    exercises: list[ExerciseRow]
+    recent_days: list[DayLink]
+
+
+def entry_form_data(*, episode: Episode, date: dt.date, today: dt.date) -> EntryFormData:
+    """What the entry form for one date shows: the saved entry, the exercises due, the week."""
+    prescriptions = [
+        p
+        for p in Prescription.objects.filter(episode=episode).order_by("start_date", "id")
+        if p.is_active_on(date)
+    ]
+    window = editable_dates(episode=episode, today=today)
+    entries = {
+        e.date: e
+        for e in DailyEntry.objects.filter(
+            episode=episode, date__in={date, *window}
+        ).prefetch_related("exercises")
+    }
+    entry = entries.get(date)
+    done = (
+        {log.prescription_id: log.sets_completed for log in entry.exercises.all()} if entry else {}
+    )
+    return EntryFormData(
+        episode=episode,
+        date=date,
+        today=today,
+        entry=entry,
+        exercises=[
+            ExerciseRow(prescription=p, sets_completed=done.get(p.pk)) for p in prescriptions
+        ],
+        recent_days=[DayLink(date=d, logged=d in entries) for d in window],
+    )
+
+
+# --- Episode history (patient and staff) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    entry: DailyEntry
+    sets_done: int
+    sets_prescribed: int
+    exercises: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def has_exercises(self) -> bool:
+        return self.sets_prescribed > 0
+
+
+def _history_rows(episode: Episode) -> list[HistoryRow]:
+    # Both lists come from prefetches made by the caller: no query per entry.
+    prescriptions = list(episode.prescriptions.all())
+    rows: list[HistoryRow] = []
+    for entry in episode.entries.all():
+        done = {log.prescription_id: log.sets_completed for log in entry.exercises.all()}
+        items = [
+            (p.name, done.get(p.pk, 0), p.sets) for p in prescriptions if p.is_active_on(entry.date)
+        ]
+        rows.append(
+            HistoryRow(
+                entry=entry,
+                # Sets beyond the prescription do not make up for another exercise (adherence).
+                sets_done=sum(min(d, s) for _, d, s in items),
+                sets_prescribed=sum(s for _, _, s in items),
+                exercises=items,
+            )
+        )
+    return rows
+
+
+def _episode_with_history() -> QuerySet[Episode]:
+    return Episode.objects.select_related("patient__user", "patient__therapist").prefetch_related(
+        Prefetch("prescriptions", queryset=Prescription.objects.order_by("start_date", "id")),
+        Prefetch(
+            "entries",
+            queryset=DailyEntry.objects.order_by("-date").prefetch_related(
+                Prefetch("exercises", queryset=ExerciseLog.objects.order_by("prescription_id"))
+            ),
+        ),
+        "interventions",
+    )
+
+
+@dataclass(frozen=True)
+class EpisodeDetail:
+    episode: Episode
+    history: list[HistoryRow]
+
+
+def episode_detail_for(*, user: AnyUser, episode_id: int) -> EpisodeDetail:
+    """One episode in the caller's reach with its entries, prescriptions and interventions."""
+    episode = get_in_reach_or_404(user, _episode_with_history(), via="patient", pk=episode_id)
+    return EpisodeDetail(episode=episode, history=_history_rows(episode))
+
+
+def episode_in_reach(*, user: AnyUser, episode_id: int) -> Episode:
+    return get_in_reach_or_404(
+        user, Episode.objects.select_related("patient__user"), via="patient", pk=episode_id
+    )
+
+
+# --- Therapist and clinic admin pages ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    episode: Episode
+    trial_day: int
+    last_entry: dt.date | None
+    entries_last_7_days: int
+
+
+def caseload_rows(*, user: AnyUser, today: dt.date) -> list[CaseloadRow]:
+    """Active episodes in reach: a therapist's own patients, a clinic admin's whole clinic.
+
+    ``today`` is the server's date: one shared date keeps this a single aggregate query, and a
+    day's difference at the edges of time zones does not change what a therapist looks at.
+    """
+    since = today - dt.timedelta(days=6)
+    episodes = (
+        scope_to_patients(user, Episode.objects.filter(status=EpisodeStatus.ACTIVE), via="patient")
+        .select_related("patient__user", "patient__therapist")
+        .annotate(
+            last_entry=Max("entries__date"),
+            recent_entries=Count(
+                "entries", filter=Q(entries__date__gte=since, entries__date__lte=today)
+            ),
+        )
+        .order_by("patient__user__last_name", "patient__user__first_name", "-start_date", "id")
+    )
+    return [
+        CaseloadRow(
+            episode=e,
+            trial_day=trial_day(episode=e, today=today),
+            last_entry=e.last_entry,
+            entries_last_7_days=e.recent_entries,
+        )
+        for e in episodes
+    ]
+
+
+def patient_rows(*, user: AnyUser) -> QuerySet[Patient]:
+    """Patients in reach with how many episodes they have and how many are active."""
+    return patients_for(user).annotate(
+        episode_count=Count("episodes"),
+        active_count=Count("episodes", filter=Q(episodes__status=EpisodeStatus.ACTIVE)),
+    )
+
+
+@dataclass(frozen=True)
+class PatientDetail:
+    patient: Patient
+    episodes: list[Episode]
+    has_password: bool
+
+
+def patient_detail_for(*, user: AnyUser, patient_id: int) -> PatientDetail:
+    patient = get_in_reach_or_404(
+        user,
+        Patient.objects.select_related("user", "therapist").prefetch_related(
+            Prefetch("episodes", queryset=Episode.objects.order_by("-start_date", "-id"))
+        ),
+        via="",
+        pk=patient_id,
+    )
+    return PatientDetail(
+        patient=patient,
+        episodes=list(patient.episodes.all()),
+        has_password=patient.user.has_usable_password(),
+    )

@@ -1,0 +1,536 @@
+"""Server-rendered pages: the patient's phone diary and the plain therapist pages.
+
+Views stay thin: parse a form, read through ``rehab.selectors``, write through the services.
+Reach comes first (anything out of reach is a 404 via ``accounts.scoping``); a role that may not
+act on an object within reach gets a 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.forms import PatientCreateForm
+from accounts.models import Patient, User
+from accounts.scoping import can_manage_patients
+from accounts.services import IssuedInvitation, invitation_issue, patient_create
+from rehab import selectors
+from rehab.forms import (
+    CloseForm,
+    EntryForm,
+    EpisodeOpenForm,
+    InterventionForm,
+    PrescriptionForm,
+    ReferralForm,
+    add_service_errors,
+)
+from rehab.models import Episode, EpisodeStatus
+from rehab.services import (
+    entry_record,
+    episode_close,
+    episode_open,
+    episode_record_referral,
+    intervention_record,
+    prescription_create,
+)
+
+GET_POST = ["GET", "POST"]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every caller is behind login_required
+    return user
+
+
+def _require_staff(request: HttpRequest) -> User:
+    user = _user(request)
+    if not can_manage_patients(user):
+        raise PermissionDenied("Only therapists and clinic admins may open this page.")
+    return user
+
+
+# --- Home ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(GET_POST)
+def home(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's home: a patient's entry for today, a therapist's caseload."""
+    user = _user(request)
+    patient = selectors.patient_of(user)
+    if patient is not None:
+        return _entry_page(request, patient=patient, day=None)
+    if request.method != "GET":
+        # Only the patient's entry form posts to "/".
+        return HttpResponseNotAllowed(["GET"])
+    if can_manage_patients(user):
+        rows = selectors.caseload_rows(user=user, today=timezone.localdate())
+        return render(request, "therapist/caseload.html", {"rows": rows})
+    return render(request, "home_other.html")
+
+
+# --- Patient: daily entry ------------------------------------------------------------------------
+
+
+def _patient_or_404(request: HttpRequest) -> Patient:
+    patient = selectors.patient_of(_user(request))
+    if patient is None:
+        raise Http404("This page is for patients.")
+    return patient
+
+
+def _chosen_episode(request: HttpRequest, patient: Patient) -> tuple[Episode | None, list[Episode]]:
+    """The active episode to log against: ``?episode=ID`` if given, else the latest started."""
+    episodes = selectors.patient_active_episodes(patient=patient)
+    wanted = request.GET.get("episode")
+    if wanted:
+        for episode in episodes:
+            if str(episode.pk) == wanted:
+                return episode, episodes
+        raise Http404("No such active episode.")
+    return (episodes[0] if episodes else None), episodes
+
+
+def _day_url(day: dt.date, today: dt.date, episode: Episode, episodes: list[Episode]) -> str:
+    url = reverse("home") if day == today else reverse("patient-log", args=[day])
+    # Only a patient with several active episodes needs to say which one.
+    return f"{url}?episode={episode.pk}" if len(episodes) > 1 else url
+
+
+def _scale(form: EntryForm, name: str) -> list[dict[str, Any]]:
+    value = form[name].value()
+    current = "" if value is None else str(value)
+    return [{"value": n, "checked": str(n) == current} for n in range(11)]
+
+
+def _exercise_rows(form: EntryForm, data: selectors.EntryFormData) -> list[dict[str, Any]]:
+    rows = []
+    for row in data.exercises:
+        name = EntryForm.exercise_field_name(row.prescription)
+        saved = row.sets_completed
+        # A partial count saved earlier (through the API, or by the therapist) keeps its value
+        # when the form is sent again unchanged; a tick otherwise means "all prescribed sets".
+        value = saved if saved and saved < row.prescription.sets else row.prescription.sets
+        checked = name in form.data if form.is_bound else bool(saved)
+        rows.append(
+            {
+                "name": name,
+                "prescription": row.prescription,
+                "value": value,
+                "partial": bool(saved) and value < row.prescription.sets,
+                "checked": checked,
+                "errors": form[name].errors,
+            }
+        )
+    return rows
+
+
+def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) -> HttpResponse:
+    episode, episodes = _chosen_episode(request, patient)
+    if episode is None:
+        past = list(patient.episodes.order_by("-start_date", "-id"))
+        return render(request, "patient/no_episode.html", {"past_episodes": past})
+    today = patient.local_today()
+    day = day or today
+    window = selectors.editable_dates(episode=episode, today=today)
+    if day not in window:
+        return render(
+            request,
+            "patient/date_refused.html",
+            {
+                "day": day,
+                "today": today,
+                "episode": episode,
+                "future": day > today,
+                "before_start": day < episode.start_date,
+                "window_days": selectors.EDIT_WINDOW_DAYS,
+                "today_url": _day_url(today, today, episode, episodes),
+            },
+            status=400,
+        )
+    data = selectors.entry_form_data(episode=episode, date=day, today=today)
+    prescriptions = [row.prescription for row in data.exercises]
+    if request.method == "POST":
+        form = EntryForm(request.POST, prescriptions=prescriptions)
+        if form.is_valid():
+            try:
+                result = entry_record(
+                    actor=_user(request), episode=episode, date=day, **form.service_kwargs()
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                verb = "Saved" if result.created else "Updated"
+                when = "today" if day == today else f"{day:%A %-d %B}"
+                messages.success(request, f"{verb} your entry for {when}. Thank you!")
+                return redirect(_day_url(day, today, episode, episodes))
+    else:
+        entry = data.entry
+        initial = (
+            {
+                "pain_activity": entry.pain_activity,
+                "pain_rest": entry.pain_rest,
+                "pf_rom_affected": entry.pf_rom_affected,
+                "pf_rom_unaffected": entry.pf_rom_unaffected,
+                "note": entry.note,
+            }
+            if entry
+            else {}
+        )
+        form = EntryForm(initial=initial, prescriptions=prescriptions)
+    return render(
+        request,
+        "patient/today.html",
+        {
+            "form": form,
+            "data": data,
+            "episode": episode,
+            "episodes": episodes if len(episodes) > 1 else [],
+            "is_today": day == today,
+            "trial_day": selectors.trial_day(episode=episode, today=day),
+            "pain_activity_scale": _scale(form, "pain_activity"),
+            "pain_rest_scale": _scale(form, "pain_rest"),
+            "exercise_rows": _exercise_rows(form, data),
+            "action_url": _day_url(day, today, episode, episodes),
+            "day_links": [
+                {
+                    "date": link.date,
+                    "logged": link.logged,
+                    "current": link.date == day,
+                    "url": _day_url(link.date, today, episode, episodes),
+                }
+                for link in data.recent_days
+            ],
+        },
+    )
+
+
+@login_required
+@require_http_methods(GET_POST)
+def patient_log(request: HttpRequest, day: dt.date) -> HttpResponse:
+    """Log or correct one of the last 7 days."""
+    return _entry_page(request, patient=_patient_or_404(request), day=day)
+
+
+@login_required
+@require_GET
+def patient_history(request: HttpRequest) -> HttpResponse:
+    """The patient's history: the page of their chosen (or latest) episode."""
+    patient = _patient_or_404(request)
+    episode, _ = _chosen_episode(request, patient)
+    if episode is None:
+        episode = patient.episodes.order_by("-start_date", "-id").first()
+    if episode is None:
+        return render(request, "patient/no_episode.html", {"past_episodes": []})
+    return redirect("episode", pk=episode.pk)
+
+
+# --- The episode page (patient and staff) --------------------------------------------------------
+
+
+@login_required
+@require_GET
+def episode_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    detail = selectors.episode_detail_for(user=user, episode_id=pk)
+    episode = detail.episode
+    if user.is_patient:
+        today = episode.patient.local_today()
+        editable = (
+            set(selectors.editable_dates(episode=episode, today=today))
+            if episode.status == EpisodeStatus.ACTIVE
+            else set()
+        )
+        several = (
+            selectors.patient_active_episodes(patient=episode.patient)
+            if episode.status == EpisodeStatus.ACTIVE
+            else []
+        )
+        rows = [
+            {
+                "row": row,
+                "edit_url": _day_url(row.entry.date, today, episode, several)
+                if row.entry.date in editable
+                else None,
+            }
+            for row in detail.history
+        ]
+        return render(request, "patient/history.html", {"episode": episode, "rows": rows})
+    _require_staff(request)
+    today = episode.patient.local_today()
+    return render(
+        request,
+        "therapist/episode_detail.html",
+        {
+            "episode": episode,
+            "history": detail.history,
+            "prescriptions": list(episode.prescriptions.all()),
+            "interventions": list(episode.interventions.all()),
+            "trial_day": selectors.trial_day(episode=episode, today=today),
+            "is_open": episode.status != EpisodeStatus.CLOSED,
+            "today": today,
+        },
+    )
+
+
+# --- Staff: patients -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def patient_list(request: HttpRequest) -> HttpResponse:
+    user = _require_staff(request)
+    return render(
+        request, "therapist/patient_list.html", {"patients": selectors.patient_rows(user=user)}
+    )
+
+
+def _invite_page(request: HttpRequest, patient: Patient, issued: IssuedInvitation) -> HttpResponse:
+    return render(
+        request, "therapist/patient_invited.html", {"patient": patient, "invite_url": issued.url}
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def patient_new(request: HttpRequest) -> HttpResponse:
+    user = _require_staff(request)
+    form = PatientCreateForm(request.POST or None, actor=user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = patient_create(
+                actor=user,
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                timezone_name=data["timezone"],
+                therapist=data.get("therapist"),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            # The link is shown once, here: only its digest is stored.
+            return _invite_page(request, created.patient, created.invitation)
+    return render(
+        request,
+        "therapist/form.html",
+        {
+            "form": form,
+            "title": "Add a patient",
+            "intro": "The patient gets an email with a one-time link to set a password.",
+            "submit": "Create patient and send invitation",
+            "cancel_url": reverse("patient-list"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    detail = selectors.patient_detail_for(user=user, patient_id=pk)
+    _require_staff(request)
+    return render(request, "therapist/patient_detail.html", {"detail": detail})
+
+
+@never_cache
+@login_required
+@require_POST
+def patient_reinvite(request: HttpRequest, pk: int) -> HttpResponse:
+    """A fresh one-time link (the old one stops working), e.g. when the first email was lost."""
+    user = _user(request)
+    patient = selectors.patient_detail_for(user=user, patient_id=pk).patient
+    _require_staff(request)
+    return _invite_page(request, patient, invitation_issue(actor=user, patient=patient))
+
+
+@login_required
+@require_http_methods(GET_POST)
+def episode_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    patient = selectors.patient_detail_for(user=user, patient_id=pk).patient
+    _require_staff(request)
+    form = EpisodeOpenForm(request.POST or None, initial={"start_date": patient.local_today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            episode = episode_open(actor=user, patient=patient, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Episode opened. Now prescribe the exercises.")
+            return redirect("episode", pk=episode.pk)
+    return render(
+        request,
+        "therapist/form.html",
+        {
+            "form": form,
+            "title": f"Open an episode for {patient}",
+            "submit": "Open episode",
+            "cancel_url": reverse("patient-detail", args=[patient.pk]),
+        },
+    )
+
+
+# --- Staff: writes on an episode -----------------------------------------------------------------
+
+
+def _staff_episode(request: HttpRequest, pk: int) -> tuple[User, Episode]:
+    user = _user(request)
+    episode = selectors.episode_in_reach(user=user, episode_id=pk)
+    _require_staff(request)
+    return user, episode
+
+
+def _episode_form_page(
+    request: HttpRequest, episode: Episode, form: Any, title: str, submit: str
+) -> HttpResponse:
+    return render(
+        request,
+        "therapist/form.html",
+        {
+            "form": form,
+            "title": title,
+            "episode": episode,
+            "submit": submit,
+            "cancel_url": reverse("episode", args=[episode.pk]),
+        },
+    )
+
+
+@login_required
+@require_http_methods(GET_POST)
+def prescription_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user, episode = _staff_episode(request, pk)
+    form = PrescriptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            prescription_create(
+                actor=user,
+                episode=episode,
+                exercise=form.exercise_name(),
+                sets=data["sets"],
+                reps=data.get("reps") or "",
+                start_date=data.get("start_date"),
+                end_date=data.get("end_date"),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Exercise prescribed.")
+            return redirect("episode", pk=episode.pk)
+    return _episode_form_page(request, episode, form, "Prescribe an exercise", "Prescribe")
+
+
+@login_required
+@require_http_methods(GET_POST)
+def intervention_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user, episode = _staff_episode(request, pk)
+    form = InterventionForm(
+        request.POST or None, initial={"start_date": episode.patient.local_today()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            intervention_record(actor=user, episode=episode, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Intervention recorded.")
+            return redirect("episode", pk=episode.pk)
+    return _episode_form_page(request, episode, form, "Record an intervention", "Record")
+
+
+@login_required
+@require_http_methods(GET_POST)
+def episode_referral(request: HttpRequest, pk: int) -> HttpResponse:
+    user, episode = _staff_episode(request, pk)
+    form = ReferralForm(request.POST or None, initial={"date": episode.patient.local_today()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            episode_record_referral(
+                actor=user,
+                episode=episode,
+                date=data["date"],
+                referred_to=data.get("referred_to") or "",
+                note=data.get("note") or "",
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Referral recorded; the trial has ended.")
+            return redirect("episode", pk=episode.pk)
+    return _episode_form_page(request, episode, form, "Record a referral", "Record referral")
+
+
+@login_required
+@require_http_methods(GET_POST)
+def episode_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user, episode = _staff_episode(request, pk)
+    form = CloseForm(request.POST or None, initial={"date": episode.patient.local_today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            episode_close(actor=user, episode=episode, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Episode closed.")
+            return redirect("episode", pk=episode.pk)
+    return _episode_form_page(request, episode, form, "Close the episode", "Close episode")
+
+
+# --- Add to home screen --------------------------------------------------------------------------
+
+
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest; icon addresses go through ``static`` so hashed names work."""
+    icons = [
+        {"src": static("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        *(
+            {
+                "src": static(f"icons/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": purpose,
+            }
+            for size in (192, 512)
+            for purpose in ("any", "maskable")
+        ),
+    ]
+    return JsonResponse(
+        {
+            "name": "Ankle rehab diary",
+            "short_name": "Rehab diary",
+            "description": "Log ankle pain, plantar flexion and exercises in under a minute.",
+            "lang": "en",
+            "start_url": "/",
+            "scope": "/",
+            "display": "standalone",
+            "orientation": "portrait",
+            "background_color": "#ffffff",
+            "theme_color": "#0b6e4f",
+            "icons": icons,
+        },
+        content_type="application/manifest+json",
+    )
