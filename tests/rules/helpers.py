@@ -1,0 +1,78 @@
+"""Small builders that keep the rule tests close to the spec's own wording.
+
+Days are trial days: ``day(1)`` is the episode's start (2026-01-05, as in the spec's worked
+examples), so a test reads "entries on days 36-42, evaluated on day 42".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rehab.rules import (
+    EntryData,
+    EpisodeData,
+    Evaluation,
+    InterventionData,
+    PrescriptionData,
+    Thresholds,
+    evaluate,
+)
+
+START = dt.date(2026, 1, 5)
+DEFAULTS = Thresholds()
+# One prescription of 3 sets, active from the start, unless a test says otherwise.
+RX = PrescriptionData(id=1, sets=3, start_date=START)
+
+
+def day(n: int) -> dt.date:
+    """The date of trial day ``n`` (day 1 is the start; day 0 the day before)."""
+    return START + dt.timedelta(days=n - 1)
+
+
+def entries(
+    first_day: int,
+    pains: Sequence[int],
+    *,
+    rom: float | None = None,
+    rom_other: float | None = None,
+    done: Mapping[int, int] | None = None,
+) -> list[EntryData]:
+    """Entries on consecutive days from ``first_day``, one per pain score."""
+    return [
+        EntryData(
+            date=day(first_day + i),
+            pain_activity=pain,
+            pf_rom_affected=rom,
+            pf_rom_unaffected=rom_other,
+            sets_done=dict(done or {}),
+        )
+        for i, pain in enumerate(pains)
+    ]
+
+
+def flat(first_day: int, last_day: int, pain: int, **kwargs: Any) -> list[EntryData]:
+    """The same pain score every day from ``first_day`` to ``last_day`` inclusive."""
+    return entries(first_day, [pain] * (last_day - first_day + 1), **kwargs)
+
+
+def episode(*entry_groups: Iterable[EntryData], **fields: Any) -> EpisodeData:
+    fields.setdefault("start_date", START)
+    return EpisodeData(entries=tuple(e for group in entry_groups for e in group), **fields)
+
+
+def immobilization(first_day: int, last_day: int | None) -> InterventionData:
+    return InterventionData(
+        kind="immobilization",
+        start_date=day(first_day),
+        end_date=day(last_day) if last_day is not None else None,
+    )
+
+
+def on_day(ep: EpisodeData, n: int, thresholds: Thresholds = DEFAULTS) -> Evaluation:
+    return evaluate(ep, thresholds, day(n))
+
+
+def codes(evaluation: Evaluation) -> set[str]:
+    return {f.code for f in evaluation.findings}
