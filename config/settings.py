@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str, parse_email_url
@@ -152,6 +153,9 @@ if REDIS_URL:
         # Longer than the longest task's hard time limit, so a slow task is never handed to a
         # second worker while the first still runs it.
         "visibility_timeout": 3600,
+        # Fail fast when Redis is unreachable: a web request that queues a task must not hang
+        # (the rows it wrote are picked up by the relays once the broker is back).
+        "socket_connect_timeout": 2,
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -160,7 +164,8 @@ else:
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # The host is meaningless for this transport; naming one stops kombu warning that none was.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -168,6 +173,10 @@ else:
         # Without this kombu writes its exchange tables to ./control in the working directory.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The transport polls the folder; kombu's default of once a second caps a worker at
+        # about one message a second, so a burst (seed_demo queues one evaluation per entry)
+        # would hold up the next real one for minutes.
+        "polling_interval": 0.1,
     }
     # Ctrl-C in `make run` reaches the worker's whole process group; a prefork worker on this
     # transport then often hangs until honcho kills it, while a thread pool stops in seconds.
@@ -184,8 +193,44 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# No result backend (results are ignored), so beat's daily result clean-up has nothing to do.
+CELERY_RESULT_EXPIRES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# What runs when (docs/operations.md, "Background jobs"). Each periodic message expires before
+# its next run, so a worker that was down for hours does not work through a pile of stale runs.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "nightly-evaluation": {
+        "task": "rehab.tasks.evaluate_all_active",
+        "schedule": crontab(hour=2, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
+    "evaluation-relay": {
+        "task": "rehab.tasks.relay_evaluations",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "delivery-relay": {
+        "task": "rehab.notify.tasks.relay_deliveries",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "patient-reminders": {
+        "task": "rehab.tasks.send_reminders",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+    "alert-escalation": {
+        "task": "rehab.tasks.escalate_alerts",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 55 * 60},
+    },
+    "weekly-digest": {
+        "task": "rehab.tasks.send_weekly_digest",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+        "options": {"expires": 12 * 3600},
+    },
+}
 
 # --- Email -------------------------------------------------------------------------------------
 _email = parse_email_url(env_str("EMAIL_URL", "console://"))
@@ -229,6 +274,18 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings --------------------------------------------------------------------------
 INVITATION_LIFETIME_DAYS = env_int("PAIS_INVITATION_LIFETIME_DAYS", 7)
 API_TOKEN_LIFETIME_DAYS = env_int("PAIS_API_TOKEN_LIFETIME_DAYS", 90)
+
+# --- Notifications (docs/webhooks.md) ----------------------------------------------------------
+# Webhooks to private, loopback or link-local addresses are refused unless this is on: for tests
+# and local runs only, never where clinic admins could point the server at its own network.
+PAIS_WEBHOOK_ALLOW_PRIVATE = env_bool("PAIS_WEBHOOK_ALLOW_PRIVATE", False)
+PAIS_WEBHOOK_TIMEOUT_SECONDS: float = env_int("PAIS_WEBHOOK_TIMEOUT_SECONDS", 10)
+PAIS_DELIVERY_MAX_ATTEMPTS = env_int("PAIS_DELIVERY_MAX_ATTEMPTS", 8)
+PAIS_DELIVERY_BACKOFF_BASE_SECONDS = env_int("PAIS_DELIVERY_BACKOFF_BASE_SECONDS", 30)
+PAIS_DELIVERY_BACKOFF_MAX_SECONDS = env_int("PAIS_DELIVERY_BACKOFF_MAX_SECONDS", 6 * 3600)
+# A row "sending" for longer than this is taken to have lost its worker and is sent again.
+PAIS_DELIVERY_LEASE_SECONDS = env_int("PAIS_DELIVERY_LEASE_SECONDS", 600)
+PAIS_DELIVERY_RELAY_BATCH = env_int("PAIS_DELIVERY_RELAY_BATCH", 500)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("rehab.api.urls")),
+    path("api/v1/", include("rehab.notify.api_urls")),
     path("", include("accounts.urls")),
     path("", include("rehab.urls")),
+    path("", include("rehab.notify.urls")),
 ]

@@ -1,6 +1,24 @@
-from django.contrib import admin
+from typing import Any
 
-from rehab.models import DailyEntry, Episode, Exercise, ExerciseLog, Intervention, Prescription
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+
+from rehab.models import (
+    Alert,
+    ClinicRuleSettings,
+    DailyEntry,
+    Delivery,
+    DeliveryAttempt,
+    Episode,
+    Exercise,
+    ExerciseLog,
+    InboxMessage,
+    Intervention,
+    Prescription,
+    ReminderLog,
+    WebhookEndpoint,
+)
 
 
 class PrescriptionInline(admin.TabularInline):
@@ -65,3 +83,79 @@ class InterventionAdmin(admin.ModelAdmin):
     list_display = ("kind", "episode", "start_date", "end_date", "site")
     list_filter = ("kind",)
     raw_id_fields = ("episode", "created_by")
+
+
+# --- Rule settings, alerts and notifications ---------------------------------------------------
+#
+# Alerts and the notification rows are written by the evaluation and the delivery tasks, with
+# audit rows and an outbox: editing them here would bypass both, so they are read-only. Clinic
+# thresholds are edited on /settings/thresholds/ (validated, audited); here they are read-only
+# too, for the same reason.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ClinicRuleSettings)
+class ClinicRuleSettingsAdmin(ReadOnlyAdmin):
+    list_display = ("clinic", "overrides", "updated_by", "updated_at")
+    list_select_related = ("clinic", "updated_by")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("id", "code", "severity", "status", "episode", "first_found_on", "created_at")
+    list_filter = ("status", "severity", "code", "episode__patient__user__clinic")
+    list_select_related = ("episode__patient__user",)
+    search_fields = ("code", "episode__patient__user__email")
+    raw_id_fields = ("episode", "acknowledged_by", "resolved_by")
+    date_hierarchy = "created_at"
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    # Clinic admins manage endpoints on their webhooks page, which refuses private addresses and
+    # shows the signing secret once; the secret never appears here.
+    list_display = ("url", "clinic", "is_active", "disabled_reason", "created_at")
+    list_filter = ("is_active", "clinic")
+    exclude = ("secret",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ("started_at", "duration_ms", "status_code", "outcome", "error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "channel", "event_type", "status", "attempts", "clinic", "created_at")
+    list_filter = ("status", "channel", "event_type")
+    raw_id_fields = ("alert", "endpoint", "recipient")
+    date_hierarchy = "created_at"
+    inlines = [DeliveryAttemptInline]
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ("title", "clinic", "alert", "created_at")
+    list_filter = ("clinic",)
+    raw_id_fields = ("alert", "delivery")
+
+
+@admin.register(ReminderLog)
+class ReminderLogAdmin(ReadOnlyAdmin):
+    list_display = ("patient", "date", "sent_at")
+    raw_id_fields = ("patient",)
+    date_hierarchy = "date"

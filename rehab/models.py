@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Patient, User
+from accounts.models import Clinic, Patient, User
 
 PAIN_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 ROM_VALIDATORS = [MinValueValidator(0), MaxValueValidator(90)]
@@ -66,6 +66,10 @@ class Episode(models.Model):
     referral_note = models.TextField(blank=True)
     closed_date = models.DateField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+
+    # Set in the same transaction as a new or changed entry, cleared by the evaluation that
+    # saw it: a row, not only a queued task, so an evaluation lost with the broker is re-run.
+    evaluation_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -230,3 +234,195 @@ class Intervention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} from {self.start_date}"
+
+
+# --- Clinical evaluation: thresholds, alerts and their deliveries --------------------------------
+
+
+class ClinicRuleSettings(models.Model):
+    """A clinic's overrides of the rule thresholds; keys absent here use the spec's defaults."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="rule_settings")
+    overrides = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "clinic rule settings"
+        verbose_name_plural = "clinic rule settings"
+
+    def __str__(self) -> str:
+        return f"Rule thresholds of {self.clinic}"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SNOOZED = "snoozed", "Snoozed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Alert(models.Model):
+    """A finding of warning severity or above, with a lifecycle a therapist acts on."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="alerts")
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    message = models.TextField()
+    evidence = models.JSONField(default=dict)
+    ruleset = models.CharField(max_length=40)
+    thresholds = models.JSONField(default=dict)
+    first_found_on = models.DateField()
+    last_found_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snoozed_until = models.DateField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The database, not only the code, guarantees one live alert per (episode, code).
+            models.UniqueConstraint(
+                fields=["episode", "code"],
+                condition=~models.Q(status="resolved"),
+                name="one_unresolved_alert_per_episode_code",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "severity"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.status}) on episode {self.episode_id}"
+
+
+class WebhookEndpoint(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # Standard Webhooks secret ("whsec_" + base64). It signs; it must be readable, not hashed.
+    secret = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+    INBOX = "inbox", "In-app inbox"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One notification to one recipient: written with the alert (an outbox), sent by a task."""
+
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    event_type = models.CharField(max_length=40)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    recipient = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event_type} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20)  # delivered | retry | failed | disabled
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Attempt on delivery {self.delivery_id}: {self.outcome}"
+
+
+class InboxMessage(models.Model):
+    """The clinic's in-app inbox: one row per high/critical alert notification."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="inbox_messages")
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReminderLog(models.Model):
+    """At most one daily-entry reminder per patient per local date."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "date"], name="one_reminder_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder to patient {self.patient_id} on {self.date}"

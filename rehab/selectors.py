@@ -11,11 +11,31 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.http import Http404
 
 from accounts.models import Patient, User
-from accounts.scoping import AnyUser, get_in_reach_or_404, patients_for, scope_to_patients
-from rehab.models import DailyEntry, Episode, EpisodeStatus, ExerciseLog, Prescription
+from accounts.scoping import (
+    AnyUser,
+    can_manage_patients,
+    get_in_reach_or_404,
+    patients_for,
+    scope_to_patients,
+)
+from rehab import rules
+from rehab.evaluation import episode_data_from_rows, thresholds_for_clinic
+from rehab.models import (
+    Alert,
+    AlertStatus,
+    DailyEntry,
+    Episode,
+    EpisodeStatus,
+    ExerciseLog,
+    InboxMessage,
+    Prescription,
+    Severity,
+)
 
 # A patient may correct today and the six days before it from the phone pages: the same 7-day
 # window the progress rules read as "the last 7 days". Older corrections go through the
@@ -240,4 +260,182 @@ def patient_detail_for(*, user: AnyUser, patient_id: int) -> PatientDetail:
         patient=patient,
         episodes=list(patient.episodes.all()),
         has_password=patient.user.has_usable_password(),
+    )
+
+
+# --- Progress and alerts (staff pages) -----------------------------------------------------------
+
+# Most severe first on every alert list.
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.WARNING, Severity.INFO)
+
+# Finding codes in words, for pages and emails.
+CODE_LABELS: dict[str, str] = {
+    rules.BASELINE_MISSING: "Baseline pain missing",
+    rules.LOGGING_GAP: "Logging gap",
+    rules.PAIN_WORSENING: "Pain worsening",
+    rules.IMPROVING: "Improving",
+    rules.RESOLVED: "Complaint resolved",
+    rules.ADHERENCE_LOW: "Exercise adherence low",
+    rules.REFERRAL_CONSIDER: "Consider surgical referral",
+    rules.REFERRAL_OVERDUE: "Surgical referral overdue",
+    rules.ROM_DECLINE: "Plantar flexion declining",
+    rules.ROM_DEFICIT: "Plantar flexion deficit",
+    rules.IMMOBILIZATION_PROLONGED: "Immobilization too long",
+    rules.BMI_ELEVATED: "BMI elevated",
+}
+
+RECOMMENDATION_LABELS: dict[str, str] = {
+    "insufficient_data": "Insufficient data",
+    "continue": "Continue the trial",
+    "address_adherence": "Address exercise adherence",
+    "consider_referral": "Consider referral",
+    "refer_now": "Refer now",
+    "resolved": "Resolved",
+    "referred": "Referred",
+    "closed": "Closed",
+}
+
+# Inbox tabs: "unresolved" (the default) is open + acknowledged + snoozed.
+INBOX_TABS = ("unresolved", "open", "acknowledged", "snoozed", "resolved")
+INBOX_PAGE_SIZE = 50
+INBOX_NOTIFICATIONS = 10
+
+
+def _severity_rank() -> Case:
+    return Case(
+        *(When(severity=s, then=Value(n)) for n, s in enumerate(SEVERITY_ORDER)),
+        default=Value(len(SEVERITY_ORDER)),
+        output_field=IntegerField(),
+    )
+
+
+def alerts_for(user: AnyUser) -> QuerySet[Alert]:
+    """The alerts a user may see: their patients' (therapist), the clinic's (admin).
+
+    Patients have no alert role: alerts are the clinic's working list, written for clinicians,
+    so a patient reaches none of them, their own included.
+    """
+    if not can_manage_patients(user):
+        return Alert.objects.none()
+    return scope_to_patients(
+        user,
+        Alert.objects.select_related("episode__patient__user"),
+        via="episode__patient",
+    )
+
+
+def alert_in_reach(*, user: AnyUser, alert_id: int, for_update: bool = False) -> Alert:
+    """One alert in the caller's reach, or 404; ``for_update`` locks its row (in a transaction)."""
+    alerts = alerts_for(user)
+    if for_update:
+        alerts = alerts.select_for_update(of=("self",))
+    try:
+        return alerts.get(pk=alert_id)
+    except (Alert.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Not found.") from exc
+
+
+def open_alert_count(*, user: AnyUser) -> int:
+    """The number in the navigation: open alerts in reach (one query)."""
+    if not can_manage_patients(user):
+        return 0
+    return alerts_for(user).filter(status=AlertStatus.OPEN).count()
+
+
+@dataclass(frozen=True)
+class AlertInbox:
+    tab: str
+    page: Page[Alert]
+    counts: dict[str, int]
+    notifications: list[InboxMessage]
+
+
+def alert_inbox(*, user: AnyUser, tab: str, page: int | str | None = 1) -> AlertInbox:
+    """The inbox page: one tab of alerts, most severe first, with every tab's count.
+
+    Three queries (counts, a page of alerts, the notifications) plus the paginator's count,
+    whatever the number of alerts.
+    """
+    if tab not in INBOX_TABS:
+        raise Http404("No such tab.")
+    alerts = alerts_for(user)
+    counts = alerts.aggregate(
+        unresolved=Count("pk", filter=~Q(status=AlertStatus.RESOLVED)),
+        open=Count("pk", filter=Q(status=AlertStatus.OPEN)),
+        acknowledged=Count("pk", filter=Q(status=AlertStatus.ACKNOWLEDGED)),
+        snoozed=Count("pk", filter=Q(status=AlertStatus.SNOOZED)),
+        resolved=Count("pk", filter=Q(status=AlertStatus.RESOLVED)),
+    )
+    if tab == "unresolved":
+        listed = alerts.exclude(status=AlertStatus.RESOLVED)
+    else:
+        listed = alerts.filter(status=tab)
+    if tab == "resolved":
+        # The history: newest resolution first.
+        listed = listed.order_by("-resolved_at", "-id")
+    else:
+        listed = listed.annotate(rank=_severity_rank()).order_by("rank", "created_at", "id")
+    notifications = list(
+        scope_to_patients(
+            user,
+            InboxMessage.objects.select_related("alert__episode__patient__user"),
+            via="alert__episode__patient",
+        ).order_by("-created_at", "-id")[:INBOX_NOTIFICATIONS]
+    )
+    return AlertInbox(
+        tab=tab,
+        page=Paginator(listed, INBOX_PAGE_SIZE).get_page(page),
+        counts={key: value or 0 for key, value in counts.items()},
+        notifications=notifications,
+    )
+
+
+@dataclass(frozen=True)
+class EpisodeProgress:
+    as_of: dt.date
+    evaluation: rules.Evaluation
+    recommendation_label: str
+    alerts: list[Alert]
+    resolved_alerts: list[Alert]
+
+
+RESOLVED_ALERTS_SHOWN = 10
+
+
+def episode_progress_for(*, episode: Episode, as_of: dt.date) -> EpisodeProgress:
+    """The rules' verdict and the alerts of an episode loaded by ``episode_detail_for``.
+
+    The entries, exercise logs, prescriptions and interventions are already prefetched, so the
+    verdict costs one query (the clinic's thresholds) and the alerts two, whatever the
+    episode's length. Read-only, like the progress endpoint.
+    """
+    entries = [e for e in episode.entries.all() if e.date <= as_of]
+    data = episode_data_from_rows(
+        episode,
+        entries=entries,
+        sets_done={
+            e.pk: {log.prescription_id: log.sets_completed for log in e.exercises.all()}
+            for e in entries
+        },
+        prescriptions=[p for p in episode.prescriptions.all() if p.start_date <= as_of],
+        interventions=[i for i in episode.interventions.all() if i.start_date <= as_of],
+    )
+    evaluation = rules.evaluate(data, thresholds_for_clinic(episode.patient.user.clinic_id), as_of)
+    alerts = Alert.objects.filter(episode=episode).select_related("episode__patient__user")
+    return EpisodeProgress(
+        as_of=as_of,
+        evaluation=evaluation,
+        recommendation_label=RECOMMENDATION_LABELS.get(
+            evaluation.recommendation, evaluation.recommendation
+        ),
+        alerts=list(
+            alerts.exclude(status=AlertStatus.RESOLVED)
+            .annotate(rank=_severity_rank())
+            .order_by("rank", "created_at", "id")
+        ),
+        resolved_alerts=list(
+            alerts.filter(status=AlertStatus.RESOLVED).order_by("-resolved_at", "-id")[
+                :RESOLVED_ALERTS_SHOWN
+            ]
+        ),
     )

@@ -22,6 +22,8 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Patient, User
 from accounts.scoping import can_manage_patients, patients_for
+from rehab import rules
+from rehab.alerts import alerts_resolve_for_episode
 from rehab.models import (
     DailyEntry,
     Diagnosis,
@@ -179,6 +181,12 @@ def episode_record_referral(
             update_fields=["status", "referral_date", "referred_to", "referral_note", "updated_at"]
         )
         _audit(actor, "episode.referred", episode, episode)
+        # The referral the alerts asked for has been made: they are done.
+        alerts_resolve_for_episode(
+            episode=episode,
+            codes=rules.REFERRAL_CODES,
+            reason=f"Resolved: referral recorded on {date:%Y-%m-%d}.",
+        )
     return episode
 
 
@@ -198,6 +206,10 @@ def episode_close(*, actor: User, episode: Episode, date: dt.date, outcome: str)
         episode.outcome = outcome
         episode.save(update_fields=["status", "closed_date", "outcome", "updated_at"])
         _audit(actor, "episode.closed", episode, episode)
+        # A closed episode is no longer evaluated, so nothing would ever resolve its alerts.
+        alerts_resolve_for_episode(
+            episode=episode, reason=f"Resolved: episode closed on {date:%Y-%m-%d} ({outcome})."
+        )
     return episode
 
 
@@ -344,7 +356,25 @@ def entry_record(
             for pid, sets in sets_by_prescription.items()
         )
         _audit(actor, "entry.created" if created else "entry.replaced", entry, episode)
+        _request_evaluation(episode, now)
     return EntryResult(entry=entry, created=created)
+
+
+def _request_evaluation(episode: Episode, now: dt.datetime) -> None:
+    """Ask for the episode to be evaluated: a row now, a task after commit.
+
+    The row (``evaluation_requested_at``) is what guarantees the evaluation happens; the task
+    only makes it happen at once. If the broker is down, the periodic relay finds the row.
+    """
+    Episode.objects.filter(pk=episode.pk).update(evaluation_requested_at=now)
+    episode_id = episode.pk
+
+    def queue() -> None:
+        from rehab.tasks import queue_evaluation
+
+        queue_evaluation(episode_id)
+
+    transaction.on_commit(queue)
 
 
 def _validated_exercise_sets(
@@ -394,6 +424,7 @@ def entry_delete(*, actor: User, entry: DailyEntry) -> None:
     with transaction.atomic():
         _audit(actor, "entry.deleted", entry, episode)
         entry.delete()
+        _request_evaluation(episode, timezone.now())
 
 
 # --- Interventions -----------------------------------------------------------------------------

@@ -37,4 +37,8 @@ urlpatterns: list[URLPattern] = [
     path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
     path("patients/<int:pk>/invite/", views.patient_reinvite, name="patient-reinvite"),
     path("patients/<int:pk>/episodes/new/", views.episode_new, name="episode-new"),
+    # The alert inbox: a stable link (api-contract.md, "Stable page links").
+    path("alerts/", views.alert_inbox, name="alert-inbox"),
+    path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert-action"),
+    path("settings/thresholds/", views.thresholds_settings, name="thresholds-settings"),
 ]

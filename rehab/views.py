@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -24,6 +25,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,7 +33,8 @@ from accounts.forms import PatientCreateForm
 from accounts.models import Patient, User
 from accounts.scoping import can_manage_patients
 from accounts.services import IssuedInvitation, invitation_issue, patient_create
-from rehab import selectors
+from rehab import rules, selectors
+from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
 from rehab.forms import (
     CloseForm,
     EntryForm,
@@ -50,6 +53,8 @@ from rehab.services import (
     intervention_record,
     prescription_create,
 )
+from rehab.staff_forms import AlertNoteForm, AlertSnoozeForm, ThresholdsForm
+from rehab.thresholds import LABELS, clinic_thresholds, clinic_thresholds_update
 
 GET_POST = ["GET", "POST"]
 
@@ -280,6 +285,8 @@ def episode_page(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "therapist/episode_detail.html",
         {
+            "progress": selectors.episode_progress_for(episode=episode, as_of=today),
+            "next_url": request.get_full_path(),
             "episode": episode,
             "history": detail.history,
             "prescriptions": list(episode.prescriptions.all()),
@@ -533,4 +540,147 @@ def manifest(request: HttpRequest) -> JsonResponse:
             "icons": icons,
         },
         content_type="application/manifest+json",
+    )
+
+
+# --- Staff: alerts -------------------------------------------------------------------------------
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@never_cache
+@login_required
+@require_GET
+def alert_inbox(request: HttpRequest) -> HttpResponse:
+    """The therapist's (clinic admin: the clinic's) alerts, most severe first, by status."""
+    user = _require_staff(request)
+    tab = request.GET.get("tab") or "unresolved"
+    inbox = selectors.alert_inbox(user=user, tab=tab, page=request.GET.get("page"))
+    return render(
+        request,
+        "therapist/alerts.html",
+        {
+            "inbox": inbox,
+            "tabs": [
+                {"key": key, "label": label, "count": inbox.counts[key], "current": key == tab}
+                for key, label in (
+                    ("unresolved", "Needs attention"),
+                    ("open", "Open"),
+                    ("acknowledged", "Acknowledged"),
+                    ("snoozed", "Snoozed"),
+                    ("resolved", "Resolved"),
+                )
+            ],
+            "next_url": request.get_full_path(),
+        },
+    )
+
+
+ALERT_ACTIONS = ("acknowledge", "snooze", "resolve")
+
+
+@never_cache
+@login_required
+@require_POST
+def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Acknowledge, snooze or resolve one alert: the same services as the API."""
+    user = _user(request)
+    if action not in ALERT_ACTIONS:
+        raise Http404("No such action.")
+    back = _safe_next(request, reverse("alert-inbox"))
+    with transaction.atomic():
+        # Out of reach (another clinic, another therapist's patient, any patient): 404. The
+        # lock serialises the action with a concurrent evaluation of the same episode.
+        alert = selectors.alert_in_reach(user=user, alert_id=pk, for_update=True)
+        _require_staff(request)
+        form = AlertSnoozeForm(request.POST) if action == "snooze" else AlertNoteForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_problem(form))
+            return redirect(back)
+        try:
+            if action == "acknowledge":
+                alert_acknowledge(actor=user, alert=alert, note=form.cleaned_data["note"])
+                done = "acknowledged"
+            elif action == "resolve":
+                alert_resolve(actor=user, alert=alert, note=form.cleaned_data["note"])
+                done = "resolved"
+            else:
+                until = form.cleaned_data["until"]
+                alert_snooze(
+                    actor=user, alert=alert, until=until, today=alert.episode.patient.local_today()
+                )
+                done = f"snoozed until {until:%-d %b %Y}"
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(back)
+    label = selectors.CODE_LABELS.get(alert.code, alert.code)
+    messages.success(request, f"“{label}” for {alert.episode.patient} {done}.")
+    return redirect(back)
+
+
+def _form_problem(form: AlertNoteForm | AlertSnoozeForm) -> str:
+    problems = []
+    for name, errors in form.errors.items():
+        text = " ".join(str(error) for error in errors)
+        problems.append(f"{form.fields[name].label}: {text}" if name in form.fields else text)
+    return " ".join(problems)
+
+
+# --- Clinic admin: thresholds --------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def thresholds_settings(request: HttpRequest) -> HttpResponse:
+    """The clinic's rule thresholds: admins change them, therapists read them."""
+    user = _require_staff(request)
+    assert user.clinic_id is not None
+    may_edit = user.is_clinic_admin
+    if request.method == "POST" and not may_edit:
+        raise PermissionDenied("Only a clinic admin may change the thresholds.")
+    current = clinic_thresholds(clinic_id=user.clinic_id)
+    if request.method == "POST":
+        if "reset" in request.POST:
+            clinic_thresholds_update(actor=user, values={})
+            messages.success(request, "All thresholds are back to their defaults.")
+            return redirect("thresholds-settings")
+        form = ThresholdsForm(request.POST)
+        if form.is_valid():
+            try:
+                clinic_thresholds_update(actor=user, values=form.values())
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Thresholds saved. The next evaluation uses them.")
+                return redirect("thresholds-settings")
+    else:
+        form = ThresholdsForm(initial=current.values.as_dict())
+    rows = [
+        {
+            "field": form[name],
+            "label": LABELS[name][0],
+            "value": getattr(current.values, name),
+            "default": current.defaults[name],
+            "changed": name in current.overrides,
+        }
+        for name in LABELS
+    ]
+    return render(
+        request,
+        "settings/thresholds.html",
+        {
+            "form": form,
+            "rows": rows,
+            "current": current,
+            "may_edit": may_edit,
+            "ruleset": rules.RULESET_VERSION,
+        },
     )

@@ -7,6 +7,8 @@ pages and the API share one set of rules.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -15,7 +17,10 @@ from rest_framework import serializers
 from accounts.api.base import StrictIntegerField
 from accounts.models import Patient
 from accounts.scoping import patients_for
+from rehab import rules
 from rehab.models import (
+    Alert,
+    AlertStatus,
     DailyEntry,
     Diagnosis,
     Episode,
@@ -29,6 +34,7 @@ from rehab.models import (
     Side,
 )
 from rehab.services import BMI_MAX, BMI_MIN, MAX_SETS, PAIN_MAX, PAIN_MIN, ROM_MAX, ROM_MIN
+from rehab.thresholds import LABELS
 
 NOTE_MAX_LENGTH = 5000
 
@@ -259,3 +265,132 @@ class InterventionSerializer(serializers.ModelSerializer[Intervention]):
         model = Intervention
         fields = ["id", "episode", "kind", "start_date", "end_date", "site", "note", "created_at"]
         read_only_fields = fields
+
+
+# --- Progress ----------------------------------------------------------------------------------
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class StrictDateField(serializers.DateField):
+    """A date written exactly YYYY-MM-DD (no "20260105", no week dates)."""
+
+    default_error_messages = {"invalid": "Use a real calendar date written YYYY-MM-DD."}
+
+    def to_internal_value(self, value: Any) -> dt.date:
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            self.fail("invalid")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail("invalid")
+
+
+class ProgressQuerySerializer(serializers.Serializer[Any]):
+    as_of = StrictDateField(
+        required=False, help_text="Evaluate as of this date (default: the patient's local today)."
+    )
+
+
+class MetricsSerializer(serializers.Serializer[Any]):
+    # Output only (the schema of the progress response); null where unknown.
+    pain_baseline = serializers.FloatField(allow_null=True)
+    pain_current = serializers.FloatField(allow_null=True)
+    pain_change = serializers.FloatField(allow_null=True)
+    pain_change_pct = serializers.FloatField(allow_null=True)
+    adherence_pct = serializers.FloatField(allow_null=True)
+    entries_last_7_days = serializers.IntegerField(allow_null=True)
+    rom_week1 = serializers.FloatField(allow_null=True)
+    rom_current = serializers.FloatField(allow_null=True)
+    rom_reference = serializers.FloatField(allow_null=True)
+    rom_deficit = serializers.FloatField(allow_null=True)
+
+
+class FindingSerializer(serializers.Serializer[Any]):
+    code = serializers.ChoiceField(choices=sorted(rules.FINDING_SEVERITY))
+    severity = serializers.ChoiceField(choices=rules.SEVERITIES)
+    message = serializers.CharField(help_text="One sentence a clinician can read aloud.")
+    evidence = serializers.DictField(help_text="The metrics and thresholds the finding used.")
+
+
+class ProgressSerializer(serializers.Serializer[Any]):
+    episode = serializers.IntegerField()
+    as_of = serializers.DateField()
+    trial_day = serializers.IntegerField()
+    trial_week = serializers.IntegerField()
+    recommendation = serializers.ChoiceField(choices=rules.RECOMMENDATIONS)
+    metrics = MetricsSerializer()
+    findings = FindingSerializer(many=True)
+    ruleset = serializers.CharField()
+
+
+# --- Alerts ------------------------------------------------------------------------------------
+class AlertListQuerySerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=AlertStatus.choices, required=False)
+    episode = serializers.IntegerField(required=False, help_text="Only this episode's alerts.")
+
+
+class AlertSerializer(serializers.ModelSerializer[Alert]):
+    patient = serializers.IntegerField(source="episode.patient_id", read_only=True)
+    patient_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "episode",
+            "patient",
+            "patient_name",
+            "code",
+            "severity",
+            "status",
+            "message",
+            "evidence",
+            "ruleset",
+            "thresholds",
+            "first_found_on",
+            "last_found_on",
+            "snoozed_until",
+            "acknowledged_at",
+            "resolved_at",
+            "resolution_reason",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_patient_name(self, alert: Alert) -> str:
+        return alert.episode.patient.user.get_full_name()
+
+
+class AlertNoteInputSerializer(serializers.Serializer[Any]):
+    note = _note()
+
+
+class AlertSnoozeInputSerializer(serializers.Serializer[Any]):
+    until = StrictDateField(help_text="The alert stays snoozed up to this date.")
+
+
+# --- Clinic thresholds -------------------------------------------------------------------------
+class ThresholdsSerializer(serializers.Serializer[Any]):
+    # Output only: the values in force, the defaults, and what the clinic changed.
+    values = serializers.DictField(child=serializers.FloatField())
+    defaults = serializers.DictField(child=serializers.FloatField())
+    overrides = serializers.DictField(child=serializers.FloatField())
+    ruleset = serializers.CharField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_by = serializers.IntegerField(allow_null=True)
+
+
+class ThresholdsInputSerializer(serializers.Serializer[Any]):
+    """Every threshold, optional: one left out (or null) is the default. PUT replaces all."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # Types and ranges are checked by the rules' own Thresholds (rehab.thresholds), so the
+        # API and the page give the same messages; these fields only describe the schema.
+        return {
+            name: serializers.JSONField(
+                required=False, allow_null=True, help_text=f"{label}. {help_text}"
+            )
+            for name, (label, help_text) in LABELS.items()
+        }

@@ -35,4 +35,23 @@ urlpatterns: list[URLPattern] = [
         views.InterventionListCreateView.as_view(),
         name="api-intervention-list",
     ),
+    path(
+        "episodes/<int:pk>/progress/",
+        views.EpisodeProgressView.as_view(),
+        name="api-episode-progress",
+    ),
+    path("alerts/", views.AlertListView.as_view(), name="api-alert-list"),
+    path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="api-alert-detail"),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        views.AlertAcknowledgeView.as_view(),
+        name="api-alert-acknowledge",
+    ),
+    path("alerts/<int:pk>/resolve/", views.AlertResolveView.as_view(), name="api-alert-resolve"),
+    path("alerts/<int:pk>/snooze/", views.AlertSnoozeView.as_view(), name="api-alert-snooze"),
+    path(
+        "clinic/thresholds/",
+        views.ClinicThresholdsView.as_view(),
+        name="api-clinic-thresholds",
+    ),
 ]

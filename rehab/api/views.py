@@ -1,4 +1,5 @@
-"""API v1: episodes, prescriptions, daily entries, interventions and the exercise catalogue.
+"""API v1: episodes, prescriptions, daily entries, interventions, the exercise catalogue,
+progress, alerts and the clinic's rule thresholds.
 
 Every view first fetches the episode through the caller's reach (out of reach: 404), then checks
 the role where the operation needs one (403), then validates input (400) and calls one service.
@@ -10,18 +11,25 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.base import ApiView
 from accounts.scoping import get_in_reach_or_404, scope_to_patients
-from rehab import services
+from rehab import rules, selectors, services
+from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
 from rehab.api.serializers import (
+    AlertListQuerySerializer,
+    AlertNoteInputSerializer,
+    AlertSerializer,
+    AlertSnoozeInputSerializer,
     CloseInputSerializer,
     EntryInputSerializer,
     EntryRangeQuerySerializer,
@@ -35,14 +43,23 @@ from rehab.api.serializers import (
     PrescriptionCreateInputSerializer,
     PrescriptionEndInputSerializer,
     PrescriptionSerializer,
+    ProgressQuerySerializer,
+    ProgressSerializer,
     ReferralInputSerializer,
+    ThresholdsInputSerializer,
+    ThresholdsSerializer,
 )
-from rehab.models import DailyEntry, Episode, Exercise, Intervention, Prescription
+from rehab.evaluation import episode_progress
+from rehab.models import Alert, DailyEntry, Episode, Exercise, Intervention, Prescription
+from rehab.thresholds import ClinicThresholds, clinic_thresholds, clinic_thresholds_update
 
 EPISODE_TAG = ["episodes"]
 PRESCRIPTION_TAG = ["prescriptions"]
 ENTRY_TAG = ["entries"]
 INTERVENTION_TAG = ["interventions"]
+PROGRESS_TAG = ["progress"]
+ALERT_TAG = ["alerts"]
+SETTINGS_TAG = ["clinic settings"]
 
 DATE_PARAMETER = OpenApiParameter(
     "date", OpenApiTypes.DATE, OpenApiParameter.PATH, description="The entry's date, YYYY-MM-DD."
@@ -346,3 +363,174 @@ class InterventionListCreateView(EpisodeApiView):
             actor=actor, episode=episode, **data.validated_data
         )
         return Response(InterventionSerializer(intervention).data, status=status.HTTP_201_CREATED)
+
+
+# --- Progress ----------------------------------------------------------------------------------
+class EpisodeProgressView(EpisodeApiView):
+    @extend_schema(
+        tags=PROGRESS_TAG,
+        operation_id="episodes_progress",
+        summary="Where the episode stands as of a date: metrics, findings, recommendation",
+        description="Read-only: reading progress never creates or changes alerts.",
+        parameters=[ProgressQuerySerializer],
+        responses=ProgressSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        query = ProgressQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        as_of: dt.date = query.validated_data.get("as_of") or episode.patient.local_today()
+        evaluation = episode_progress(episode=episode, as_of=as_of)
+        return Response({"episode": episode.pk, "as_of": as_of.isoformat(), **evaluation.as_dict()})
+
+
+# --- Alerts ------------------------------------------------------------------------------------
+class AlertApiView(ApiView):
+    def get_alert(self, pk: int, *, for_update: bool = False) -> Alert:
+        # Patients reach no alerts (404, like anything else out of reach).
+        alerts = selectors.alerts_for(self.request.user)
+        if for_update:
+            # Serialises a clinician's action with a concurrent evaluation of the episode,
+            # which locks the same rows: neither overwrites the other's change.
+            alerts = alerts.select_for_update(of=("self",))
+        try:
+            return alerts.get(pk=pk)
+        except Alert.DoesNotExist:
+            raise Http404("Not found.") from None
+
+
+class AlertListView(AlertApiView):
+    @extend_schema(
+        tags=ALERT_TAG,
+        operation_id="alerts_list",
+        summary="Alerts of the patients in reach (therapist: theirs; clinic admin: the clinic)",
+        parameters=[AlertListQuerySerializer],
+        responses=AlertSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        self.require_clinic_staff()
+        query = AlertListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        alerts = selectors.alerts_for(request.user).order_by("-created_at", "-id")
+        if "status" in query.validated_data:
+            alerts = alerts.filter(status=query.validated_data["status"])
+        if "episode" in query.validated_data:
+            alerts = alerts.filter(episode_id=query.validated_data["episode"])
+        return self.paginated_response(alerts, AlertSerializer)
+
+
+class AlertDetailView(AlertApiView):
+    @extend_schema(
+        tags=ALERT_TAG,
+        operation_id="alerts_retrieve",
+        summary="One alert",
+        responses=AlertSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(AlertSerializer(self.get_alert(pk)).data)
+
+
+class AlertAcknowledgeView(AlertApiView):
+    @extend_schema(
+        tags=ALERT_TAG,
+        operation_id="alerts_acknowledge",
+        summary="Acknowledge: seen and being handled; not raised again while it lasts",
+        request=AlertNoteInputSerializer,
+        responses=AlertSerializer,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = AlertNoteInputSerializer(data=request.data)
+        with transaction.atomic():
+            alert = self.get_alert(pk, for_update=True)
+            actor = self.require_clinic_staff()
+            data.is_valid(raise_exception=True)
+            alert = alert_acknowledge(actor=actor, alert=alert, note=data.validated_data["note"])
+        return Response(AlertSerializer(alert).data)
+
+
+class AlertResolveView(AlertApiView):
+    @extend_schema(
+        tags=ALERT_TAG,
+        operation_id="alerts_resolve",
+        summary="Resolve by hand (raised again if a later evaluation still finds it)",
+        request=AlertNoteInputSerializer,
+        responses=AlertSerializer,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = AlertNoteInputSerializer(data=request.data)
+        with transaction.atomic():
+            alert = self.get_alert(pk, for_update=True)
+            actor = self.require_clinic_staff()
+            data.is_valid(raise_exception=True)
+            alert = alert_resolve(actor=actor, alert=alert, note=data.validated_data["note"])
+        return Response(AlertSerializer(alert).data)
+
+
+class AlertSnoozeView(AlertApiView):
+    @extend_schema(
+        tags=ALERT_TAG,
+        operation_id="alerts_snooze",
+        summary="Snooze until a date; reopened then if the condition still holds",
+        request=AlertSnoozeInputSerializer,
+        responses=AlertSerializer,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = AlertSnoozeInputSerializer(data=request.data)
+        with transaction.atomic():
+            alert = self.get_alert(pk, for_update=True)
+            actor = self.require_clinic_staff()
+            data.is_valid(raise_exception=True)
+            # The patient's today: evaluations (which reopen it) run on the patient's dates.
+            alert = alert_snooze(
+                actor=actor,
+                alert=alert,
+                until=data.validated_data["until"],
+                today=alert.episode.patient.local_today(),
+            )
+        return Response(AlertSerializer(alert).data)
+
+
+# --- Clinic thresholds -------------------------------------------------------------------------
+def _thresholds_body(current: ClinicThresholds) -> dict[str, Any]:
+    return {
+        "values": current.values.as_dict(),
+        "defaults": current.defaults,
+        "overrides": current.overrides,
+        "ruleset": rules.RULESET_VERSION,
+        "updated_at": current.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if current.updated_at
+        else None,
+        "updated_by": current.updated_by.pk if current.updated_by else None,
+    }
+
+
+class ClinicThresholdsView(ApiView):
+    @extend_schema(
+        tags=SETTINGS_TAG,
+        operation_id="clinic_thresholds_retrieve",
+        summary="The rule thresholds in force for the caller's clinic (clinic staff)",
+        responses=ThresholdsSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        actor = self.require_clinic_staff()
+        assert actor.clinic_id is not None
+        return Response(_thresholds_body(clinic_thresholds(clinic_id=actor.clinic_id)))
+
+    @extend_schema(
+        tags=SETTINGS_TAG,
+        operation_id="clinic_thresholds_update",
+        summary="Set the clinic's thresholds (clinic admin); a name left out is the default",
+        request=ThresholdsInputSerializer,
+        responses=ThresholdsSerializer,
+    )
+    def put(self, request: Request) -> Response:
+        actor = self.require_clinic_staff()
+        if not actor.is_clinic_admin:
+            raise PermissionDenied("Only a clinic admin may change the clinic's thresholds.")
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send an object of threshold names and values."]}
+            )
+        return Response(
+            _thresholds_body(clinic_thresholds_update(actor=actor, values=request.data))
+        )

@@ -7,6 +7,7 @@ List endpoints never show a foreign id.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from rehab.models import DailyEntry, Episode, Intervention, Prescription
+from rehab.models import Alert, DailyEntry, Episode, Intervention, Prescription
+from tests.alerts.factories import AlertFactory
 from tests.api.helpers import url
 from tests.factories import DailyEntryFactory, InterventionFactory, PrescriptionFactory
 
@@ -40,6 +42,7 @@ class World:
     prescriptions: dict[str, Prescription] = field(default_factory=dict)
     entries: dict[str, DailyEntry] = field(default_factory=dict)
     interventions: dict[str, Intervention] = field(default_factory=dict)
+    alerts: dict[str, Alert] = field(default_factory=dict)
 
     def episode(self, patient_key: str) -> Episode:
         return getattr(self.cast, TARGETS[patient_key])
@@ -56,6 +59,7 @@ def world(cast) -> World:
         w.prescriptions[patient_key] = PrescriptionFactory(episode=episode)
         w.entries[patient_key] = DailyEntryFactory(episode=episode, date=episode.start_date)
         w.interventions[patient_key] = InterventionFactory(episode=episode)
+        w.alerts[patient_key] = AlertFactory(episode=episode)
     return w
 
 
@@ -68,6 +72,10 @@ class Endpoint:
     body: Callable[[World, str], dict[str, Any]] | None = None
     ok: int = 200
     staff_only: bool = False
+    # Clinic admins only: therapists and patients get 403.
+    admin_only: bool = False
+    # Alerts are the clinic's working list: a patient reaches none, their own included (404).
+    hidden_from_patients: bool = False
     per_target: bool = True
     # For lists: which model the listed ids belong to, to check no foreign id leaks.
     listed: Callable[[World, str], set[int]] | None = None
@@ -75,6 +83,10 @@ class Endpoint:
 
 def _start(w: World, p: str) -> str:
     return w.episode(p).start_date.isoformat()
+
+
+def _next_week(w: World, p: str) -> str:
+    return (getattr(w.cast, p).local_today() + dt.timedelta(days=7)).isoformat()
 
 
 ENDPOINTS = [
@@ -209,6 +221,61 @@ ENDPOINTS = [
         ok=201,
         staff_only=True,
     ),
+    Endpoint(
+        "api-episode-progress",
+        "get",
+        lambda w, p: url("api-episode-progress", pk=w.episode(p).pk),
+    ),
+    Endpoint(
+        "api-alert-list",
+        "get",
+        lambda w, p: url("api-alert-list"),
+        staff_only=True,
+        per_target=False,
+        listed=lambda w, p: {w.alerts[p].pk},
+    ),
+    Endpoint(
+        "api-alert-detail",
+        "get",
+        lambda w, p: url("api-alert-detail", pk=w.alerts[p].pk),
+        hidden_from_patients=True,
+    ),
+    Endpoint(
+        "api-alert-acknowledge",
+        "post",
+        lambda w, p: url("api-alert-acknowledge", pk=w.alerts[p].pk),
+        body=lambda w, p: {"note": "Seen"},
+        hidden_from_patients=True,
+    ),
+    Endpoint(
+        "api-alert-resolve",
+        "post",
+        lambda w, p: url("api-alert-resolve", pk=w.alerts[p].pk),
+        body=lambda w, p: {},
+        hidden_from_patients=True,
+    ),
+    Endpoint(
+        "api-alert-snooze",
+        "post",
+        lambda w, p: url("api-alert-snooze", pk=w.alerts[p].pk),
+        body=lambda w, p: {"until": _next_week(w, p)},
+        hidden_from_patients=True,
+    ),
+    Endpoint(
+        "api-clinic-thresholds",
+        "get",
+        lambda w, p: url("api-clinic-thresholds"),
+        staff_only=True,
+        per_target=False,
+    ),
+    Endpoint(
+        "api-clinic-thresholds",
+        "put",
+        lambda w, p: url("api-clinic-thresholds"),
+        body=lambda w, p: {"review_day": 40},
+        admin_only=True,
+        per_target=False,
+    ),
 ]
 PUBLIC = {"api-auth-token", "api-auth-invitation-accept"}
 
@@ -270,9 +337,12 @@ def test_reach(world, api, persona, endpoint):
 
     if not endpoint.per_target:
         response = _call(client, endpoint, world, "patient_a")
-        expected = endpoint.ok if is_staff or not endpoint.staff_only else 403
+        if endpoint.admin_only:
+            expected = endpoint.ok if persona == "admin" else 403
+        else:
+            expected = endpoint.ok if is_staff or not endpoint.staff_only else 403
         assert response.status_code == expected, response.content
-        if endpoint.listed is not None:
+        if endpoint.listed is not None and expected == 200:
             shown = {item["id"] for item in response.json()["results"]}
             allowed: set[int] = set()
             for p in REACH[persona]:
@@ -289,6 +359,8 @@ def test_reach(world, api, persona, endpoint):
                 expected = 400 if is_staff else 403
             else:
                 expected = 404
+        elif endpoint.hidden_from_patients and not is_staff:
+            expected = 404
         elif endpoint.staff_only and not is_staff:
             expected = 403
         else:
@@ -318,6 +390,7 @@ def test_nothing_out_of_reach_changed(world, api):
     before = {
         "episode": Episode.objects.filter(pk=cast.other_episode.pk).values().get(),
         "entry": DailyEntry.objects.filter(pk=world.entries["other_patient"].pk).values().get(),
+        "alert": Alert.objects.filter(pk=world.alerts["other_patient"].pk).values().get(),
     }
     for persona in ("patient_a", "therapist", "therapist_2", "admin"):
         user = getattr(cast, persona)
@@ -330,6 +403,9 @@ def test_nothing_out_of_reach_changed(world, api):
     assert (
         DailyEntry.objects.filter(pk=world.entries["other_patient"].pk).values().get()
         == before["entry"]
+    )
+    assert (
+        Alert.objects.filter(pk=world.alerts["other_patient"].pk).values().get() == before["alert"]
     )
     assert Prescription.objects.filter(episode=cast.other_episode).count() == 1
     assert Intervention.objects.filter(episode=cast.other_episode).count() == 1

@@ -1,0 +1,109 @@
+"""What a clinician does to an alert: acknowledge, snooze, resolve. Each leaves an audit row.
+
+- acknowledged: "I have seen it". It stays unresolved (and is not raised again) while the
+  condition lasts, and resolves by itself when a later evaluation no longer finds it.
+- snoozed until a date: hidden from the open list; if the condition still holds when the snooze
+  ends, the next evaluation reopens it and notifies again.
+- resolved: closed by hand. If the condition is still there at the next evaluation, a new alert
+  is raised, so "resolve" is for conditions that are gone, "acknowledge" for ones being handled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import User
+from accounts.scoping import can_manage_patients
+from rehab.models import Alert, AlertStatus, Episode
+
+MAX_SNOOZE_DAYS = 90
+
+
+def _require_staff(actor: User) -> None:
+    if not can_manage_patients(actor):
+        raise PermissionError("Only therapists and clinic admins act on alerts.")
+
+
+def _audit(actor: User, action: str, alert: Alert) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=alert,
+        clinic_id=actor.clinic_id,
+        patient_id=alert.episode.patient_id,
+    )
+
+
+def alert_acknowledge(*, actor: User, alert: Alert, note: str = "") -> Alert:
+    _require_staff(actor)
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError({"non_field_errors": ["This alert is already resolved."]})
+    now = timezone.now()
+    with transaction.atomic():
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at = now
+        alert.acknowledged_by = actor
+        alert.snoozed_until = None
+        if note.strip():
+            alert.note = note.strip()
+        alert.updated_at = now
+        alert.save()
+        _audit(actor, "alert.acknowledged", alert)
+    return alert
+
+
+def alert_snooze(*, actor: User, alert: Alert, until: dt.date, today: dt.date) -> Alert:
+    _require_staff(actor)
+    errors: dict[str, list[str]] = {}
+    if alert.status == AlertStatus.RESOLVED:
+        errors["non_field_errors"] = ["This alert is already resolved."]
+    if until <= today:
+        errors["until"] = ["Snooze until a date after today."]
+    elif (until - today).days > MAX_SNOOZE_DAYS:
+        errors["until"] = [f"Snooze for at most {MAX_SNOOZE_DAYS} days."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        alert.status = AlertStatus.SNOOZED
+        alert.snoozed_until = until
+        alert.updated_at = timezone.now()
+        alert.save(update_fields=["status", "snoozed_until", "updated_at"])
+        _audit(actor, "alert.snoozed", alert)
+    return alert
+
+
+def alert_resolve(*, actor: User, alert: Alert, note: str = "") -> Alert:
+    _require_staff(actor)
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError({"non_field_errors": ["This alert is already resolved."]})
+    now = timezone.now()
+    with transaction.atomic():
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_at = now
+        alert.resolved_by = actor
+        alert.resolution_reason = f"Resolved by {actor.get_full_name()}."
+        if note.strip():
+            alert.note = note.strip()
+        alert.updated_at = now
+        alert.save()
+        _audit(actor, "alert.resolved", alert)
+    return alert
+
+
+def alerts_resolve_for_episode(
+    *, episode: Episode, reason: str, codes: Collection[str] | None = None
+) -> int:
+    """Resolve an episode's unresolved alerts (all, or those with ``codes``) with a reason."""
+    now = timezone.now()
+    queryset = Alert.objects.filter(episode=episode).exclude(status=AlertStatus.RESOLVED)
+    if codes is not None:
+        queryset = queryset.filter(code__in=list(codes))
+    return queryset.update(
+        status=AlertStatus.RESOLVED, resolved_at=now, resolution_reason=reason, updated_at=now
+    )

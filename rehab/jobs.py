@@ -1,0 +1,343 @@
+"""The periodic jobs behind Celery beat: what they do, without Celery.
+
+``rehab.tasks`` holds thin task shells that call these functions, so the rules of each job can be
+read (and tested under ``time_machine``) without a broker. Each job is safe to run twice at once
+(two beat processes, a redelivered task):
+
+* the evaluation relay re-runs evaluations whose task was lost (the episode row remembers the
+  request in ``evaluation_requested_at``; ``evaluate_episode`` locks the episode row);
+* the reminder writes a ``ReminderLog`` row first, and the (patient, date) unique constraint lets
+  only one writer through;
+* escalation claims each alert with a conditional UPDATE and acts only if it changed the row;
+* the digest marks each (therapist, ISO week) in the cache with an atomic ``add`` before sending.
+
+No health values (pain scores, notes, measurements) leave through these emails or the logs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import Patient, Role, User
+from rehab.models import (
+    Alert,
+    AlertStatus,
+    DailyEntry,
+    Episode,
+    EpisodeStatus,
+    ReminderLog,
+    Severity,
+)
+from rehab.nightly import EvaluationSummary, evaluate_episodes
+from rehab.notify.messages import code_words, initials
+from rehab.notify.outbox import escalation_notifications_write
+
+logger = logging.getLogger(__name__)
+
+# --- Evaluation relay ------------------------------------------------------------------------
+
+# An entry's own evaluation task normally runs within seconds; a request older than this was
+# most likely lost with the broker (or a worker), so the relay runs it.
+RELAY_MIN_AGE = dt.timedelta(minutes=1)
+RELAY_BATCH = 100
+
+
+def evaluation_relay(
+    *, min_age: dt.timedelta = RELAY_MIN_AGE, limit: int = RELAY_BATCH
+) -> EvaluationSummary:
+    """Evaluate episodes whose requested evaluation has waited longer than ``min_age``.
+
+    Oldest requests first, at most ``limit`` per run so one run stays well inside the task's time
+    limit; the next run (a minute later) takes the rest. ``evaluate_episode`` clears the request
+    it saw, so an episode is not picked up again unless a newer entry asks again.
+    """
+    cutoff = timezone.now() - min_age
+    ids = list(
+        Episode.objects.filter(evaluation_requested_at__lte=cutoff)
+        .order_by("evaluation_requested_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not ids:
+        return EvaluationSummary()
+    summary = evaluate_episodes(ids, None)
+    logger.info("Evaluation relay: %s", summary.line())
+    return summary
+
+
+# --- Patient reminder ------------------------------------------------------------------------
+
+REMINDER_LOCAL_TIME = dt.time(19, 0)
+
+
+@dataclass(frozen=True)
+class ReminderRun:
+    reminded: list[int]  # patient ids
+    checked_timezones: int
+
+
+def reminders_send(*, now: dt.datetime | None = None) -> ReminderRun:
+    """Email each patient who has not logged today by 19:00 in their own time zone, once a day.
+
+    Patients are grouped by time zone, so the number of queries grows with the number of zones
+    in use, not with the number of patients.
+    """
+    now = now or timezone.now()
+    zones = (
+        Patient.objects.filter(
+            user__is_active=True,
+            episodes__status=EpisodeStatus.ACTIVE,
+        )
+        .order_by()  # no default ordering columns in the DISTINCT
+        .values_list("timezone", flat=True)
+        .distinct()
+    )
+    reminded: list[int] = []
+    checked = 0
+    for zone in sorted(set(zones)):
+        try:
+            local = now.astimezone(zoneinfo.ZoneInfo(zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            logger.warning("Skipping reminders for unknown time zone %r", zone)
+            continue
+        checked += 1
+        if local.time() < REMINDER_LOCAL_TIME:
+            continue
+        reminded += _remind_zone(zone=zone, local_date=local.date())
+    return ReminderRun(reminded=reminded, checked_timezones=checked)
+
+
+def _remind_zone(*, zone: str, local_date: dt.date) -> list[int]:
+    # An episode that starts tomorrow has no form to fill in today.
+    active = Episode.objects.filter(
+        patient=OuterRef("pk"), status=EpisodeStatus.ACTIVE, start_date__lte=local_date
+    )
+    logged = DailyEntry.objects.filter(episode__patient=OuterRef("pk"), date=local_date)
+    already = ReminderLog.objects.filter(patient=OuterRef("pk"), date=local_date)
+    due = (
+        Patient.objects.filter(timezone=zone, user__is_active=True)
+        .filter(Exists(active))
+        .exclude(Exists(logged))
+        .exclude(Exists(already))
+        .select_related("user", "user__clinic")
+        .order_by("pk")
+    )
+    sent: list[int] = []
+    for patient in due:
+        try:
+            with transaction.atomic():
+                ReminderLog.objects.create(patient=patient, date=local_date)
+                # Sent only once the row is committed: a second beat that lost the race on
+                # the unique constraint sends nothing.
+                transaction.on_commit(
+                    functools.partial(_send_reminder, patient=patient, local_date=local_date)
+                )
+        except IntegrityError:
+            continue
+        sent.append(patient.pk)
+    return sent
+
+
+def _send_reminder(*, patient: Patient, local_date: dt.date) -> None:
+    user = patient.user
+    context = {
+        "first_name": user.first_name or "there",
+        "clinic": user.clinic.name if user.clinic else "your clinic",
+        "url": f"{settings.SITE_URL}/",
+        "date": local_date,
+    }
+    _send_email(
+        subject="A minute for today's rehab diary?",
+        template="emails/reminder",
+        context=context,
+        to=user.email,
+        what=f"reminder to patient {patient.pk}",
+    )
+
+
+# --- Escalation --------------------------------------------------------------------------------
+
+ESCALATE_AFTER = dt.timedelta(hours=48)
+
+
+def escalation_run(*, now: dt.datetime | None = None) -> list[int]:
+    """Hand critical alerts left open (unacknowledged) for 48 hours to the clinic's admins.
+
+    Each alert is claimed with a conditional UPDATE (``escalated_at`` still empty, status still
+    open) in the same transaction as its Delivery rows: only the run that changed the row
+    writes them, and a claim without its notifications can never be committed.
+    """
+    now = now or timezone.now()
+    candidates = list(
+        Alert.objects.filter(
+            severity=Severity.CRITICAL,
+            status=AlertStatus.OPEN,
+            escalated_at__isnull=True,
+            created_at__lte=now - ESCALATE_AFTER,
+        )
+        .select_related("episode__patient__user")
+        .order_by("created_at", "pk")
+    )
+    admins_by_clinic: dict[int | None, list[User]] = {}
+    escalated: list[int] = []
+    for alert in candidates:
+        clinic_id = alert.episode.patient.user.clinic_id
+        if clinic_id not in admins_by_clinic:
+            admins_by_clinic[clinic_id] = _clinic_admins(clinic_id)
+        admins = admins_by_clinic[clinic_id]
+        if not admins:
+            # Left unclaimed on purpose: it is escalated at the first run after the clinic
+            # has an admin again, and until then this warning repeats every hour.
+            logger.warning(
+                "Alert %s is due for escalation but clinic %s has no active admin",
+                alert.pk,
+                clinic_id,
+            )
+            continue
+        with transaction.atomic():
+            claimed = Alert.objects.filter(
+                pk=alert.pk, status=AlertStatus.OPEN, escalated_at__isnull=True
+            ).update(escalated_at=now)
+            if claimed != 1:
+                continue  # acknowledged meanwhile, or another run took it
+            escalation_notifications_write(alert=alert, admins=admins)
+        escalated.append(alert.pk)
+    return escalated
+
+
+# --- Weekly digest -----------------------------------------------------------------------------
+
+_SEVERITY_RANK: dict[str, int] = {
+    Severity.CRITICAL: 0,
+    Severity.HIGH: 1,
+    Severity.WARNING: 2,
+    Severity.INFO: 3,
+}
+DIGEST_MARK_TTL = 8 * 24 * 3600  # a week and a day: longer than the gap between two digests
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    alert_id: int
+    initials: str
+    code: str
+    words: str
+    severity: str
+    severity_label: str
+    status: str
+    days_open: int
+
+
+def digest_recipients_and_lines(*, now: dt.datetime) -> dict[User, list[DigestLine]]:
+    """Every unresolved alert, grouped by whom it reaches: the treating therapist, or the
+    clinic's admins for a patient without an active therapist."""
+    alerts = (
+        Alert.objects.exclude(status=AlertStatus.RESOLVED)
+        .select_related("episode__patient__user", "episode__patient__therapist")
+        .order_by("created_at", "pk")
+    )
+    by_user: dict[User, list[DigestLine]] = defaultdict(list)
+    admins_by_clinic: dict[int | None, list[User]] = {}
+    for alert in alerts:
+        patient = alert.episode.patient
+        line = DigestLine(
+            alert_id=alert.pk,
+            initials=initials(patient.user.first_name, patient.user.last_name),
+            code=alert.code,
+            words=code_words(alert.code),
+            severity=alert.severity,
+            severity_label=alert.get_severity_display(),
+            status=alert.get_status_display(),
+            days_open=max((now - alert.created_at).days, 0),
+        )
+        therapist = patient.therapist
+        recipients: Iterable[User]
+        if therapist is not None and therapist.is_active:
+            recipients = [therapist]
+        else:
+            clinic_id = patient.user.clinic_id
+            if clinic_id not in admins_by_clinic:
+                admins_by_clinic[clinic_id] = _clinic_admins(clinic_id)
+            recipients = admins_by_clinic[clinic_id]
+        for user in recipients:
+            by_user[user].append(line)
+    for lines in by_user.values():
+        # Most serious first, then the longest open.
+        lines.sort(key=lambda x: (_SEVERITY_RANK.get(x.severity, 9), -x.days_open, x.alert_id))
+    return by_user
+
+
+def digest_send(*, now: dt.datetime | None = None) -> list[int]:
+    """Send each therapist one email listing their unresolved alerts; returns the user ids.
+
+    At most once per (user, ISO week): a cache ``add`` marks the week before sending, so a
+    redelivered task or a second beat does not send the same digest twice.
+    """
+    now = now or timezone.now()
+    year, week, _ = now.isocalendar()
+    sent: list[int] = []
+    for user, lines in sorted(
+        digest_recipients_and_lines(now=now).items(), key=lambda item: item[0].pk
+    ):
+        if not cache.add(f"digest:{year}-W{week:02d}:{user.pk}", 1, DIGEST_MARK_TTL):
+            continue
+        context = {
+            "first_name": user.first_name or "there",
+            "lines": lines,
+            "warnings": sum(1 for x in lines if x.severity == Severity.WARNING),
+            "url": f"{settings.SITE_URL}/alerts/",
+            "week": f"{year}-W{week:02d}",
+        }
+        count = len(lines)
+        _send_email(
+            subject=f"Weekly summary: {count} unresolved alert{'s' if count != 1 else ''}",
+            template="emails/digest",
+            context=context,
+            to=user.email,
+            what=f"weekly digest to user {user.pk}",
+        )
+        sent.append(user.pk)
+    return sent
+
+
+def _clinic_admins(clinic_id: int | None) -> list[User]:
+    if clinic_id is None:
+        return []
+    return list(
+        User.objects.filter(clinic_id=clinic_id, role=Role.CLINIC_ADMIN, is_active=True).order_by(
+            "pk"
+        )
+    )
+
+
+# --- Email ---------------------------------------------------------------------------------------
+
+
+def _send_email(
+    *, subject: str, template: str, context: dict[str, object], to: str, what: str
+) -> None:
+    try:
+        send_mail(
+            subject=subject,
+            message=render_to_string(f"{template}.txt", context),
+            html_message=render_to_string(f"{template}.html", context),
+            from_email=None,
+            recipient_list=[to],
+        )
+    except Exception:
+        # The row that makes this send once-only is already written; a mail server outage costs
+        # this one message, which is better than sending it twice. Ids only in the log.
+        logger.exception("Could not send the %s", what)

@@ -1,0 +1,181 @@
+"""Evaluating many episodes: the loop shared by ``manage.py evaluate_progress`` and the nightly job.
+
+The command runs it synchronously over every active episode; the Celery beat job fans out
+chunks of ids (``active_episode_id_chunks``) to workers that each call ``evaluate_episodes`` on
+one chunk. Both end up in ``rehab.evaluation.evaluate_episode``, one episode per transaction, so
+a failure in one episode neither rolls back nor stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from rehab.evaluation import EvaluationOutcome, evaluate_episode
+from rehab.models import Episode, EpisodeStatus
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 200
+
+
+@dataclass
+class EvaluationSummary:
+    """Counts over many evaluations. JSON-friendly through ``as_dict`` (Celery results)."""
+
+    evaluated: int = 0
+    skipped: int = 0  # no longer active (or gone) when its turn came
+    raised: int = 0
+    updated: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    notifications: int = 0
+    failed: list[int] = field(default_factory=list)
+    # The dates used; with no explicit as_of each patient's local today, which may differ
+    # across time zones around midnight.
+    dates: set[dt.date] = field(default_factory=set)
+
+    def add(self, outcome: EvaluationOutcome, as_of: dt.date) -> None:
+        if not outcome.evaluated:
+            self.skipped += 1
+            return
+        self.evaluated += 1
+        self.raised += len(outcome.raised)
+        self.updated += len(outcome.updated)
+        self.reopened += len(outcome.reopened)
+        self.resolved += len(outcome.resolved)
+        self.notifications += len(outcome.deliveries)
+        self.dates.add(as_of)
+
+    def merge(self, other: EvaluationSummary) -> EvaluationSummary:
+        self.evaluated += other.evaluated
+        self.skipped += other.skipped
+        self.raised += other.raised
+        self.updated += other.updated
+        self.reopened += other.reopened
+        self.resolved += other.resolved
+        self.notifications += other.notifications
+        self.failed += other.failed
+        self.dates |= other.dates
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "evaluated": self.evaluated,
+            "skipped": self.skipped,
+            "raised": self.raised,
+            "updated": self.updated,
+            "reopened": self.reopened,
+            "resolved": self.resolved,
+            "notifications": self.notifications,
+            "failed": list(self.failed),
+            "dates": sorted(d.isoformat() for d in self.dates),
+        }
+
+    def line(self, as_of: dt.date | None = None) -> str:
+        """One line for a log or a terminal."""
+        if as_of is not None:
+            when = f"as of {as_of:%Y-%m-%d}"
+        elif len(self.dates) == 1:
+            when = f"as of {next(iter(self.dates)):%Y-%m-%d}"
+        elif self.dates:
+            when = (
+                f"as of each patient's local today ({min(self.dates):%Y-%m-%d} to "
+                f"{max(self.dates):%Y-%m-%d})"
+            )
+        else:
+            when = "as of each patient's local today"
+        text = (
+            f"Evaluated {_count(self.evaluated, 'episode')} {when}: "
+            f"{_count(self.raised, 'alert')} raised, {self.updated} updated, "
+            f"{self.reopened} reopened, {self.resolved} resolved, "
+            f"{_count(self.notifications, 'notification')} queued"
+        )
+        if self.skipped:
+            text += f", {self.skipped} skipped (no longer active)"
+        if self.failed:
+            text += f", {len(self.failed)} failed (episodes {', '.join(map(str, self.failed))})"
+        return text + "."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def active_episode_id_chunks(chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[list[int]]:
+    """The ids of the active episodes, in ascending lists of at most ``chunk_size``.
+
+    Keyset pagination (``pk > last``) rather than OFFSET, so each chunk is one cheap indexed
+    query and memory stays flat however many episodes there are.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1.")
+    last = 0
+    while True:
+        ids = list(
+            Episode.objects.filter(status=EpisodeStatus.ACTIVE, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk_size]
+        )
+        if not ids:
+            return
+        yield ids
+        if len(ids) < chunk_size:
+            return
+        last = ids[-1]
+
+
+def _local_todays(episode_ids: Iterable[int]) -> dict[int, dt.date]:
+    """Each episode's patient's local today, in one query."""
+    from accounts.models import Patient
+
+    rows = Episode.objects.filter(pk__in=list(episode_ids)).values_list("pk", "patient__timezone")
+    return {pk: Patient(timezone=tz).local_today() for pk, tz in rows}
+
+
+def evaluate_episodes(episode_ids: list[int], as_of: dt.date | None = None) -> EvaluationSummary:
+    """Evaluate the given episodes (each in its own transaction) and count what happened.
+
+    ``as_of=None`` evaluates each episode as of its patient's local today. An episode that is
+    no longer active, or no longer exists, is skipped (not an error: it may have been closed
+    since the ids were read). An episode whose evaluation raises is logged and listed in
+    ``failed``; the others still run. Idempotent: running it twice raises nothing new.
+    """
+    summary = EvaluationSummary()
+    todays = _local_todays(episode_ids) if as_of is None else {}
+    for episode_id in episode_ids:
+        day = as_of or todays.get(episode_id)
+        if day is None:
+            summary.skipped += 1  # deleted since its id was read
+            continue
+        try:
+            outcome = evaluate_episode(episode_id=episode_id, as_of=day)
+        except Exception:
+            # Ids only in the log: no health data.
+            logger.exception("evaluation of episode %s failed", episode_id)
+            summary.failed.append(episode_id)
+            continue
+        summary.add(outcome, day)
+    return summary
+
+
+def evaluate_active_episodes(
+    *,
+    as_of: dt.date | None = None,
+    episode_ids: list[int] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> EvaluationSummary:
+    """Evaluate every active episode (or just ``episode_ids``) synchronously, chunk by chunk."""
+    summary = EvaluationSummary()
+    if episode_ids is not None:
+        chunks: Iterable[list[int]] = (
+            episode_ids[i : i + chunk_size] for i in range(0, len(episode_ids), chunk_size)
+        )
+    else:
+        chunks = active_episode_id_chunks(chunk_size)
+    for chunk in chunks:
+        summary.merge(evaluate_episodes(chunk, as_of))
+    return summary

@@ -1,0 +1,186 @@
+"""The ways a notification travels: email, the clinic's in-app inbox, a signed webhook.
+
+Each channel is a small class with ``send(delivery)``. It returns the receiver's status code when
+there is one, and raises a :mod:`rehab.notify.errors` type when the send fails, which tells the
+sender whether to retry. Channels never change the Delivery row themselves: claiming, recording
+attempts and scheduling retries is the sender's job, the same for every channel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import http.client
+import json
+import smtplib
+import uuid
+from typing import Protocol
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from rehab.models import Channel, Delivery, InboxMessage
+from rehab.notify import messages, signing, transport
+from rehab.notify.addresses import UnresolvableHost, UnsafeURL, check_url
+from rehab.notify.errors import EndpointGone, PermanentError, TransientError
+
+USER_AGENT = "PAIS-rehab-webhooks/1"
+# Statuses worth another try: the receiver is busy or down, not refusing the message.
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+
+
+class NotificationChannel(Protocol):
+    def send(self, delivery: Delivery) -> int | None: ...
+
+
+# --- Email ---------------------------------------------------------------------------------------
+
+
+class EmailChannel:
+    def send(self, delivery: Delivery) -> int | None:
+        user = delivery.recipient
+        if user is None or not user.is_active or not user.email:
+            raise PermanentError("The recipient has no active account.")
+        if user.clinic_id != delivery.clinic_id:
+            # They moved clinic since the row was written: the alert is no longer theirs.
+            raise PermanentError("The recipient is no longer a member of the clinic.")
+        if delivery.alert is None:
+            raise PermanentError("Alert emails need an alert.")
+        context = messages.alert_context(delivery)
+        escalated = delivery.event_type == "alert.escalated"
+        template = "emails/alert_escalated" if escalated else "emails/alert"
+        mail = EmailMultiAlternatives(
+            subject=messages.email_subject(delivery),
+            body=render_to_string(f"{template}.txt", context),
+            to=[user.email],
+        )
+        mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        try:
+            mail.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentError("The mail server refused the recipient's address.") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientError(f"The mail server failed: {type(exc).__name__}.") from exc
+        return None
+
+
+# --- In-app inbox --------------------------------------------------------------------------------
+
+
+class InboxChannel:
+    def send(self, delivery: Delivery) -> int | None:
+        alert = delivery.alert
+        if alert is None:
+            raise PermanentError("Inbox messages announce alerts; this delivery has none.")
+        # One message per delivery (a one-to-one key): a repeated send finds the first one.
+        InboxMessage.objects.get_or_create(
+            delivery=delivery,
+            defaults={
+                "clinic_id": delivery.clinic_id,
+                "alert": alert,
+                "title": messages.inbox_title(alert, delivery.event_type),
+            },
+        )
+        return None
+
+
+# --- Webhooks ------------------------------------------------------------------------------------
+
+
+def message_id(delivery: Delivery) -> str:
+    """The ``webhook-id``: the same on every retry of a delivery, so receivers can de-duplicate.
+
+    Derived, not stored: the row's id and creation time, under this installation's address, so
+    that two installations (or one whose database was reset) never reuse an id.
+    """
+    name = f"{settings.SITE_URL}/deliveries/{delivery.pk}/{delivery.created_at.timestamp():.6f}"
+    return f"msg_{uuid.uuid5(uuid.NAMESPACE_URL, name).hex}"
+
+
+def payload_body(delivery: Delivery) -> bytes:
+    return json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime) -> float | None:
+    """Retry-After as seconds, from either of its forms (delta-seconds or an HTTP-date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class WebhookChannel:
+    def send(self, delivery: Delivery) -> int | None:
+        endpoint = delivery.endpoint
+        if endpoint is None:
+            raise PermanentError("The webhook endpoint no longer exists.")
+        if not endpoint.is_active:
+            raise PermanentError("The webhook endpoint is disabled.")
+        try:
+            # Checked again at every send: the host's DNS may point somewhere else by now.
+            target = check_url(endpoint.url)
+        except UnresolvableHost as exc:
+            raise TransientError(str(exc)) from exc
+        except UnsafeURL as exc:
+            raise PermanentError(str(exc)) from exc
+        body = payload_body(delivery)
+        now = timezone.now()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            **signing.headers(
+                secret=endpoint.secret,
+                message_id=message_id(delivery),
+                timestamp=int(now.timestamp()),
+                body=body,
+            ),
+        }
+        timeout = float(settings.PAIS_WEBHOOK_TIMEOUT_SECONDS)
+        try:
+            response = transport.post(target, body=body, headers=headers, timeout=timeout)
+        except TimeoutError as exc:
+            raise TransientError(f"No answer within {timeout:g} s.") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise TransientError(f"Could not reach the endpoint: {type(exc).__name__}.") from exc
+        status = response.status
+        described = f"HTTP {status} {response.reason[:60]}".strip()
+        if 200 <= status < 300:
+            return status
+        if status == 410:
+            raise EndpointGone(described, status_code=status)
+        if status in TRANSIENT_STATUSES or status >= 500:
+            raise TransientError(
+                described,
+                status_code=status,
+                retry_after=retry_after_seconds(response.retry_after, now=timezone.now()),
+            )
+        if 300 <= status < 400:
+            raise PermanentError(
+                f"{described}: redirects are not followed; save the final address instead.",
+                status_code=status,
+            )
+        raise PermanentError(described, status_code=status)
+
+
+CHANNELS: dict[str, NotificationChannel] = {
+    Channel.EMAIL: EmailChannel(),
+    Channel.INBOX: InboxChannel(),
+    Channel.WEBHOOK: WebhookChannel(),
+}
+
+
+def channel_for(name: str) -> NotificationChannel:
+    try:
+        return CHANNELS[name]
+    except KeyError:
+        raise PermanentError(f"Unknown channel {name!r}.") from None

@@ -1,0 +1,89 @@
+"""The words of a notification: what an email or an inbox line says about an alert.
+
+Notifications leave the app (mail servers, phones' lock screens), so they carry the minimum:
+what kind of alert, how severe, the patient's initials and a link to sign in and read the rest.
+No pain scores, no notes, no full names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rehab import rules
+from rehab.models import Alert, Delivery
+
+CODE_WORDS: dict[str, str] = {
+    rules.BASELINE_MISSING: "No baseline pain recorded",
+    rules.LOGGING_GAP: "Gap in daily logging",
+    rules.PAIN_WORSENING: "Pain is worsening",
+    rules.ADHERENCE_LOW: "Exercise adherence is low",
+    rules.REFERRAL_CONSIDER: "Consider referral for a surgical opinion",
+    rules.REFERRAL_OVERDUE: "Referral for a surgical opinion is overdue",
+    rules.ROM_DECLINE: "Range of motion is declining",
+    rules.ROM_DEFICIT: "Range of motion deficit",
+    rules.IMMOBILIZATION_PROLONGED: "Immobilisation has lasted too long",
+    rules.BMI_ELEVATED: "Elevated BMI",
+}
+
+SEVERITY_WORDS: dict[str, str] = {
+    rules.INFO: "Info",
+    rules.WARNING: "Warning",
+    rules.HIGH: "High",
+    rules.CRITICAL: "Critical",
+}
+
+EVENT_WORDS: dict[str, str] = {
+    "alert.raised": "New alert",
+    "alert.reopened": "Alert back after its snooze",
+    "alert.escalated": "Critical alert not acknowledged",
+    "webhook.test": "Test event",
+}
+
+
+def code_words(code: str) -> str:
+    return CODE_WORDS.get(code, code.replace("_", " ").capitalize())
+
+
+def initials(first_name: str, last_name: str) -> str:
+    """Initials only, e.g. Jane van Dijk -> J.v.D.; a dash when no name is known."""
+    parts = [*first_name.split(), *last_name.split()]
+    return "".join(f"{part[0]}." for part in parts if part) or "–"
+
+
+def alert_context(delivery: Delivery) -> dict[str, Any]:
+    """Template context for an alert email: references and words only, never health values."""
+    alert = delivery.alert
+    assert alert is not None
+    user = alert.episode.patient.user
+    data = delivery.payload.get("data", {}) if isinstance(delivery.payload, dict) else {}
+    return {
+        "event": delivery.event_type,
+        "event_words": EVENT_WORDS.get(delivery.event_type, delivery.event_type),
+        "code": alert.code,
+        "what": code_words(alert.code),
+        "severity": SEVERITY_WORDS.get(alert.severity, alert.severity),
+        "patient_initials": initials(user.first_name, user.last_name),
+        "episode_id": alert.episode_id,
+        "url": data.get("url") or "",
+        "recipient_name": delivery.recipient.get_short_name() if delivery.recipient else "",
+        "raised_on": alert.first_found_on,
+    }
+
+
+def email_subject(delivery: Delivery) -> str:
+    context = alert_context(delivery)
+    if delivery.event_type == "alert.escalated":
+        return (
+            f"Unacknowledged {context['severity'].lower()} alert: {context['what']} "
+            f"(patient {context['patient_initials']})"
+        )
+    return f"{context['severity']} alert: {context['what']} (patient {context['patient_initials']})"
+
+
+def inbox_title(alert: Alert, event_type: str) -> str:
+    user = alert.episode.patient.user
+    prefix = "Back after snooze · " if event_type == "alert.reopened" else ""
+    return (
+        f"{prefix}{SEVERITY_WORDS.get(alert.severity, alert.severity)}: {code_words(alert.code)}"
+        f" · patient {initials(user.first_name, user.last_name)}"
+    )[:200]

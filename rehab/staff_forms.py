@@ -1,0 +1,65 @@
+"""Forms of the alert inbox (acknowledge, snooze, resolve) and of the clinic thresholds page.
+
+Like ``rehab.forms`` they only parse what the browser sends; the rules live in the services
+(``rehab.alerts``, ``rehab.thresholds``), whose ValidationErrors the views attach to the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.forms import PageForm
+from rehab.forms import DateInput
+from rehab.thresholds import DEFAULTS, INTEGER_NAMES, LABELS
+
+NOTE_MAX_LENGTH = 5000
+
+
+class AlertNoteForm(PageForm):
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AlertSnoozeForm(PageForm):
+    until = forms.DateField(label="Snooze until", widget=DateInput())
+
+
+def _number(value: int | float) -> str:
+    return f"{value:g}"
+
+
+class ThresholdsForm(PageForm):
+    """Every threshold; a field left empty goes back to its default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, (label, help_text) in LABELS.items():
+            default = getattr(DEFAULTS, name)
+            attrs = {"inputmode": "numeric" if name in INTEGER_NAMES else "decimal"}
+            common: dict[str, Any] = {
+                "label": label,
+                "required": False,
+                "help_text": f"{help_text} Default: {_number(default)}.",
+            }
+            if name in INTEGER_NAMES:
+                self.fields[name] = forms.IntegerField(
+                    widget=forms.NumberInput(attrs={**attrs, "step": "1"}), **common
+                )
+            else:
+                self.fields[name] = forms.FloatField(
+                    widget=forms.NumberInput(attrs={**attrs, "step": "any"}), **common
+                )
+
+    def values(self) -> dict[str, int | float]:
+        """The values given; an empty field is left out, which means "the default"."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name in LABELS and value is not None
+        }
