@@ -36,6 +36,7 @@ from rehab.models import (
     Prescription,
     Severity,
 )
+from rehab.vocabulary import RECOMMENDATION_LABELS
 
 # A patient may correct today and the six days before it from the phone pages: the same 7-day
 # window the progress rules read as "the last 7 days". Older corrections go through the
@@ -267,33 +268,6 @@ def patient_detail_for(*, user: AnyUser, patient_id: int) -> PatientDetail:
 
 # Most severe first on every alert list.
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.WARNING, Severity.INFO)
-
-# Finding codes in words, for pages and emails.
-CODE_LABELS: dict[str, str] = {
-    rules.BASELINE_MISSING: "Baseline pain missing",
-    rules.LOGGING_GAP: "Logging gap",
-    rules.PAIN_WORSENING: "Pain worsening",
-    rules.IMPROVING: "Improving",
-    rules.RESOLVED: "Complaint resolved",
-    rules.ADHERENCE_LOW: "Exercise adherence low",
-    rules.REFERRAL_CONSIDER: "Consider surgical referral",
-    rules.REFERRAL_OVERDUE: "Surgical referral overdue",
-    rules.ROM_DECLINE: "Plantar flexion declining",
-    rules.ROM_DEFICIT: "Plantar flexion deficit",
-    rules.IMMOBILIZATION_PROLONGED: "Immobilization too long",
-    rules.BMI_ELEVATED: "BMI elevated",
-}
-
-RECOMMENDATION_LABELS: dict[str, str] = {
-    "insufficient_data": "Insufficient data",
-    "continue": "Continue the trial",
-    "address_adherence": "Address exercise adherence",
-    "consider_referral": "Consider referral",
-    "refer_now": "Refer now",
-    "resolved": "Resolved",
-    "referred": "Referred",
-    "closed": "Closed",
-}
 
 # Inbox tabs: "unresolved" (the default) is open + acknowledged + snoozed.
 INBOX_TABS = ("unresolved", "open", "acknowledged", "snoozed", "resolved")

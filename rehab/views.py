@@ -55,6 +55,7 @@ from rehab.services import (
 )
 from rehab.staff_forms import AlertNoteForm, AlertSnoozeForm, ThresholdsForm
 from rehab.thresholds import LABELS, clinic_thresholds, clinic_thresholds_update
+from rehab.vocabulary import code_label
 
 GET_POST = ["GET", "POST"]
 
@@ -620,7 +621,7 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect(back)
-    label = selectors.CODE_LABELS.get(alert.code, alert.code)
+    label = code_label(alert.code)
     messages.success(request, f"“{label}” for {alert.episode.patient} {done}.")
     return redirect(back)
 

@@ -9,28 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rehab import rules
 from rehab.models import Alert, Delivery
+from rehab.vocabulary import CODE_LABELS, SEVERITY_LABELS, code_label
 
-CODE_WORDS: dict[str, str] = {
-    rules.BASELINE_MISSING: "No baseline pain recorded",
-    rules.LOGGING_GAP: "Gap in daily logging",
-    rules.PAIN_WORSENING: "Pain is worsening",
-    rules.ADHERENCE_LOW: "Exercise adherence is low",
-    rules.REFERRAL_CONSIDER: "Consider referral for a surgical opinion",
-    rules.REFERRAL_OVERDUE: "Referral for a surgical opinion is overdue",
-    rules.ROM_DECLINE: "Range of motion is declining",
-    rules.ROM_DEFICIT: "Range of motion deficit",
-    rules.IMMOBILIZATION_PROLONGED: "Immobilisation has lasted too long",
-    rules.BMI_ELEVATED: "Elevated BMI",
-}
-
-SEVERITY_WORDS: dict[str, str] = {
-    rules.INFO: "Info",
-    rules.WARNING: "Warning",
-    rules.HIGH: "High",
-    rules.CRITICAL: "Critical",
-}
+CODE_WORDS = CODE_LABELS
+SEVERITY_WORDS = SEVERITY_LABELS
 
 EVENT_WORDS: dict[str, str] = {
     "alert.raised": "New alert",
@@ -41,7 +24,7 @@ EVENT_WORDS: dict[str, str] = {
 
 
 def code_words(code: str) -> str:
-    return CODE_WORDS.get(code, code.replace("_", " ").capitalize())
+    return code_label(code)
 
 
 def initials(first_name: str, last_name: str) -> str:

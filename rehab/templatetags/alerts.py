@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from rehab import selectors
+from rehab import selectors, vocabulary
 from rehab.thresholds import NAMES as THRESHOLD_NAMES
 
 register = template.Library()
@@ -60,7 +60,7 @@ def open_alert_count(context: template.Context) -> int:
 
 @register.filter
 def code_label(code: str) -> str:
-    return selectors.CODE_LABELS.get(code, code.replace("_", " ").capitalize())
+    return vocabulary.code_label(code)
 
 
 def _value(value: Any) -> str:

@@ -57,7 +57,7 @@ def test_the_inbox_lists_unresolved_alerts_most_severe_first(cast, therapist):
     assert listed == [critical, high, warning, acknowledged]
     html = response.content.decode()
     text = _text(html)
-    assert "Surgical referral overdue" in text and "Logging gap" in text
+    assert "Referral for a surgical opinion overdue" in text and "Gap in daily logging" in text
     assert str(cast.patient_a) in text and str(cast.other_patient) not in text
     assert "Evidence: trial day 57 · pain baseline 7 · mcid points 2" in text
     assert "Raised 0" in text  # the age of the alert
@@ -113,7 +113,7 @@ def test_patients_cannot_open_the_inbox(cast, client_for):
 def test_the_inbox_lists_recent_notifications_in_reach(cast, therapist, example_1):
     alert = Alert.objects.get(pk=evaluate(example_1, 42).raised[0])
     foreign = AlertFactory(episode=cast.other_episode)
-    for target, title in ((alert, "Consider surgical referral"), (foreign, "Northside thing")):
+    for target, title in ((alert, "Consider referral for a surgical opinion"), (foreign, "Northside thing")):
         clinic = target.episode.patient.user.clinic
         delivery = Delivery.objects.create(
             alert=target, clinic=clinic, channel=Channel.INBOX, event_type="alert.raised"
@@ -122,7 +122,7 @@ def test_the_inbox_lists_recent_notifications_in_reach(cast, therapist, example_
     response = therapist.get("/alerts/")
     text = _text(response.content.decode())
     assert "New notifications" in text
-    assert "Consider surgical referral" in text and "Northside thing" not in text
+    assert "Consider referral for a surgical opinion" in text and "Northside thing" not in text
 
 
 def test_the_inbox_costs_the_same_queries_for_few_or_many_alerts(cast, client_for):
@@ -259,7 +259,7 @@ def test_the_episode_page_shows_progress_findings_and_alerts(cast, therapist, ex
     assert "57 (week 9)" in text
     assert "Baseline pain 7.0/10" in text and "Current pain (last 7 days) 6.0/10" in text
     assert "Adherence 100%" in text
-    assert "Surgical referral overdue" in text and "REFERRAL_OVERDUE" in text
+    assert "Referral for a surgical opinion overdue" in text and "REFERRAL_OVERDUE" in text
     assert "Evidence: trial day 57" in text
     assert [a.pk for a in progress.alerts] == [alert_id]
     assert f'action="/alerts/{alert_id}/acknowledge/"' in html
