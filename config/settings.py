@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "rehab",
     "reports",
@@ -57,8 +60,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets request.user.is_verified(): whether this session passed the two-factor step.
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages middleware: both say why they signed somebody out or sent them on.
+    "accounts.middleware.SessionPolicyMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -122,6 +130,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js from the installed plotly package as vendor/plotly.min.js: never from a CDN.
+    "reports.staticfiles.PlotlyJsFinder",
+]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # In development static files come from the app folders (runserver and WhiteNoise's autorefresh);
 # there is no collected folder to warn about.
@@ -146,7 +160,14 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "pais",
-        }
+        },
+        # Sign-in throttles and lockouts (accounts/throttling.py). In Redis, so that every
+        # gunicorn worker and every web machine counts the same failures.
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "pais-throttle",
+        },
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
@@ -158,7 +179,14 @@ if REDIS_URL:
         "socket_connect_timeout": 2,
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Per process: without Redis, each process keeps its own sign-in throttle counts.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+        },
+    }
     # kombu's filesystem transport: a folder of message files that a worker and beat on the same
     # machine share. It needs no server, which keeps `make run` zero-setup.
     _broker_dir = VAR_DIR / "broker"
@@ -274,6 +302,34 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings --------------------------------------------------------------------------
 INVITATION_LIFETIME_DAYS = env_int("PAIS_INVITATION_LIFETIME_DAYS", 7)
 API_TOKEN_LIFETIME_DAYS = env_int("PAIS_API_TOKEN_LIFETIME_DAYS", 90)
+
+# --- Sign-in security (docs/security.md) -------------------------------------------------------
+# Failed passwords per account (by email address, known or not) within the window, and how long
+# the account is then locked.
+PAIS_LOGIN_FAILURE_LIMIT = env_int("PAIS_LOGIN_FAILURE_LIMIT", 10)
+PAIS_LOGIN_FAILURE_WINDOW_SECONDS = env_int("PAIS_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+PAIS_LOGIN_LOCKOUT_SECONDS = env_int("PAIS_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Wrong two-factor codes per user within the same window before code entry is locked.
+PAIS_OTP_FAILURE_LIMIT = env_int("PAIS_OTP_FAILURE_LIMIT", 5)
+# Requests per client IP address and minute to each sign-in endpoint (login page, token
+# endpoint, invitation, two-factor code).
+PAIS_AUTH_RATE_PER_MINUTE = env_int("PAIS_AUTH_RATE_PER_MINUTE", 30)
+# How many reverse proxies in front of the app append to X-Forwarded-For; 0 trusts only
+# REMOTE_ADDR. Behind one TLS proxy set 1, or every client shares the proxy's address.
+PAIS_TRUSTED_PROXY_COUNT = env_int("PAIS_TRUSTED_PROXY_COUNT", 0)
+
+# Sessions: staff (therapists, clinic admins, operators) are signed out after 30 minutes without
+# a request and 12 hours after signing in; patients, on their own phone, after 30 days.
+PAIS_STAFF_IDLE_TIMEOUT_SECONDS = env_int("PAIS_STAFF_IDLE_TIMEOUT_SECONDS", 30 * 60)
+PAIS_STAFF_SESSION_LIFETIME_SECONDS = env_int("PAIS_STAFF_SESSION_LIFETIME_SECONDS", 12 * 3600)
+PAIS_PATIENT_SESSION_LIFETIME_SECONDS = env_int(
+    "PAIS_PATIENT_SESSION_LIFETIME_SECONDS", 30 * 24 * 3600
+)
+# The cookie and the server-side row last the patients' lifetime; a staff session gets 12 hours
+# at sign-in (accounts/sessions.py), and the middleware enforces both from the sign-in time.
+SESSION_COOKIE_AGE = PAIS_PATIENT_SESSION_LIFETIME_SECONDS
+SESSION_COOKIE_SAMESITE = "Lax"
+OTP_TOTP_ISSUER = env_str("PAIS_OTP_ISSUER", "PAIS rehab")
 
 # --- Notifications (docs/webhooks.md) ----------------------------------------------------------
 # Webhooks to private, loopback or link-local addresses are refused unless this is on: for tests

@@ -9,7 +9,11 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("rehab.api.urls")),
     path("api/v1/", include("rehab.notify.api_urls")),
+    path("api/v1/", include("reports.api_urls")),
     path("", include("accounts.urls")),
+    # Before rehab.urls: "/" (the caseload or the patient's entry) is routed by reports.
+    path("", include("reports.urls")),
+    path("", include("reports.report_urls")),
     path("", include("rehab.urls")),
     path("", include("rehab.notify.urls")),
 ]

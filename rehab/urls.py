@@ -20,7 +20,7 @@ class IsoDateConverter:
 register_converter(IsoDateConverter, "isodate")
 
 urlpatterns: list[URLPattern] = [
-    path("", views.home, name="home"),
+    # "/" (name "home") is routed by reports.urls: staff get the triaged caseload there.
     path("manifest.webmanifest", views.manifest, name="manifest"),
     # The patient's diary.
     path("log/<isodate:day>/", views.patient_log, name="patient-log"),

@@ -24,7 +24,6 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -79,7 +78,8 @@ def _require_staff(request: HttpRequest) -> User:
 @login_required
 @require_http_methods(GET_POST)
 def home(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's home: a patient's entry for today, a therapist's caseload."""
+    """A patient's entry for today. ``reports.views.home`` routes "/": staff get the triaged
+    caseload there, everybody else is handed to this view."""
     user = _user(request)
     patient = selectors.patient_of(user)
     if patient is not None:
@@ -87,9 +87,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         # Only the patient's entry form posts to "/".
         return HttpResponseNotAllowed(["GET"])
-    if can_manage_patients(user):
-        rows = selectors.caseload_rows(user=user, today=timezone.localdate())
-        return render(request, "therapist/caseload.html", {"rows": rows})
     return render(request, "home_other.html")
 
 

@@ -8,6 +8,7 @@ different clinic whose therapist treats one patient of their own.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,19 @@ def _fast_and_quiet(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture(autouse=True)
+def _own_throttle_cache(settings):
+    # Sign-in throttles count in the "throttle" cache (Redis in CI, shared by every test run);
+    # a cache of each test's own keeps one test's sign-ins from throttling or locking the next.
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"throttle-{uuid.uuid4()}",
+        },
+    }
 
 
 @dataclass

@@ -27,8 +27,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.test")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # Realistic but drawn from fixed lists: random names made name searches flaky (a random
+    # "Smith" matched a test's search for another patient).
+    first_name = factory.Iterator(["Ava", "Ben", "Chloe", "Dara", "Eli", "Farah", "Gus", "Hana"])
+    last_name = factory.Sequence(lambda n: f"Quinlan-{n}")
     clinic = factory.SubFactory(ClinicFactory)
     role = Role.THERAPIST
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")

@@ -113,7 +113,10 @@ def test_patients_cannot_open_the_inbox(cast, client_for):
 def test_the_inbox_lists_recent_notifications_in_reach(cast, therapist, example_1):
     alert = Alert.objects.get(pk=evaluate(example_1, 42).raised[0])
     foreign = AlertFactory(episode=cast.other_episode)
-    for target, title in ((alert, "Consider referral for a surgical opinion"), (foreign, "Northside thing")):
+    for target, title in (
+        (alert, "Consider referral for a surgical opinion"),
+        (foreign, "Northside thing"),
+    ):
         clinic = target.episode.patient.user.clinic
         delivery = Delivery.objects.create(
             alert=target, clinic=clinic, channel=Channel.INBOX, event_type="alert.raised"

@@ -15,10 +15,17 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.models import ApiToken
+from accounts.services import api_token_issue
 from rehab.models import Alert, DailyEntry, Episode, Intervention, Prescription
 from tests.alerts.factories import AlertFactory
 from tests.api.helpers import url
-from tests.factories import DailyEntryFactory, InterventionFactory, PrescriptionFactory
+from tests.factories import (
+    DailyEntryFactory,
+    InterventionFactory,
+    PrescriptionFactory,
+    TherapistFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +86,8 @@ class Endpoint:
     per_target: bool = True
     # For lists: which model the listed ids belong to, to check no foreign id leaks.
     listed: Callable[[World, str], set[int]] | None = None
+    # Exports such as CSV answer something other than JSON.
+    returns_json: bool = True
 
 
 def _start(w: World, p: str) -> str:
@@ -89,12 +98,30 @@ def _next_week(w: World, p: str) -> str:
     return (getattr(w.cast, p).local_today() + dt.timedelta(days=7)).isoformat()
 
 
+def _foreign_token_id() -> int:
+    """A live API token of a user who is none of the personas."""
+    outsider = TherapistFactory()
+    api_token_issue(user=outsider)
+    return ApiToken.objects.filter(user=outsider).values_list("pk", flat=True).get()
+
+
 ENDPOINTS = [
     Endpoint(
         "api-auth-token-revoke",
         "post",
         lambda w, p: url("api-auth-token-revoke"),
         ok=204,
+        per_target=False,
+    ),
+    # Every caller lists their own tokens; nobody can revoke somebody else's (404).
+    Endpoint(
+        "api-auth-token-list", "get", lambda w, p: url("api-auth-token-list"), per_target=False
+    ),
+    Endpoint(
+        "api-auth-token-detail",
+        "delete",
+        lambda w, p: url("api-auth-token-detail", pk=_foreign_token_id()),
+        ok=404,
         per_target=False,
     ),
     Endpoint("api-exercise-list", "get", lambda w, p: url("api-exercise-list"), per_target=False),
@@ -262,6 +289,14 @@ ENDPOINTS = [
         hidden_from_patients=True,
     ),
     Endpoint(
+        "api-episode-entries-csv",
+        "get",
+        lambda w, p: url("api-episode-entries-csv", pk=w.episode(p).pk),
+        returns_json=False,
+    ),
+    # A patient exports their own record too (without the clinic's alert Flags).
+    Endpoint("api-episode-fhir", "get", lambda w, p: url("api-episode-fhir", pk=w.episode(p).pk)),
+    Endpoint(
         "api-clinic-thresholds",
         "get",
         lambda w, p: url("api-clinic-thresholds"),
@@ -293,6 +328,7 @@ def _api_routes() -> set[tuple[str, str]]:
                 if view is None or view.__module__ not in {
                     "accounts.api.views",
                     "rehab.api.views",
+                    "reports.api",
                 }:
                     continue
                 for method in ("get", "post", "put", "patch", "delete"):
@@ -366,7 +402,12 @@ def test_reach(world, api, persona, endpoint):
         else:
             expected = endpoint.ok
         assert response.status_code == expected, (p, response.content)
-        if expected == 200 and endpoint.method == "get" and "results" in response.json():
+        if (
+            expected == 200
+            and endpoint.method == "get"
+            and endpoint.returns_json
+            and "results" in response.json()
+        ):
             results = response.json()["results"]
             if endpoint.listed is not None:
                 assert {item["id"] for item in results} == endpoint.listed(world, p)

@@ -37,7 +37,7 @@ def test_caseload_shows_active_episodes_with_their_latest_logging(cast, therapis
     closed = EpisodeFactory(patient=cast.patient_b, status=EpisodeStatus.CLOSED)
 
     response = therapist.get("/")
-    rows = {row.episode.pk: row for row in response.context["rows"]}
+    rows = {row.episode_id: row for row in response.context["rows"]}
     assert set(rows) == {cast.episode_a.pk, cast.episode_b.pk}
     assert closed.pk not in rows
     assert rows[cast.episode_a.pk].entries_last_7_days == 3

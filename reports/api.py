@@ -1,0 +1,114 @@
+"""API v1 exports of one episode: its entries as CSV and the episode as a FHIR R4 Bundle.
+
+Reach first (anything out of reach is a 404, like every other endpoint), then the export, then
+its audit row. Both carry patient data, so ``ApiView`` marks every response ``no-store``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.base import ApiView
+from accounts.scoping import can_manage_patients, get_in_reach_or_404
+from rehab.models import Episode
+from reports.exports import entries_csv, episode_export_record, fhir_bundle
+
+EXPORT_TAG = ["exports"]
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: text/csv``; errors then arrive as JSON text."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if isinstance(data, str):
+            return data.encode()
+        return json.dumps(data).encode()
+
+
+class FhirJsonRenderer(JSONRenderer):
+    """``Accept: application/fhir+json``, the FHIR media type; plain JSON is the default."""
+
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
+class ExportApiView(ApiView):
+    def get_episode(self, pk: int) -> Episode:
+        return get_in_reach_or_404(
+            self.request.user,
+            Episode.objects.select_related("patient__user"),
+            via="patient",
+            pk=pk,
+        )
+
+
+class EpisodeEntriesCsvView(ExportApiView):
+    renderer_classes = (JSONRenderer, CsvRenderer)
+
+    @extend_schema(
+        tags=EXPORT_TAG,
+        operation_id="episodes_entries_csv",
+        summary="The episode's daily entries as CSV (a header row, one row per entry)",
+        description=(
+            "Columns: date, trial_day, pain_activity, pain_rest, pf_rom_affected, "
+            "pf_rom_unaffected, exercises, note. Text that a spreadsheet would run as a formula "
+            "(starting with =, +, -, @, tab or carriage return) is prefixed with an apostrophe."
+        ),
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="The entries as CSV."
+            )
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        episode = self.get_episode(pk)
+        body = entries_csv(episode)
+        episode_export_record(actor=self.caller, episode=episode, action="entries.exported")
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="entries-episode-{episode.pk}.csv"'
+        return response
+
+
+class EpisodeFhirView(ExportApiView):
+    renderer_classes = (JSONRenderer, FhirJsonRenderer)
+
+    @extend_schema(
+        tags=EXPORT_TAG,
+        operation_id="episodes_fhir",
+        summary="The episode as a FHIR R4 Bundle of type collection",
+        description=(
+            "Patient, a Condition (posterior ankle impingement, affected side as body site), "
+            "one Observation per pain score (LOINC 72514-3) and per plantar-flexion measurement "
+            "(UCUM deg), and a Flag per unresolved alert (clinic staff only: alerts are never "
+            "shown to patients)."
+        ),
+        responses={
+            200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A FHIR R4 Bundle.")
+        },
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        bundle = fhir_bundle(
+            episode, include_flags=can_manage_patients(self.caller), now=timezone.now()
+        )
+        episode_export_record(actor=self.caller, episode=episode, action="fhir.exported")
+        return Response(bundle)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+
+from reports import api
+
+urlpatterns: list[URLPattern] = [
+    path(
+        "episodes/<int:pk>/entries.csv",
+        api.EpisodeEntriesCsvView.as_view(),
+        name="api-episode-entries-csv",
+    ),
+    path("episodes/<int:pk>/fhir/", api.EpisodeFhirView.as_view(), name="api-episode-fhir"),
+]

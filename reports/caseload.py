@@ -1,0 +1,406 @@
+"""The triaged caseload: every active episode in reach, the most urgent first.
+
+A therapist's home page (a clinic admin's: the whole clinic) must cost the same few queries for
+5 patients or 1,000, so nothing here reads per row:
+
+1. the episodes with their patient and therapist, as plain tuples (``values_list``);
+2. the unresolved alerts, counted per episode and severity (one aggregate);
+3. the rules' inputs for all listed episodes at once: entries, exercise logs, prescriptions and
+   interventions, one query each, restricted to the listed episodes by a subquery;
+4. the clinic's thresholds, once.
+
+Then each row's ``Evaluation`` is computed in Python by ``rehab.rules.evaluate`` on plain data,
+as of the patient's own today (the date their diary is in), worked out from the time zone
+without a query. The sparkline is drawn from the same entry tuples: building a whole
+``CourseSeries`` per row (7-day means, weekly adherence) would cost more than the rest of the
+page at 1,000 rows for numbers the sparkline never shows; it draws the same activity scores as
+``CourseSeries.pain``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from django.db.models import Q, Subquery
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.scoping import AnyUser, can_manage_patients, scope_to_patients, therapists_in_clinic
+from rehab import rules
+from rehab.evaluation import thresholds_for_clinic
+from rehab.models import (
+    Alert,
+    AlertStatus,
+    DailyEntry,
+    Episode,
+    EpisodeStatus,
+    ExerciseLog,
+    Intervention,
+    Prescription,
+    Side,
+)
+from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
+from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
+
+# Most urgent first: an unresolved critical alert, then high, then warning, then none.
+URGENCY = (rules.CRITICAL, rules.HIGH, rules.WARNING)
+NO_ALERTS = "none"
+UNASSIGNED = "none"
+SEARCH_MAX_LENGTH = 100
+
+# Closed episodes are never on the caseload, so "closed" is not offered as a filter.
+RECOMMENDATION_CHOICES: tuple[tuple[str, str], ...] = tuple(
+    (code, RECOMMENDATION_LABELS[code])
+    for code in (
+        "refer_now",
+        "consider_referral",
+        "address_adherence",
+        "insufficient_data",
+        "continue",
+        "resolved",
+        "referred",
+    )
+)
+SEVERITY_CHOICES: tuple[tuple[str, str], ...] = (
+    *((s, SEVERITY_LABELS[s]) for s in URGENCY),
+    (NO_ALERTS, "No open alerts"),
+)
+
+_NO_SETS: Mapping[int, int] = MappingProxyType({})
+_SIDES = dict(Side.choices)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadFilters:
+    recommendation: str = ""
+    severity: str = ""
+    therapist: str = ""  # a therapist's id, UNASSIGNED, or "" (clinic admins only)
+    q: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.recommendation or self.severity or self.therapist or self.q)
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any], *, user: AnyUser) -> CaseloadFilters:
+        """Read the GET parameters; a value that is not one of the choices is ignored."""
+
+        def get(name: str) -> str:
+            value = params.get(name)
+            return value.strip() if isinstance(value, str) else ""
+
+        recommendation = get("recommendation")
+        severity = get("severity")
+        therapist = get("therapist")
+        may_pick_therapist = isinstance(user, User) and user.is_clinic_admin
+        # isascii: "²".isdigit() is true, but it is not a number int() reads.
+        is_id = therapist.isascii() and therapist.isdigit()
+        if not may_pick_therapist or not (therapist == UNASSIGNED or is_id):
+            therapist = ""
+        return cls(
+            recommendation=recommendation if recommendation in dict(RECOMMENDATION_CHOICES) else "",
+            severity=severity if severity in dict(SEVERITY_CHOICES) else "",
+            therapist=therapist,
+            q=" ".join(get("q").split())[:SEARCH_MAX_LENGTH],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadRow:
+    episode_id: int
+    patient_id: int
+    patient_name: str
+    affected_side: str
+    therapist_name: str | None
+    start_date: dt.date
+    as_of: dt.date
+    trial_day: int
+    trial_week: int
+    recommendation: str
+    recommendation_label: str
+    pain_baseline: float | None
+    pain_current: float | None
+    adherence_pct: float | None
+    last_entry: dt.date | None
+    entries_last_7_days: int
+    open_alerts: int
+    alerts_by_severity: Mapping[str, int]
+    worst_severity: str | None
+    top_alert: str  # the most urgent unresolved alert, in words ("" when there is none)
+    # (date, activity pain) of the last SPARKLINE_DAYS days, for the sparkline.
+    recent_pain: tuple[tuple[dt.date, int], ...]
+
+    @property
+    def sparkline(self) -> Svg:
+        # Drawn when the template asks: only the rows of the page shown pay for their picture.
+        return pain_sparkline(self.recent_pain, as_of=self.as_of, days=SPARKLINE_DAYS)
+
+    @property
+    def worst_severity_label(self) -> str:
+        return SEVERITY_LABELS.get(self.worst_severity or "", "")
+
+    @property
+    def urgency(self) -> int:
+        return URGENCY.index(self.worst_severity) if self.worst_severity else len(URGENCY)
+
+    @property
+    def trial_started(self) -> bool:
+        return self.trial_day >= 1
+
+
+@dataclass(frozen=True)
+class Caseload:
+    rows: list[CaseloadRow]
+    filters: CaseloadFilters
+    # Active episodes in reach before any filter: the page tells "none at all" from "none match".
+    total: int
+    therapists: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def recommendation_choices(self) -> tuple[tuple[str, str], ...]:
+        return RECOMMENDATION_CHOICES
+
+    @property
+    def severity_choices(self) -> tuple[tuple[str, str], ...]:
+        return SEVERITY_CHOICES
+
+
+_CODE_ORDER = {code: n for n, code in enumerate(rules.FINDING_SEVERITY)}
+
+
+def _alert_order(alert: tuple[str, str]) -> tuple[int, int]:
+    # Most urgent first; within a severity, the spec's order of findings.
+    severity, code = alert
+    rank = URGENCY.index(severity) if severity in URGENCY else len(URGENCY)
+    return rank, _CODE_ORDER.get(code, len(_CODE_ORDER))
+
+
+def _name(first: str, last: str, email: str) -> str:
+    # The same words as User.get_full_name, without loading the User.
+    return f"{first} {last}".strip() or email
+
+
+def caseload(
+    *, user: AnyUser, filters: CaseloadFilters | None = None, now: dt.datetime | None = None
+) -> Caseload:
+    """The caller's caseload, most urgent first; a fixed number of queries whatever its size."""
+    filters = filters or CaseloadFilters()
+    if not can_manage_patients(user):
+        return Caseload(rows=[], filters=filters, total=0)
+    assert isinstance(user, User)
+    now = now or timezone.now()
+
+    in_reach = scope_to_patients(
+        user, Episode.objects.filter(status=EpisodeStatus.ACTIVE), via="patient"
+    )
+    listed = in_reach
+    if filters.therapist == UNASSIGNED:
+        listed = listed.filter(patient__therapist__isnull=True)
+    elif filters.therapist:
+        listed = listed.filter(patient__therapist_id=int(filters.therapist))
+    for word in filters.q.split():
+        listed = listed.filter(
+            Q(patient__user__first_name__icontains=word)
+            | Q(patient__user__last_name__icontains=word)
+        )
+
+    episodes = list(
+        listed.values_list(
+            "pk",
+            "patient_id",
+            "patient__user__first_name",
+            "patient__user__last_name",
+            "patient__user__email",
+            "patient__timezone",
+            "patient__therapist_id",
+            "patient__therapist__first_name",
+            "patient__therapist__last_name",
+            "patient__therapist__email",
+            "affected_side",
+            "start_date",
+            "status",
+            "referral_date",
+            "intake_pain_activity",
+            "intake_pf_rom_affected",
+            "intake_pf_rom_unaffected",
+            "bmi",
+        )
+    )
+    therapists = (
+        [
+            (str(pk), _name(first, last, email))
+            for pk, first, last, email in therapists_in_clinic(user)
+            .order_by("last_name", "first_name", "id")
+            .values_list("pk", "first_name", "last_name", "email")
+        ]
+        if user.is_clinic_admin
+        else []
+    )
+    rows = _rows(user, episodes, listed, now) if episodes else []
+    if filters.recommendation:
+        rows = [r for r in rows if r.recommendation == filters.recommendation]
+    if filters.severity == NO_ALERTS:
+        rows = [r for r in rows if not r.open_alerts]
+    elif filters.severity:
+        rows = [r for r in rows if r.alerts_by_severity.get(filters.severity)]
+    rows.sort(key=lambda r: (r.urgency, -r.trial_day, r.patient_name.casefold(), r.episode_id))
+    narrowed_in_sql = bool(filters.therapist or filters.q)
+    total = in_reach.count() if narrowed_in_sql else len(episodes)
+    return Caseload(rows=rows, filters=filters, total=total, therapists=therapists)
+
+
+def _rows(
+    user: User, episodes: list[tuple[Any, ...]], listed: Any, now: dt.datetime
+) -> list[CaseloadRow]:
+    # Every bulk read below is narrowed by the same (scoped, filtered) episode query, as a
+    # subquery: no list of ids travels to the database, however long the caseload.
+    ids = Subquery(listed.values("pk"))
+
+    # One row per unresolved alert: at most one per (episode, code), so a handful per episode.
+    alerts: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for episode_id, severity, code in (
+        Alert.objects.filter(episode_id__in=ids)
+        .exclude(status=AlertStatus.RESOLVED)
+        .values_list("episode_id", "severity", "code")
+        .order_by()
+    ):
+        alerts[episode_id].append((severity, code))
+
+    sets_done: dict[int, dict[int, int]] = defaultdict(dict)
+    for entry_id, prescription_id, sets in ExerciseLog.objects.filter(
+        entry__episode_id__in=ids
+    ).values_list("entry_id", "prescription_id", "sets_completed"):
+        sets_done[entry_id][prescription_id] = sets
+
+    entries: dict[int, list[rules.EntryData]] = defaultdict(list)
+    for entry_id, episode_id, date, pain, rest, rom_a, rom_u in (
+        DailyEntry.objects.filter(episode_id__in=ids)
+        .values_list(
+            "pk",
+            "episode_id",
+            "date",
+            "pain_activity",
+            "pain_rest",
+            "pf_rom_affected",
+            "pf_rom_unaffected",
+        )
+        .order_by()
+    ):
+        entries[episode_id].append(
+            rules.EntryData(
+                date=date,
+                pain_activity=pain,
+                pain_rest=rest,
+                pf_rom_affected=rom_a,
+                pf_rom_unaffected=rom_u,
+                sets_done=sets_done.get(entry_id, _NO_SETS),
+            )
+        )
+
+    prescriptions: dict[int, list[rules.PrescriptionData]] = defaultdict(list)
+    for pk, episode_id, sets, start, end in (
+        Prescription.objects.filter(episode_id__in=ids)
+        .values_list("pk", "episode_id", "sets", "start_date", "end_date")
+        .order_by()
+    ):
+        prescriptions[episode_id].append(
+            rules.PrescriptionData(id=pk, sets=sets, start_date=start, end_date=end)
+        )
+
+    interventions: dict[int, list[rules.InterventionData]] = defaultdict(list)
+    for episode_id, kind, start, end in (
+        Intervention.objects.filter(episode_id__in=ids)
+        .values_list("episode_id", "kind", "start_date", "end_date")
+        .order_by()
+    ):
+        interventions[episode_id].append(
+            rules.InterventionData(kind=kind, start_date=start, end_date=end)
+        )
+
+    thresholds = thresholds_for_clinic(user.clinic_id)
+    today_in: dict[str, dt.date] = {}
+    rows = []
+    for (
+        episode_id,
+        patient_id,
+        first,
+        last,
+        email,
+        tz,
+        therapist_id,
+        t_first,
+        t_last,
+        t_email,
+        side,
+        start_date,
+        status,
+        referral_date,
+        intake_pain,
+        intake_rom_a,
+        intake_rom_u,
+        bmi,
+    ) in episodes:
+        as_of = today_in.get(tz)
+        if as_of is None:
+            as_of = today_in[tz] = now.astimezone(zoneinfo.ZoneInfo(tz)).date()
+        own = [e for e in entries.get(episode_id, ()) if e.date <= as_of]
+        first_sparkline_day = as_of - dt.timedelta(days=SPARKLINE_DAYS - 1)
+        evaluation = rules.evaluate(
+            rules.EpisodeData(
+                start_date=start_date,
+                status=status,
+                has_referral=referral_date is not None,
+                intake_pain_activity=intake_pain,
+                intake_pf_rom_affected=intake_rom_a,
+                intake_pf_rom_unaffected=intake_rom_u,
+                bmi=float(bmi) if bmi is not None else None,
+                entries=own,
+                prescriptions=prescriptions.get(episode_id, ()),
+                interventions=interventions.get(episode_id, ()),
+            ),
+            thresholds,
+            as_of,
+        )
+        unresolved = sorted(alerts.get(episode_id, ()), key=_alert_order)
+        by_severity: dict[str, int] = {}
+        for severity, _ in unresolved:
+            by_severity[severity] = by_severity.get(severity, 0) + 1
+        metrics = evaluation.metrics
+        rows.append(
+            CaseloadRow(
+                episode_id=episode_id,
+                patient_id=patient_id,
+                patient_name=_name(first, last, email),
+                affected_side=_SIDES.get(side, side),
+                therapist_name=_name(t_first, t_last, t_email) if therapist_id else None,
+                start_date=start_date,
+                as_of=as_of,
+                trial_day=evaluation.trial_day,
+                trial_week=evaluation.trial_week,
+                recommendation=evaluation.recommendation,
+                recommendation_label=RECOMMENDATION_LABELS.get(
+                    evaluation.recommendation, evaluation.recommendation
+                ),
+                pain_baseline=metrics.pain_baseline,
+                pain_current=metrics.pain_current,
+                adherence_pct=metrics.adherence_pct,
+                last_entry=max((e.date for e in own), default=None),
+                entries_last_7_days=metrics.entries_last_7_days,
+                open_alerts=len(unresolved),
+                alerts_by_severity=by_severity,
+                worst_severity=unresolved[0][0] if unresolved else None,
+                top_alert=code_label(unresolved[0][1]) if unresolved else "",
+                recent_pain=tuple(
+                    (e.date, e.pain_activity)
+                    for e in own
+                    if e.date >= start_date and e.date >= first_sparkline_day
+                ),
+            )
+        )
+    return rows

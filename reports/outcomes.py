@@ -1,0 +1,329 @@
+"""How the clinic's conservative care performs: the clinic outcomes report (clinic admins).
+
+Episodes started in a date range (optionally one therapist's) by outcome, the share resolved
+without surgery beside the literature, how long trials ran before referral, which referrals came
+after the overdue day, and how well patients did their exercises. A fixed number of queries
+whatever the number of episodes: the episodes, their entries, exercise logs and prescriptions are
+read in one query each, and the adherence of every episode is the rules' own figure, computed
+in Python from those rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from accounts.audit import audit_record
+from accounts.models import User
+from accounts.scoping import scope_to_patients
+from rehab import rules
+from rehab.evaluation import episode_data_from_rows, thresholds_for_clinic
+from rehab.models import (
+    DailyEntry,
+    Episode,
+    EpisodeStatus,
+    ExerciseLog,
+    Outcome,
+    Prescription,
+)
+from reports.sources import SHARE_RESOLVED, Source
+
+# Outcome categories, in the order the report shows them.
+RESOLVED = "resolved"
+REFERRED = "referred"
+ACTIVE = "active"
+DISCONTINUED = "discontinued"
+CATEGORIES: dict[str, str] = {
+    RESOLVED: "Resolved conservatively",
+    REFERRED: "Referred",
+    ACTIVE: "Active",
+    DISCONTINUED: "Discontinued",
+}
+
+# Adherence bands (fixed, so reports of different clinics and periods compare).
+BAND_LOW = "below_50"
+BAND_PARTIAL = "50_79"
+BAND_ADEQUATE = "80_plus"
+BAND_NONE = "none"
+BANDS: dict[str, str] = {
+    BAND_LOW: "below 50%",
+    BAND_PARTIAL: "50–79%",
+    BAND_ADEQUATE: "80% or more",
+    BAND_NONE: "nothing prescribed or logged",
+}
+
+# "About 60%": 28 of 46 patients in one series resolved without surgery.
+LITERATURE_RESOLVED = 28
+LITERATURE_TOTAL = 46
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    episode_id: int
+    patient_id: int
+    therapist_name: str
+    start_date: dt.date
+    status: str
+    category: str
+    referral_date: dt.date | None
+    # Trial day of the referral (start date = day 1) and days from the start to it.
+    referral_day: int | None
+    days_to_referral: int | None
+    # Days after the overdue day that the referral came; None when it was not late.
+    days_overdue: int | None
+    closed_date: dt.date | None
+    adherence_pct: float | None
+    adherence_band: str
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES[self.category]
+
+    @property
+    def band_label(self) -> str:
+        return BANDS[self.adherence_band]
+
+
+@dataclass(frozen=True)
+class OutcomesReport:
+    date_from: dt.date | None
+    date_to: dt.date | None
+    therapist: User | None
+    today: dt.date
+    overdue_day: int
+    rows: list[EpisodeOutcome]
+    counts: dict[str, int]
+    bands: dict[str, int]
+    median_days_to_referral: float | None
+    overdue: list[EpisodeOutcome] = field(default_factory=list)
+    literature: Source = SHARE_RESOLVED
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def finished(self) -> int:
+        """Episodes whose trial has a known result: resolved conservatively or referred.
+
+        Discontinued episodes are left out: nobody knows how they would have ended, and the
+        literature's share counts patients followed to a result.
+        """
+        return self.counts[RESOLVED] + self.counts[REFERRED]
+
+    @property
+    def resolved_share(self) -> float | None:
+        if not self.finished:
+            return None
+        return round(self.counts[RESOLVED] * 100 / self.finished, 1)
+
+    @property
+    def literature_share(self) -> float:
+        return round(LITERATURE_RESOLVED * 100 / LITERATURE_TOTAL, 1)
+
+    @property
+    def literature_counts(self) -> tuple[int, int]:
+        return LITERATURE_RESOLVED, LITERATURE_TOTAL
+
+    @property
+    def category_rows(self) -> list[tuple[str, str, int]]:
+        return [(key, label, self.counts[key]) for key, label in CATEGORIES.items()]
+
+    @property
+    def band_rows(self) -> list[tuple[str, str, int]]:
+        return [(key, label, self.bands[key]) for key, label in BANDS.items()]
+
+    @property
+    def max_days_overdue(self) -> int | None:
+        return max((r.days_overdue or 0 for r in self.overdue), default=None)
+
+    @property
+    def median_days_overdue(self) -> float | None:
+        late = [r.days_overdue for r in self.overdue if r.days_overdue is not None]
+        return statistics.median(late) if late else None
+
+
+def _category(episode: Episode) -> str:
+    # A referral is the trial's result even if the episode was closed afterwards.
+    if episode.referral_date is not None or episode.status == EpisodeStatus.REFERRED:
+        return REFERRED
+    if episode.status == EpisodeStatus.CLOSED:
+        return RESOLVED if episode.outcome == Outcome.RESOLVED else DISCONTINUED
+    return ACTIVE
+
+
+def _band(adherence: float | None) -> str:
+    # ``adherence`` is the rules' figure rounded to 0.01%. Sets are whole numbers, so an exact
+    # share just under a band edge is at least 20/prescribed percent below it: rounding can
+    # only carry it over the edge after more than 4000 prescribed sets, far beyond any trial.
+    if adherence is None:
+        return BAND_NONE
+    if adherence < 50:
+        return BAND_LOW
+    if adherence < 80:
+        return BAND_PARTIAL
+    return BAND_ADEQUATE
+
+
+def _trial_end(episode: Episode, today: dt.date) -> dt.date:
+    """The date the trial's adherence is judged on: its referral, its closure, or today."""
+    if episode.referral_date is not None:
+        return episode.referral_date
+    if episode.closed_date is not None:
+        return episode.closed_date
+    return today
+
+
+def _adherence(
+    episodes: QuerySet[Episode], listed: list[Episode], thresholds: rules.Thresholds, today: dt.date
+) -> dict[int, float | None]:
+    """Each episode's adherence as the rules compute it, from three bulk reads."""
+    entries: dict[int, list[DailyEntry]] = defaultdict(list)
+    for entry in DailyEntry.objects.filter(episode__in=episodes).only(
+        "id",
+        "episode_id",
+        "date",
+        "pain_activity",
+        "pain_rest",
+        "pf_rom_affected",
+        "pf_rom_unaffected",
+    ):
+        entries[entry.episode_id].append(entry)
+    sets_done: dict[int, dict[int, int]] = defaultdict(dict)
+    for entry_id, prescription_id, sets in ExerciseLog.objects.filter(
+        entry__episode__in=episodes
+    ).values_list("entry_id", "prescription_id", "sets_completed"):
+        sets_done[entry_id][prescription_id] = sets
+    prescriptions: dict[int, list[Prescription]] = defaultdict(list)
+    for prescription in Prescription.objects.filter(episode__in=episodes):
+        prescriptions[prescription.episode_id].append(prescription)
+    result: dict[int, float | None] = {}
+    for episode in listed:
+        data = episode_data_from_rows(
+            episode,
+            entries=entries[episode.pk],
+            sets_done=sets_done,
+            prescriptions=prescriptions[episode.pk],
+            interventions=(),
+        )
+        evaluation = rules.evaluate(data, thresholds, _trial_end(episode, today))
+        result[episode.pk] = evaluation.metrics.adherence_pct
+    return result
+
+
+def clinic_outcomes(
+    *,
+    user: User,
+    today: dt.date,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    therapist: User | None = None,
+) -> OutcomesReport:
+    """The outcomes of the episodes of the caller's clinic started in [date_from, date_to].
+
+    The caller is a clinic admin (the view checks the role); scoping still narrows the episodes
+    to the caller's clinic, so nothing else could ever be counted.
+    """
+    episodes = scope_to_patients(user, Episode.objects.all(), via="patient")
+    if date_from is not None:
+        episodes = episodes.filter(start_date__gte=date_from)
+    if date_to is not None:
+        episodes = episodes.filter(start_date__lte=date_to)
+    if therapist is not None:
+        episodes = episodes.filter(patient__therapist=therapist)
+    listed = list(episodes.select_related("patient__therapist").order_by("start_date", "id"))
+    thresholds = thresholds_for_clinic(user.clinic_id)
+    adherence = _adherence(episodes, listed, thresholds, today)
+
+    rows: list[EpisodeOutcome] = []
+    for episode in listed:
+        referral_day = days_to_referral = days_overdue = None
+        if episode.referral_date is not None:
+            days_to_referral = (episode.referral_date - episode.start_date).days
+            referral_day = days_to_referral + 1
+            if referral_day > thresholds.overdue_day:
+                days_overdue = referral_day - thresholds.overdue_day
+        therapist_user = episode.patient.therapist
+        rows.append(
+            EpisodeOutcome(
+                episode_id=episode.pk,
+                patient_id=episode.patient_id,
+                therapist_name=therapist_user.get_full_name() if therapist_user else "",
+                start_date=episode.start_date,
+                status=episode.status,
+                category=_category(episode),
+                referral_date=episode.referral_date,
+                referral_day=referral_day,
+                days_to_referral=days_to_referral,
+                days_overdue=days_overdue,
+                closed_date=episode.closed_date,
+                adherence_pct=adherence[episode.pk],
+                adherence_band=_band(adherence[episode.pk]),
+            )
+        )
+    counts = dict.fromkeys(CATEGORIES, 0)
+    bands = dict.fromkeys(BANDS, 0)
+    for row in rows:
+        counts[row.category] += 1
+        bands[row.adherence_band] += 1
+    referral_days = [r.days_to_referral for r in rows if r.days_to_referral is not None]
+    return OutcomesReport(
+        date_from=date_from,
+        date_to=date_to,
+        therapist=therapist,
+        today=today,
+        overdue_day=thresholds.overdue_day,
+        rows=rows,
+        counts=counts,
+        bands=bands,
+        median_days_to_referral=statistics.median(referral_days) if referral_days else None,
+        overdue=[r for r in rows if r.days_overdue is not None],
+    )
+
+
+CSV_HEADER = [
+    "episode",
+    "patient",
+    "therapist",
+    "start_date",
+    "status",
+    "outcome",
+    "referral_date",
+    "referral_trial_day",
+    "days_to_referral",
+    "days_overdue",
+    "closed_date",
+    "adherence_pct",
+    "adherence_band",
+]
+
+
+def outcomes_csv_rows(report: OutcomesReport) -> list[list[object]]:
+    """One row per episode; patients appear by id only (the report is about the clinic)."""
+    return [
+        [
+            row.episode_id,
+            row.patient_id,
+            row.therapist_name,
+            row.start_date.isoformat(),
+            row.status,
+            row.category,
+            row.referral_date.isoformat() if row.referral_date else "",
+            row.referral_day if row.referral_day is not None else "",
+            row.days_to_referral if row.days_to_referral is not None else "",
+            row.days_overdue if row.days_overdue is not None else "",
+            row.closed_date.isoformat() if row.closed_date else "",
+            "" if row.adherence_pct is None else f"{row.adherence_pct:g}",
+            row.band_label,
+        ]
+        for row in report.rows
+    ]
+
+
+def outcomes_export_record(*, actor: User) -> None:
+    assert actor.clinic is not None
+    audit_record(actor=actor, action="outcomes.exported", obj=actor.clinic)

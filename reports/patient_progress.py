@@ -1,0 +1,283 @@
+"""The patient's own progress page: their pain trend, exercise streak and what was prescribed.
+
+Written for the patient, in plain words: the page never shows rule codes, severities or the
+clinic's recommendation (a patient reading "refer now" on their phone, alone, before the
+therapist has called them, would be alarmed and none the wiser). It says how the pain has moved
+since the start, and encourages the habits the trial depends on: logging and the exercises.
+
+``exercise_streak`` and the ``*_message`` functions are pure, so their edge cases are tested
+without a database; ``patient_progress`` loads one episode within the patient's reach.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from accounts.models import User
+from accounts.scoping import AnyUser, scope_to_patients
+from rehab import rules
+from rehab.evaluation import load_episode_data, thresholds_for_clinic
+from rehab.models import Episode, EpisodeStatus, Prescription
+from reports.series import CourseSeries, course_series
+from reports.sparkline import Svg, pain_trend_chart
+
+
+@dataclass(frozen=True, slots=True)
+class Streak:
+    days: int  # consecutive days, up to today, with every prescribed set done
+    today_done: bool  # today already counts (otherwise the streak runs to yesterday)
+
+
+def _sets_complete(entry: rules.EntryData | None, due: list[rules.PrescriptionData]) -> bool:
+    return entry is not None and all(entry.sets_done.get(p.id, 0) >= p.sets for p in due)
+
+
+def exercise_streak(data: rules.EpisodeData, as_of: dt.date) -> Streak | None:
+    """Consecutive days up to ``as_of`` on which every prescribed set was done.
+
+    None when nothing has been prescribed (there is no streak to keep). Today does not break the
+    streak while it is not complete: the day is not over, so the count runs to yesterday. A day
+    on which no prescription is active neither counts nor breaks it. A day with no entry, or
+    with a set missing, ends it.
+    """
+    prescribed = [p for p in data.prescriptions if p.start_date <= as_of]
+    if not prescribed:
+        return None
+    by_date = {e.date: e for e in data.entries}
+    today_done = False
+    days = 0
+    day = as_of
+    while day >= data.start_date:
+        due = [
+            p
+            for p in prescribed
+            if p.start_date <= day and (p.end_date is None or day <= p.end_date)
+        ]
+        if due:
+            if _sets_complete(by_date.get(day), due):
+                days += 1
+                if day == as_of:
+                    today_done = True
+            elif day != as_of:
+                break
+        day -= dt.timedelta(days=1)
+    return Streak(days=days, today_done=today_done)
+
+
+def about(score: float) -> int:
+    """A pain score as a patient would say it: the nearest whole number, halves rounded up."""
+    return math.floor(score + 0.5)
+
+
+def pain_message(
+    *,
+    baseline: float | None,
+    current: float | None,
+    trial_day: int,
+    status: str,
+    thresholds: rules.Thresholds,
+) -> str:
+    """How the patient's activity pain has moved since the start, in encouraging words."""
+    if status != EpisodeStatus.ACTIVE:
+        return "This programme has ended. Your therapist will talk with you about what comes next."
+    if baseline is None:
+        if trial_day <= 7:
+            return (
+                "You are in your first week. Log your pain every day: after the first week we "
+                "can show you how it is changing."
+            )
+        return (
+            f"Log your pain on at least {thresholds.min_entries_per_week} days each week, so we "
+            "can show you how it is changing."
+        )
+    start = about(baseline)
+    if current is None:
+        return (
+            f"When you started, your pain during activity was about {start} out of 10. Log it "
+            f"on at least {thresholds.min_entries_per_week} days each week, so we can show you "
+            "how it is changing."
+        )
+    now = about(current)
+    if current <= thresholds.resolved_max_pain:
+        return (
+            f"Your pain during activity is now very low (about {now} out of 10, from about "
+            f"{start} when you started). Great work — keep up your exercises as your therapist "
+            "advised."
+        )
+    if now < start:
+        return (
+            f"Your pain during activity has come down from about {start} to about {now} out of "
+            "10 since you started — keep going."
+        )
+    if now > start:
+        return (
+            f"Your pain during activity has been about {now} out of 10 this week, higher than "
+            f"when you started (about {start}). Keep logging each day; if it keeps getting "
+            "worse, tell your therapist."
+        )
+    return (
+        f"Your pain during activity is about {now} out of 10, much the same as when you "
+        "started. Ankles often take several weeks to settle — keep doing your exercises and "
+        "logging each day."
+    )
+
+
+def adherence_message(adherence: float | None, *, thresholds: rules.Thresholds) -> str | None:
+    if adherence is None:
+        return None
+    percent = math.floor(adherence + 0.5)
+    if adherence >= thresholds.adherence_min_percent:
+        return f"You have done {percent}% of your exercise sets on the days you logged. Well done!"
+    return (
+        f"You have done {percent}% of your exercise sets on the days you logged. Doing all of "
+        "them is what helps your ankle most."
+    )
+
+
+def streak_message(streak: Streak | None) -> str | None:
+    if streak is None:
+        return None
+    if streak.days == 0:
+        return "Do all of today's exercises to start a streak."
+    days = f"{streak.days} day{'' if streak.days == 1 else 's'} in a row"
+    if streak.today_done:
+        return f"{days} with all your exercises done. Keep it up!"
+    return f"{days} with all your exercises done. Do today's to make it {streak.days + 1}."
+
+
+def chart_summary(series: CourseSeries) -> str:
+    """The pain chart in words, for a screen reader: the start, the latest week, the days."""
+    days = len(series.pain)
+    if not days:
+        return "No pain scores logged yet."
+    logged = f"{days} day{'' if days == 1 else 's'} logged"
+    parts = [f"Pain during activity from day 1 to day {series.trial_day(series.as_of)}, {logged}."]
+    if series.baseline is not None:
+        parts.append(f"Your starting level was about {about(series.baseline)} out of 10.")
+    latest_mean = next((p.mean_7d for p in reversed(series.pain) if p.mean_7d is not None), None)
+    if latest_mean is not None:
+        parts.append(f"Your latest 7-day average is about {about(latest_mean)} out of 10.")
+    last = series.pain[-1]
+    parts.append(f"Your latest score, on {last.date:%-d %B}, was {last.activity}.")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class PrescribedExercise:
+    name: str
+    sets: int
+    reps: str
+    instructions: str
+    until: dt.date | None
+
+
+@dataclass(frozen=True)
+class PatientProgress:
+    episode: Episode
+    as_of: dt.date
+    trial_day: int
+    trial_week: int
+    series: CourseSeries
+    chart: Svg
+    chart_title: str
+    chart_summary: str
+    pain_message: str
+    adherence_pct: float | None
+    adherence_message: str | None
+    streak: Streak | None
+    streak_message: str | None
+    exercises: list[PrescribedExercise]
+    other_episodes: list[Episode]
+
+
+def _episodes_in_reach(user: AnyUser) -> list[Episode]:
+    """The signed-in patient's episodes, the latest started first (one query)."""
+    return list(
+        scope_to_patients(
+            user, Episode.objects.select_related("patient__user"), via="patient"
+        ).order_by("-start_date", "-id")
+    )
+
+
+def _chosen(episodes: list[Episode], episode_id: str | None) -> Episode | None:
+    if episode_id:
+        # Another patient's episode is not in the list: 404, as if it did not exist.
+        for episode in episodes:
+            if str(episode.pk) == episode_id:
+                return episode
+        raise Http404("No such episode.")
+    active = [e for e in episodes if e.status == EpisodeStatus.ACTIVE]
+    if active:
+        return active[0]
+    return episodes[0] if episodes else None
+
+
+def patient_progress(*, user: AnyUser, episode_id: str | None = None) -> PatientProgress | None:
+    """The progress page of one of the caller's own episodes (a patient's), or 404.
+
+    None when the patient has no episode at all yet.
+    Staff are not patients: they have the episode page, and get a 404 here. Five queries for the
+    episode's data and thresholds, one for the episodes, one for the prescriptions with their
+    catalogue instructions, whatever the length of the trial.
+    """
+    if not (isinstance(user, User) and user.is_patient):
+        raise Http404("This page is for patients.")
+    episodes = _episodes_in_reach(user)
+    episode = _chosen(episodes, episode_id)
+    if episode is None:
+        return None
+    as_of = episode.patient.local_today()
+    thresholds = thresholds_for_clinic(episode.patient.user.clinic_id)
+    data = load_episode_data(episode, as_of=as_of)
+    evaluation = rules.evaluate(data, thresholds, as_of)
+    metrics = evaluation.metrics
+    series = course_series(
+        data,
+        thresholds,
+        as_of,
+        baseline=metrics.pain_baseline,
+        rom_reference=metrics.rom_reference,
+    )
+    streak = exercise_streak(data, as_of) if episode.status == EpisodeStatus.ACTIVE else None
+    title = "Your pain during activity"
+    summary = chart_summary(series)
+    exercises = [
+        PrescribedExercise(
+            name=p.name,
+            sets=p.sets,
+            reps=p.reps,
+            instructions=p.exercise.instructions if p.exercise else "",
+            until=p.end_date,
+        )
+        for p in Prescription.objects.filter(episode=episode)
+        .select_related("exercise")
+        .order_by("start_date", "id")
+        if p.is_active_on(as_of)
+    ]
+    return PatientProgress(
+        episode=episode,
+        as_of=as_of,
+        trial_day=evaluation.trial_day,
+        trial_week=evaluation.trial_week,
+        series=series,
+        chart=pain_trend_chart(series, title=title, summary=summary),
+        chart_title=title,
+        chart_summary=summary,
+        pain_message=pain_message(
+            baseline=metrics.pain_baseline,
+            current=metrics.pain_current,
+            trial_day=evaluation.trial_day,
+            status=episode.status,
+            thresholds=thresholds,
+        ),
+        adherence_pct=metrics.adherence_pct,
+        adherence_message=adherence_message(metrics.adherence_pct, thresholds=thresholds),
+        streak=streak,
+        streak_message=streak_message(streak),
+        exercises=exercises,
+        other_episodes=[e for e in episodes if e.pk != episode.pk],
+    )

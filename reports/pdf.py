@@ -1,0 +1,922 @@
+"""The referral report as an A4 PDF, drawn with ReportLab (pure Python, no browser).
+
+Everything on the page comes from one ``ReferralReport``; the three charts are drawn from its
+``CourseSeries`` with ``reportlab.graphics``, so they show the same numbers as the page's Plotly
+charts and the findings. The text uses the Bitstream Vera font that ships inside ReportLab, so
+the PDF looks the same on every installation (the slim production image has no system fonts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from xml.sax.saxutils import escape
+
+import reportlab
+from reportlab.graphics.shapes import Drawing, Line, Polygon, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from reports.referral import ReferralReport
+from reports.series import CourseSeries
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 16 * mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+
+BRAND = colors.HexColor("#0b6e4f")
+INK = colors.HexColor("#1b1f23")
+MUTED = colors.HexColor("#4a5560")
+LINE = colors.HexColor("#c5ccd3")
+WASH = colors.HexColor("#f4f6f8")
+ACTIVITY = colors.HexColor("#1f5fbf")
+REST = colors.HexColor("#8a9bb0")
+MEAN = colors.HexColor("#0b3d91")
+TARGET = colors.HexColor("#d9f0e3")
+AFFECTED = colors.HexColor("#c0392b")
+HEALTHY = colors.HexColor("#0b6e4f")
+DEFICIT = colors.HexColor("#f6d5cf")
+NORMAL = colors.HexColor("#e6e9ed")
+GOOD = colors.HexColor("#2e8b57")
+LOW = colors.HexColor("#d98c1f")
+INTERVENTION = colors.HexColor("#7b4fa0")
+SEVERITY_COLOURS = {
+    "critical": colors.HexColor("#8b1a12"),
+    "high": colors.HexColor("#b3261e"),
+    "warning": colors.HexColor("#8a5a00"),
+    "info": colors.HexColor("#1f5fbf"),
+}
+
+FONT = "Vera"
+BOLD = "Vera-Bold"
+ITALIC = "Vera-Italic"
+
+# Vera lacks a few characters the rules' sentences use; these read the same in words.
+_REPLACEMENTS = {"→": "to", "✓": "yes"}
+
+
+@cache
+def _fonts() -> None:
+    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
+    for name, file in (
+        (FONT, "Vera.ttf"),
+        (BOLD, "VeraBd.ttf"),
+        (ITALIC, "VeraIt.ttf"),
+        ("Vera-BoldItalic", "VeraBI.ttf"),
+    ):
+        pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic="Vera-BoldItalic"
+    )
+
+
+@cache
+def _glyphs() -> frozenset[int]:
+    _fonts()
+    font: Any = pdfmetrics.getFont(FONT)
+    return frozenset(font.face.charToGlyph)
+
+
+def plain(text: object) -> str:
+    """Text the font can draw: known substitutes, then "?" for any other missing glyph."""
+    value = str(text)
+    for char, words in _REPLACEMENTS.items():
+        value = value.replace(char, words)
+    glyphs = _glyphs()
+    return "".join(c if ord(c) in glyphs or c in "\n\t" else "?" for c in value)
+
+
+def para_text(text: object) -> str:
+    """Paragraph markup from untrusted text (a note may hold "<" or "&")."""
+    return escape(plain(text))
+
+
+# --- Styles -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Styles:
+    title: ParagraphStyle
+    subtitle: ParagraphStyle
+    h2: ParagraphStyle
+    body: ParagraphStyle
+    small: ParagraphStyle
+    cell: ParagraphStyle
+    cell_bold: ParagraphStyle
+    right: ParagraphStyle
+
+
+@cache
+def _styles() -> _Styles:
+    _fonts()
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12, textColor=INK)
+    return _Styles(
+        title=ParagraphStyle(
+            "title", parent=body, fontName=BOLD, fontSize=16, leading=20, textColor=BRAND
+        ),
+        subtitle=ParagraphStyle("subtitle", parent=body, fontSize=9.5, textColor=MUTED),
+        h2=ParagraphStyle(
+            "h2",
+            parent=body,
+            fontName=BOLD,
+            fontSize=11,
+            leading=14,
+            spaceBefore=8,
+            spaceAfter=4,
+            textColor=BRAND,
+        ),
+        body=body,
+        small=ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5, textColor=MUTED),
+        cell=ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5),
+        cell_bold=ParagraphStyle("cell_bold", parent=body, fontName=BOLD, fontSize=8.5),
+        right=ParagraphStyle("right", parent=body, alignment=TA_RIGHT, textColor=MUTED),
+    )
+
+
+def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool = True) -> Table:
+    table = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
+    style: list[Any] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONT", (0, 0), (-1, -1), FONT, 8.5),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, LINE),
+    ]
+    if header:
+        style += [
+            ("BACKGROUND", (0, 0), (-1, 0), WASH),
+            ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.75, MUTED),
+        ]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+# --- Charts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A plot area: trial days on x, values on y, in drawing coordinates."""
+
+    left: float
+    bottom: float
+    width: float
+    height: float
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+
+    def x(self, day: float) -> float:
+        return self.left + (day - self.x_min) / (self.x_max - self.x_min) * self.width
+
+    def y(self, value: float) -> float:
+        span = self.y_max - self.y_min
+        clamped = min(max(value, self.y_min), self.y_max)
+        return self.bottom + (clamped - self.y_min) / span * self.height
+
+    @property
+    def right(self) -> float:
+        return self.left + self.width
+
+    @property
+    def top(self) -> float:
+        return self.bottom + self.height
+
+
+def _text(
+    drawing: Drawing,
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: float = 6.5,
+    colour: Any = MUTED,
+    anchor: str = "start",
+    bold: bool = False,
+    backdrop: bool = False,
+) -> None:
+    if backdrop:
+        # A label on top of lines and bands stays legible on a paler patch of paper.
+        width = pdfmetrics.stringWidth(plain(text), BOLD if bold else FONT, size)
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        drawing.add(
+            Rect(
+                left - 1.5,
+                y - 1.5,
+                width + 3,
+                size + 2,
+                fillColor=colors.white,
+                fillOpacity=0.85,
+                strokeColor=None,
+            )
+        )
+    drawing.add(
+        String(
+            x,
+            y,
+            plain(text),
+            fontName=BOLD if bold else FONT,
+            fontSize=size,
+            fillColor=colour,
+            textAnchor=anchor,
+        )
+    )
+
+
+def _day_range(series: CourseSeries, overdue_day: int) -> tuple[float, float]:
+    # Always show the reassessment days, so a course in week 3 is read against day 42 and 56.
+    last = max(series.trial_day(series.as_of), overdue_day + 3)
+    return 0.5, last + 0.5
+
+
+def _axes(
+    drawing: Drawing, frame: _Frame, y_ticks: Iterable[float], y_unit: str, *, weeks: bool = False
+) -> None:
+    drawing.add(
+        Rect(
+            frame.left,
+            frame.bottom,
+            frame.width,
+            frame.height,
+            fillColor=None,
+            strokeColor=LINE,
+            strokeWidth=0.5,
+        )
+    )
+    for value in y_ticks:
+        y = frame.y(value)
+        drawing.add(Line(frame.left, y, frame.right, y, strokeColor=WASH, strokeWidth=0.5))
+        _text(drawing, frame.left - 3, y - 2, f"{value:g}{y_unit}", anchor="end")
+    if weeks:
+        return
+    # A tick a week; every second or fourth week on long courses, so the labels stay apart.
+    step = 7 if frame.x_max <= 100 else 14 if frame.x_max <= 200 else 28
+    day = step
+    while day <= frame.x_max:
+        x = frame.x(day)
+        drawing.add(Line(x, frame.bottom, x, frame.bottom - 2, strokeColor=MUTED, strokeWidth=0.5))
+        _text(drawing, x, frame.bottom - 9, str(day), anchor="middle")
+        day += step
+    _text(drawing, frame.right, frame.bottom - 17, "trial day", anchor="end")
+
+
+def _day_markers(drawing: Drawing, frame: _Frame, review_day: int, overdue_day: int) -> None:
+    review_label = f"day {review_day} review"
+    # On a long course the two markers stand close: the second label then goes a line lower.
+    crowded = (
+        frame.x(overdue_day) - frame.x(review_day)
+        < pdfmetrics.stringWidth(review_label, FONT, 6.5) + 6
+    )
+    for day, label, drop in (
+        (review_day, review_label, 0),
+        (overdue_day, f"day {overdue_day}", 8 if crowded else 0),
+    ):
+        x = frame.x(day)
+        drawing.add(
+            Line(
+                x,
+                frame.bottom,
+                x,
+                frame.top,
+                strokeColor=MUTED,
+                strokeWidth=0.7,
+                strokeDashArray=[3, 2],
+            )
+        )
+        _text(drawing, x + 2, frame.top - 8 - drop, label, colour=MUTED, backdrop=True)
+
+
+def _polyline(
+    drawing: Drawing,
+    points: Sequence[tuple[float, float]],
+    *,
+    colour: Any,
+    width: float,
+    dash: list[float] | None = None,
+) -> None:
+    if len(points) >= 2:
+        flat = [c for point in points for c in point]
+        drawing.add(PolyLine(flat, strokeColor=colour, strokeWidth=width, strokeDashArray=dash))
+
+
+def _dots(
+    drawing: Drawing, points: Sequence[tuple[float, float]], *, colour: Any, size: float = 1.6
+) -> None:
+    for x, y in points:
+        drawing.add(
+            Rect(x - size / 2, y - size / 2, size, size, fillColor=colour, strokeColor=None)
+        )
+
+
+def _legend(drawing: Drawing, x: float, y: float, items: Sequence[tuple[str, Any, str]]) -> None:
+    """Legend entries left to right: (label, colour, kind) with kind "line", "dash" or "box"."""
+    for label, colour, kind in items:
+        if kind == "box":
+            drawing.add(Rect(x, y - 1, 9, 6, fillColor=colour, strokeColor=None))
+        else:
+            drawing.add(
+                Line(
+                    x,
+                    y + 2,
+                    x + 10,
+                    y + 2,
+                    strokeColor=colour,
+                    strokeWidth=1.5,
+                    strokeDashArray=[3, 2] if kind == "dash" else None,
+                )
+            )
+        _text(drawing, x + 13, y, label, colour=INK)
+        x += 13 + pdfmetrics.stringWidth(plain(label), FONT, 6.5) + 10
+
+
+def _split_runs(
+    values: Sequence[tuple[int, float | None]],
+) -> list[list[tuple[int, float]]]:
+    """Consecutive known values, broken where a value is unknown (a gap, not a line)."""
+    runs: list[list[tuple[int, float]]] = [[]]
+    for day, value in values:
+        if value is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((day, value))
+    return [run for run in runs if run]
+
+
+_SINGLE_DAY = {"corticosteroid_injection"}
+
+
+def pain_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawing:
+    """Daily pain (activity, rest), the 7-day mean, baseline, MCID target zone, day markers."""
+    height = 176
+    drawing = Drawing(CONTENT_WIDTH, height)
+    x_min, x_max = _day_range(series, overdue_day)
+    frame = _Frame(28, 36, CONTENT_WIDTH - 34, height - 58, x_min, x_max, 0, 10)
+    if series.mcid_target is not None:
+        top = frame.y(series.mcid_target)
+        drawing.add(
+            Rect(
+                frame.left,
+                frame.bottom,
+                frame.width,
+                top - frame.bottom,
+                fillColor=TARGET,
+                strokeColor=None,
+            )
+        )
+        _text(
+            drawing,
+            frame.right - 3,
+            top - 8,
+            f"important improvement: {series.mcid_target:g} or less",
+            colour=HEALTHY,
+            anchor="end",
+            backdrop=True,
+        )
+    _axes(drawing, frame, range(0, 11, 2), "")
+    _day_markers(drawing, frame, review_day, overdue_day)
+    if series.baseline is not None:
+        y = frame.y(series.baseline)
+        drawing.add(
+            Line(
+                frame.left,
+                y,
+                frame.right,
+                y,
+                strokeColor=INK,
+                strokeWidth=0.8,
+                strokeDashArray=[5, 2],
+            )
+        )
+        _text(
+            drawing,
+            frame.right - 3,
+            y + 2.5,
+            f"baseline {series.baseline:g}",
+            colour=INK,
+            anchor="end",
+            backdrop=True,
+        )
+    for span in series.interventions:
+        start = frame.x(series.trial_day(span.start))
+        label = span.kind.replace("_", " ")
+        if span.kind in _SINGLE_DAY:
+            drawing.add(
+                Polygon(
+                    [
+                        start - 3,
+                        frame.bottom + 1,
+                        start + 3,
+                        frame.bottom + 1,
+                        start,
+                        frame.bottom + 7,
+                    ],
+                    fillColor=INTERVENTION,
+                    strokeColor=None,
+                )
+            )
+            _text(drawing, start + 4, frame.bottom + 2, label, colour=INTERVENTION)
+            continue
+        end_date = span.end or series.as_of
+        end = frame.x(series.trial_day(end_date) + 0.5)
+        drawing.add(
+            Rect(
+                start - frame.width / (x_max - x_min) / 2,
+                frame.bottom + 1,
+                max(end - start, 2),
+                5,
+                fillColor=INTERVENTION,
+                strokeColor=None,
+            )
+        )
+        _text(drawing, start, frame.bottom + 8, label, colour=INTERVENTION)
+    rest = _split_runs([(p.day, p.rest) for p in series.pain])
+    for run in rest:
+        points = [(frame.x(d), frame.y(v)) for d, v in run]
+        _polyline(drawing, points, colour=REST, width=0.7)
+        _dots(drawing, points, colour=REST)
+    activity = [(frame.x(p.day), frame.y(p.activity)) for p in series.pain]
+    _polyline(drawing, activity, colour=ACTIVITY, width=0.7)
+    _dots(drawing, activity, colour=ACTIVITY, size=2.2)
+    for run in _split_runs([(p.day, p.mean_7d) for p in series.pain]):
+        _polyline(drawing, [(frame.x(d), frame.y(v)) for d, v in run], colour=MEAN, width=2.2)
+    _legend(
+        drawing,
+        frame.left,
+        height - 12,
+        [
+            ("pain during activity", ACTIVITY, "line"),
+            ("7-day mean", MEAN, "line"),
+            ("pain at rest", REST, "line"),
+            ("baseline", INK, "dash"),
+            ("target zone (MCID)", TARGET, "box"),
+            ("intervention", INTERVENTION, "box"),
+        ],
+    )
+    if not series.pain:
+        _text(drawing, frame.x((x_min + x_max) / 2), frame.y(5), "No entries yet", anchor="middle")
+    return drawing
+
+
+NORMAL_PF_RANGE = (35.0, 50.0)
+
+
+def rom_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawing:
+    """Plantar flexion of the affected side against the healthy side, deficit shaded."""
+    height = 170
+    drawing = Drawing(CONTENT_WIDTH, height)
+    x_min, x_max = _day_range(series, overdue_day)
+    values = [v for p in series.rom for v in (p.affected, p.unaffected) if v is not None]
+    top = max([NORMAL_PF_RANGE[1], *values, series.rom_reference or 0]) + 5
+    y_max = min(90.0, float(-(-top // 10) * 10))
+    frame = _Frame(28, 38, CONTENT_WIDTH - 34, height - 62, x_min, x_max, 0, y_max)
+    low, high = NORMAL_PF_RANGE
+    drawing.add(
+        Rect(
+            frame.left,
+            frame.y(low),
+            frame.width,
+            frame.y(high) - frame.y(low),
+            fillColor=NORMAL,
+            strokeColor=None,
+        )
+    )
+    both = [(p.day, p.affected, p.unaffected) for p in series.rom]
+    pairs = [(d, a, u) for d, a, u in both if a is not None and u is not None]
+    for first, second in itertools.pairwise(pairs):
+        d1, a1, u1 = first
+        d2, a2, u2 = second
+        drawing.add(
+            Polygon(
+                [
+                    frame.x(d1),
+                    frame.y(a1),
+                    frame.x(d2),
+                    frame.y(a2),
+                    frame.x(d2),
+                    frame.y(u2),
+                    frame.x(d1),
+                    frame.y(u1),
+                ],
+                fillColor=DEFICIT,
+                strokeColor=None,
+            )
+        )
+    _axes(drawing, frame, range(0, int(y_max) + 1, 10), "°")
+    _day_markers(drawing, frame, review_day, overdue_day)
+    if series.rom_reference is not None:
+        y = frame.y(series.rom_reference)
+        drawing.add(
+            Line(
+                frame.left,
+                y,
+                frame.right,
+                y,
+                strokeColor=HEALTHY,
+                strokeWidth=0.8,
+                strokeDashArray=[5, 2],
+            )
+        )
+        _text(
+            drawing,
+            frame.left + 3,
+            y + 2,
+            f"reference {series.rom_reference:g}°",
+            colour=HEALTHY,
+            backdrop=True,
+        )
+    for attr, colour in (("unaffected", HEALTHY), ("affected", AFFECTED)):
+        points = [
+            (frame.x(p.day), frame.y(getattr(p, attr)))
+            for p in series.rom
+            if getattr(p, attr) is not None
+        ]
+        _polyline(drawing, points, colour=colour, width=1.2)
+        _dots(drawing, points, colour=colour, size=2.4)
+    _legend(
+        drawing,
+        frame.left,
+        height - 12,
+        [
+            ("affected side", AFFECTED, "line"),
+            ("healthy side", HEALTHY, "line"),
+            ("reference", HEALTHY, "dash"),
+            ("deficit", DEFICIT, "box"),
+            ("normal range", NORMAL, "box"),
+        ],
+    )
+    # Drawn last, over the lines, so it stays readable.
+    _text(
+        drawing,
+        frame.right - 3,
+        frame.y(low) + 2.5,
+        f"normal range {low:g}–{high:g}°",
+        anchor="end",
+        backdrop=True,
+    )
+    if not series.rom:
+        _text(
+            drawing,
+            frame.x((x_min + x_max) / 2),
+            frame.y(y_max / 2),
+            "No plantar-flexion measurements yet",
+            anchor="middle",
+        )
+    return drawing
+
+
+def adherence_chart(series: CourseSeries) -> Drawing:
+    """Weekly share of prescribed sets done, with the adequate-adherence line."""
+    height = 150
+    drawing = Drawing(CONTENT_WIDTH, height)
+    # At least one slot, even before the trial starts (a start date in the future).
+    weeks = max([1, (series.trial_day(series.as_of) + 6) // 7, *(w.week for w in series.adherence)])
+    frame = _Frame(28, 30, CONTENT_WIDTH - 34, height - 54, 0.5, weeks + 0.5, 0, 100)
+    _axes(drawing, frame, range(0, 101, 20), "%", weeks=True)
+    slot = frame.width / weeks
+    for week in series.adherence:
+        centre = frame.x(week.week)
+        narrow = slot < 22
+        label = str(week.week) if narrow else f"wk {week.week}"
+        _text(drawing, centre, frame.bottom - 9, label, anchor="middle")
+        percent = week.percent
+        if percent is None:
+            _text(drawing, centre, frame.bottom + 3, "none due", anchor="middle")
+            continue
+        colour = GOOD if percent >= series.adherence_min_percent else LOW
+        bar = min(slot * 0.6, 28)
+        drawing.add(
+            Rect(
+                centre - bar / 2,
+                frame.bottom,
+                bar,
+                frame.y(percent) - frame.bottom,
+                fillColor=colour,
+                strokeColor=None,
+            )
+        )
+        _text(
+            drawing,
+            centre,
+            frame.y(percent) + 2,
+            f"{percent:.0f}" if narrow else f"{percent:.0f}%",
+            anchor="middle",
+            colour=INK,
+            size=5 if narrow else 6.5,
+        )
+    y = frame.y(series.adherence_min_percent)
+    drawing.add(
+        Line(
+            frame.left,
+            y,
+            frame.right,
+            y,
+            strokeColor=INK,
+            strokeWidth=0.8,
+            strokeDashArray=[5, 2],
+        )
+    )
+    _legend(
+        drawing,
+        frame.left,
+        height - 12,
+        [
+            (f"{series.adherence_min_percent:g}% or more", GOOD, "box"),
+            (f"below {series.adherence_min_percent:g}%", LOW, "box"),
+            (f"adequate from {series.adherence_min_percent:g}%", INK, "dash"),
+        ],
+    )
+    if not series.adherence:
+        _text(
+            drawing,
+            frame.x((weeks + 1) / 2),
+            frame.y(50),
+            "No entries with prescribed exercises yet",
+            anchor="middle",
+        )
+    return drawing
+
+
+# --- The document -------------------------------------------------------------------------------
+
+
+def _date(value: dt.date | None) -> str:
+    return f"{value:%-d %b %Y}" if value else "–"
+
+
+def _facts(report: ReferralReport) -> Table:
+    s = _styles()
+    episode = report.episode
+    ev = report.evaluation
+    pairs = [
+        ("Patient", report.patient_name),
+        ("Affected side", f"{report.side_label} ankle"),
+        ("Diagnosis", f"Posterior ankle impingement: {episode.get_diagnosis_display().lower()}"),
+        ("Trial started", _date(episode.start_date)),
+        ("Status", episode.get_status_display()),
+        ("Clinic", report.clinic_name),
+        ("Treating therapist", report.therapist_name),
+        ("Report as of", f"{_date(report.as_of)} ({report.as_of_note})"),
+        ("Trial day", f"day {ev.trial_day}, week {ev.trial_week}"),
+        ("Episode", f"#{episode.pk}"),
+    ]
+    cells = [
+        [
+            Paragraph(para_text(label), s.cell_bold),
+            Paragraph(para_text(value), s.cell),
+        ]
+        for label, value in pairs
+    ]
+    half = (len(cells) + 1) // 2
+    rows = []
+    for i in range(half):
+        left = cells[i]
+        right = cells[half + i] if half + i < len(cells) else ["", ""]
+        rows.append([*left, *right])
+    quarter = CONTENT_WIDTH / 4
+    return _table(
+        rows, [quarter * 0.75, quarter * 1.25, quarter * 0.75, quarter * 1.25], header=False
+    )
+
+
+def _recommendation(report: ReferralReport) -> Table:
+    s = _styles()
+    text = (
+        f"<b>Recommendation of the rules:</b> {para_text(report.recommendation_label)}"
+        f" &nbsp;·&nbsp; ruleset {para_text(report.ruleset)}"
+    )
+    table = Table([[Paragraph(text, s.body)]], colWidths=[CONTENT_WIDTH])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#e3f2ec")),
+                ("BOX", (0, 0), (-1, -1), 0.75, BRAND),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    return table
+
+
+_TIMELINE_STATES = {
+    "past": "",
+    "planned": " <i>(planned)</i>",
+    "not_reached": " <i>(not reached: the trial had ended)</i>",
+}
+
+
+def _timeline(report: ReferralReport) -> Table:
+    s = _styles()
+    rows: list[list[Any]] = [["Date", "Trial day", "Event", "Note"]]
+    for item in report.timeline:
+        rows.append(
+            [
+                _date(item.date),
+                str(item.day),
+                Paragraph(
+                    para_text(item.label) + _TIMELINE_STATES[item.state],
+                    s.cell,
+                ),
+                Paragraph(para_text(item.note), s.cell),
+            ]
+        )
+    w = CONTENT_WIDTH
+    return _table(rows, [w * 0.15, w * 0.1, w * 0.3, w * 0.45])
+
+
+def _metrics(report: ReferralReport) -> Table:
+    s = _styles()
+    rows: list[list[Any]] = [["Measure", "Value", "How it is read"]]
+    for row in report.metrics:
+        rows.append(
+            [
+                Paragraph(para_text(row.label), s.cell),
+                Paragraph(f"<b>{para_text(row.value)}</b>", s.cell),
+                Paragraph(para_text(row.note), s.cell),
+            ]
+        )
+    w = CONTENT_WIDTH
+    return _table(rows, [w * 0.36, w * 0.17, w * 0.47])
+
+
+def _findings(report: ReferralReport) -> list[Any]:
+    s = _styles()
+    if not report.findings:
+        return [Paragraph("No findings: nothing needed attention as of this date.", s.body)]
+    flow: list[Any] = []
+    for finding in report.findings:
+        colour = SEVERITY_COLOURS.get(finding.severity, INK).hexval()[2:]
+        evidence = " · ".join(f"{k} {v}" for k, v in finding.evidence)
+        sources = "; ".join(
+            f"{source.citation}" + (f", doi:{source.doi}" if source.doi else "")
+            for source in finding.sources
+        )
+        block = [
+            Paragraph(
+                f'<font color="#{colour}"><b>{para_text(finding.severity_label.upper())}</b></font>'
+                f" &nbsp;<b>{para_text(finding.label)}</b> "
+                f'<font color="#4a5560" size="7.5">({para_text(finding.code)})</font>',
+                s.body,
+            ),
+            Paragraph(para_text(finding.message), s.body),
+            Paragraph(f"<b>Evidence:</b> {para_text(evidence)}", s.small),
+            Paragraph(f"<b>Sources:</b> {para_text(sources)}", s.small),
+            Spacer(1, 5),
+        ]
+        flow.append(KeepTogether(block))
+    return flow
+
+
+def _care(report: ReferralReport) -> list[Any]:
+    s = _styles()
+    w = CONTENT_WIDTH
+    flow: list[Any] = [Paragraph("Interventions", s.h2)]
+    if report.interventions:
+        rows: list[list[Any]] = [["Kind", "From", "Until", "Site", "Note"]]
+        for i in report.interventions:
+            rows.append(
+                [
+                    Paragraph(para_text(i.get_kind_display()), s.cell),
+                    _date(i.start_date),
+                    _date(i.end_date),
+                    Paragraph(para_text(i.site or "–"), s.cell),
+                    Paragraph(para_text(i.note), s.cell),
+                ]
+            )
+        flow.append(_table(rows, [w * 0.22, w * 0.13, w * 0.13, w * 0.17, w * 0.35]))
+    else:
+        flow.append(Paragraph("None recorded.", s.body))
+    flow.append(Paragraph("Prescribed exercises", s.h2))
+    if report.prescriptions:
+        rows = [["Exercise", "Sets", "Reps", "From", "Until"]]
+        for p in report.prescriptions:
+            rows.append(
+                [
+                    Paragraph(para_text(p.name), s.cell),
+                    str(p.sets),
+                    Paragraph(para_text(p.reps or "–"), s.cell),
+                    _date(p.start_date),
+                    _date(p.end_date) if p.end_date else "open",
+                ]
+            )
+        flow.append(_table(rows, [w * 0.44, w * 0.08, w * 0.16, w * 0.16, w * 0.16]))
+    else:
+        flow.append(Paragraph("Nothing prescribed.", s.body))
+    episode = report.episode
+    if episode.referral_date is not None:
+        flow.append(Paragraph("Referral", s.h2))
+        text = f"Referred on {_date(episode.referral_date)}"
+        if episode.referred_to:
+            text += f" to {episode.referred_to}"
+        flow.append(Paragraph(para_text(text + "."), s.body))
+        if episode.referral_note:
+            flow.append(Paragraph(para_text(episode.referral_note), s.body))
+    return flow
+
+
+def _footer(report: ReferralReport) -> Any:
+    generated = f"{report.generated_at:%-d %b %Y %H:%M %Z}".strip()
+
+    def draw(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setStrokeColor(LINE)
+        canvas.setLineWidth(0.5)
+        canvas.line(MARGIN, 14 * mm, PAGE_WIDTH - MARGIN, 14 * mm)
+        canvas.setFont(FONT, 7)
+        canvas.setFillColor(MUTED)
+        disclaimer = plain(report.disclaimer)
+        # The disclaimer stays on one line within the margins, whatever its length.
+        size = min(7.0, 7.0 * CONTENT_WIDTH / pdfmetrics.stringWidth(disclaimer, FONT, 7))
+        canvas.drawString(
+            MARGIN,
+            10 * mm,
+            plain(
+                f"Generated on {generated} · ruleset {report.ruleset} · "
+                f"episode #{report.episode.pk} · {report.patient_name}"
+            ),
+        )
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, 10 * mm, f"page {doc.page}")
+        canvas.setFont(FONT, size)
+        canvas.drawString(MARGIN, 6.5 * mm, disclaimer)
+        canvas.restoreState()
+
+    return draw
+
+
+def referral_pdf(report: ReferralReport) -> bytes:
+    """The report as PDF bytes (A4)."""
+    s = _styles()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=20 * mm,
+        title=f"Referral report, episode {report.episode.pk}",
+        author=plain(report.clinic_name),
+        subject="Posterior ankle impingement: conservative trial",
+        creator="Rehab diary",
+    )
+    series = report.course.series
+    t = report.course.thresholds
+    story: list[Any] = [
+        Paragraph(para_text(report.clinic_name), s.right),
+        Paragraph("Referral report: posterior ankle impingement", s.title),
+        Paragraph(
+            para_text(
+                f"The course of the conservative trial of {report.patient_name}, "
+                f"{report.side_label.lower()} ankle, as of {_date(report.as_of)}."
+            ),
+            s.subtitle,
+        ),
+        Spacer(1, 6),
+        _facts(report),
+        Spacer(1, 6),
+        _recommendation(report),
+        Paragraph("Trial timeline", s.h2),
+        _timeline(report),
+        Paragraph("Measures", s.h2),
+        _metrics(report),
+        # A chart never leaves its heading behind at the foot of a page.
+        KeepTogether([Paragraph("Pain", s.h2), pain_chart(series, t.review_day, t.overdue_day)]),
+        KeepTogether(
+            [
+                Paragraph("Plantar flexion", s.h2),
+                rom_chart(series, t.review_day, t.overdue_day),
+            ]
+        ),
+        KeepTogether([Paragraph("Exercise adherence by week", s.h2), adherence_chart(series)]),
+        Paragraph("Findings, with their evidence and sources", s.h2),
+        *_findings(report),
+        *_care(report),
+    ]
+    footer = _footer(report)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()

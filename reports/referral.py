@@ -1,0 +1,310 @@
+"""The referral report of one episode: what a receiving surgeon needs, in one read.
+
+One ``ReferralReport`` feeds both the printable page and the PDF, so the two always say the
+same thing. It is a clinical document: only clinic staff in reach get it (a patient gets a 404,
+like anybody out of reach).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import User
+from accounts.scoping import AnyUser, can_manage_patients, get_in_reach_or_404
+from rehab import rules
+from rehab.evaluation import load_episode_data, thresholds_for_clinic
+from rehab.models import Episode, EpisodeStatus, Intervention, Prescription
+from rehab.templatetags.alerts import evidence_items
+from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
+from reports.course import Course
+from reports.series import course_series
+from reports.sources import Source, sources_for
+
+DISCLAIMER = (
+    "This report is produced by decision-support software. It supports, and does not replace, "
+    "clinical judgement: the referral decision stays with the clinician."
+)
+
+
+@dataclass(frozen=True)
+class ReportFinding:
+    code: str
+    label: str
+    severity: str
+    severity_label: str
+    message: str
+    evidence: list[tuple[str, str]]
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    label: str
+    date: dt.date
+    day: int
+    # "past" (on or before the report's date), "planned" (after it, the trial going on), or
+    # "not_reached" (after the trial ended by referral or closure).
+    state: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReferralReport:
+    episode: Episode
+    patient_name: str
+    clinic_name: str
+    therapist_name: str
+    as_of: dt.date
+    # Why the report stands on ``as_of`` (today, the referral date, the closing date).
+    as_of_note: str
+    course: Course
+    recommendation_label: str
+    findings: list[ReportFinding]
+    timeline: list[TimelineItem]
+    metrics: list[MetricRow]
+    prescriptions: list[Prescription]
+    interventions: list[Intervention]
+    generated_at: dt.datetime
+    ruleset: str
+    disclaimer: str = DISCLAIMER
+
+    @property
+    def evaluation(self) -> rules.Evaluation:
+        return self.course.evaluation
+
+    @property
+    def side_label(self) -> str:
+        return self.episode.get_affected_side_display()
+
+    @property
+    def filename(self) -> str:
+        return f"referral-episode-{self.episode.pk}-{self.generated_at.date():%Y-%m-%d}.pdf"
+
+
+def _staff_episode(user: AnyUser, episode_id: int) -> Episode:
+    # A patient reaches their own episode elsewhere, but not its referral letter: 404, as for
+    # anything they cannot open, so the answer reveals nothing.
+    if not can_manage_patients(user):
+        raise Http404("Not found.")
+    return get_in_reach_or_404(
+        user,
+        Episode.objects.select_related("patient__user__clinic", "patient__therapist"),
+        via="patient",
+        pk=episode_id,
+    )
+
+
+def report_date(episode: Episode, today: dt.date) -> tuple[dt.date, str, bool]:
+    """The date the report stands on, why, and whether it shows the trial as it was referred.
+
+    A referral letter documents the course that led to the referral, so a referred episode is
+    reported as of its referral date; a closed one as of its closing date; an active one today.
+    """
+    if episode.referral_date is not None:
+        as_of = min(episode.referral_date, today)
+        return as_of, "the date of referral", True
+    if episode.status == EpisodeStatus.CLOSED and episode.closed_date is not None:
+        return min(episode.closed_date, today), "the date the episode was closed", False
+    return today, "today", False
+
+
+def report_course(*, episode: Episode, as_of: dt.date, at_referral: bool) -> Course:
+    """The rules' evaluation and the drawable series, as ``reports.course.episode_course``.
+
+    ``at_referral``: the rules give a referred episode no referral finding (the referral is
+    done), but the letter must show the findings that supported it. So the trial is evaluated
+    as it stood on the referral date, before the referral was recorded; the report says so.
+    """
+    thresholds = thresholds_for_clinic(episode.patient.user.clinic_id)
+    data = load_episode_data(episode, as_of=as_of)
+    if at_referral:
+        data = dataclasses.replace(data, status=EpisodeStatus.ACTIVE, has_referral=False)
+    evaluation = rules.evaluate(data, thresholds, as_of)
+    series = course_series(
+        data,
+        thresholds,
+        as_of,
+        baseline=evaluation.metrics.pain_baseline,
+        rom_reference=evaluation.metrics.rom_reference,
+    )
+    return Course(episode=episode, evaluation=evaluation, series=series, thresholds=thresholds)
+
+
+def _num(value: float | None, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "unknown"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
+    return f"{text}{unit}"
+
+
+def _metrics(course: Course, episode: Episode) -> list[MetricRow]:
+    m = course.evaluation.metrics
+    t = course.thresholds
+    baseline_note = ""
+    if m.pain_baseline is not None:
+        week1 = sum(1 for p in course.series.pain if p.day <= 7)
+        baseline_note = (
+            "mean of week 1"
+            if week1 >= t.min_entries_per_week
+            else "intake score (week 1 had too few entries)"
+        )
+    change = "unknown"
+    if m.pain_change is not None:
+        points = _num(m.pain_change)
+        change = f"{points} point{'' if points in ('1', '-1') else 's'}"
+        if m.pain_change_pct is not None:
+            change += f" ({_num(m.pain_change_pct, '%', 0)})"
+    target = course.series.mcid_target
+    rows = [
+        MetricRow("Baseline pain during activity", _num(m.pain_baseline, "/10"), baseline_note),
+        MetricRow(
+            "Current pain during activity",
+            _num(m.pain_current, "/10"),
+            f"mean of the 7 days to {course.series.as_of:%-d %b %Y}",
+        ),
+        MetricRow(
+            "Change (baseline − current)",
+            change,
+            f"important from {_num(t.mcid_points)} points and {_num(t.mcid_percent, '%', 0)}"
+            + (f"; target {_num(target, '/10')} or less" if target is not None else ""),
+        ),
+        MetricRow(
+            "Exercise adherence",
+            _num(m.adherence_pct, "%", 0) if m.adherence_pct is not None else "none prescribed",
+            f"prescribed sets done on the days logged; adequate from "
+            f"{_num(t.adherence_min_percent, '%', 0)}",
+        ),
+        MetricRow("Entries in the last 7 days", str(m.entries_last_7_days)),
+        MetricRow("Plantar flexion, week 1 (affected)", _num(m.rom_week1, "°")),
+        MetricRow("Plantar flexion, current (affected)", _num(m.rom_current, "°")),
+        MetricRow(
+            "Plantar flexion, reference (healthy side)",
+            _num(m.rom_reference, "°"),
+            "mean of all healthy-side measurements" if m.rom_reference is not None else "",
+        ),
+        MetricRow(
+            "Plantar flexion deficit",
+            _num(m.rom_deficit, "°"),
+            f"notable from {_num(t.rom_deficit_deg, '°')}",
+        ),
+    ]
+    if episode.bmi is not None:
+        rows.append(MetricRow("BMI", f"{episode.bmi}"))
+    return rows
+
+
+def _timeline(episode: Episode, course: Course) -> list[TimelineItem]:
+    series = course.series
+    as_of = series.as_of
+    t = course.thresholds
+
+    ended = episode.referral_date or episode.closed_date
+
+    def item(label: str, date: dt.date, note: str = "") -> TimelineItem:
+        if date <= as_of:
+            state = "past"
+        elif ended is not None and ended < date:
+            state = "not_reached"
+        else:
+            state = "planned"
+        return TimelineItem(
+            label=label, date=date, day=series.trial_day(date), state=state, note=note
+        )
+
+    items = [
+        item("Start of the conservative trial", episode.start_date),
+        item(
+            "Reassessment (review day)",
+            series.review_date,
+            f"day {t.review_day}: referral is considered if the pain has not improved",
+        ),
+        item(
+            "Referral due at the latest",
+            series.overdue_date,
+            f"day {t.overdue_day}: a stalled trial is overdue for referral",
+        ),
+    ]
+    if episode.referral_date is not None:
+        to = f" to {episode.referred_to}" if episode.referred_to else ""
+        items.append(item("Referred", episode.referral_date, f"referred{to}"))
+    if episode.closed_date is not None:
+        items.append(
+            item("Closed", episode.closed_date, f"outcome: {episode.get_outcome_display().lower()}")
+        )
+    if episode.status == EpisodeStatus.ACTIVE:
+        items.append(item("This report", as_of, "the course up to this date"))
+    return sorted(items, key=lambda i: (i.date, i.label))
+
+
+def _findings(findings: Sequence[rules.Finding]) -> list[ReportFinding]:
+    return [
+        ReportFinding(
+            code=f.code,
+            label=code_label(f.code),
+            severity=f.severity,
+            severity_label=SEVERITY_LABELS.get(f.severity, f.severity),
+            message=f.message,
+            evidence=evidence_items(f.evidence),
+            sources=sources_for(f.code),
+        )
+        for f in findings
+    ]
+
+
+def referral_report(
+    *, user: AnyUser, episode_id: int, now: dt.datetime | None = None
+) -> ReferralReport:
+    """The report of one episode in the caller's reach (clinic staff only; others get 404)."""
+    episode = _staff_episode(user, episode_id)
+    now = now or timezone.now()
+    as_of, why, at_referral = report_date(episode, episode.patient.local_today())
+    course = report_course(episode=episode, as_of=as_of, at_referral=at_referral)
+    recommendation = course.evaluation.recommendation
+    label = RECOMMENDATION_LABELS.get(recommendation, recommendation)
+    if at_referral:
+        label = f"{label} (as the trial stood when the referral was made)"
+    patient = episode.patient
+    therapist = patient.therapist
+    return ReferralReport(
+        episode=episode,
+        patient_name=patient.user.get_full_name(),
+        clinic_name=patient.user.clinic.name if patient.user.clinic else "",
+        therapist_name=therapist.get_full_name() if therapist else "not assigned",
+        as_of=as_of,
+        as_of_note=why,
+        course=course,
+        recommendation_label=label,
+        findings=_findings(course.evaluation.findings),
+        timeline=_timeline(episode, course),
+        metrics=_metrics(course, episode),
+        prescriptions=list(Prescription.objects.filter(episode=episode).order_by("start_date")),
+        interventions=list(Intervention.objects.filter(episode=episode).order_by("start_date")),
+        generated_at=timezone.localtime(now),
+        ruleset=course.evaluation.ruleset,
+    )
+
+
+def report_export_record(*, actor: User, report: ReferralReport) -> None:
+    """The audit row of a downloaded referral report (identifiers only, never its content)."""
+    episode = report.episode
+    audit_record(
+        actor=actor,
+        action="report.exported",
+        obj=episode,
+        clinic_id=episode.patient.user.clinic_id,
+        patient_id=episode.patient_id,
+    )

@@ -1,0 +1,287 @@
+"""The charts on the therapist's episode page, through the page itself.
+
+What a browser gets: three chart containers described by their text summaries, each figure's
+data in a JSON block, plotly.js and charts.js from our own /static/, nothing from another origin,
+and a page whose query count does not grow with the episode's length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import plotly
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from rehab.models import Episode
+from reports.charts import charts_for_course
+from reports.course import episode_course
+from reports.staticfiles import PLOTLY_JS, plotly_js_path
+from tests.factories import (
+    DailyEntryFactory,
+    EpisodeFactory,
+    ExerciseLogFactory,
+    InterventionFactory,
+    PrescriptionFactory,
+)
+
+ROOT = Path(settings.BASE_DIR)
+CHARTS = ("chart-pain", "chart-rom", "chart-adherence")
+WEEK_ONE = (7, 7, 8, 7, 7, 6, 7)
+
+# The same reading of "another origin" as tests/pages/test_static.py.
+_EXTERNAL = re.compile(
+    r"""https?://\S*|(?:src|href|action|srcset)\s*=\s*["']\s*//\S*|url\(\s*["']?\s*//\S*""",
+    re.IGNORECASE,
+)
+
+
+class _Elements(HTMLParser):
+    """Every element's attributes and its text, by id; and the scripts in document order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.by_id: dict[str, dict[str, str]] = {}
+        self.text: dict[str, str] = {}
+        self.scripts: list[dict[str, str]] = []
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        values["tag"] = tag
+        if tag == "script":
+            self.scripts.append(values)
+        if "id" in values:
+            self.by_id[values["id"]] = values
+            self.text[values["id"]] = ""
+            self._open.append(values["id"])
+        else:
+            self._open.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open:
+            self._open.pop()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self.handle_endtag(tag)
+
+    def handle_data(self, data: str) -> None:
+        for element_id in self._open:
+            if element_id:
+                self.text[element_id] += data
+
+
+def parse(html: str) -> _Elements:
+    page = _Elements()
+    page.feed(html)
+    return page
+
+
+def staff_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def course(episode: Episode, *, days: int) -> None:
+    """``days`` daily entries from the start (week-1 pain as in the spec, then 6), all sets done,
+    plantar flexion twice a week, a one-week boot and an injection."""
+    prescription = PrescriptionFactory(episode=episode, sets=3, start_date=episode.start_date)
+    for n in range(1, days + 1):
+        entry = DailyEntryFactory(
+            episode=episode,
+            date=episode.start_date + dt.timedelta(days=n - 1),
+            pain_activity=WEEK_ONE[n - 1] if n <= 7 else 6,
+            pain_rest=2,
+            pf_rom_affected=28 if n % 7 in (1, 4) else None,
+            pf_rom_unaffected=45 if n % 7 in (1, 4) else None,
+        )
+        ExerciseLogFactory(entry=entry, prescription=prescription, sets_completed=3)
+    InterventionFactory(
+        episode=episode,
+        kind="immobilization",
+        start_date=episode.start_date,
+        end_date=episode.start_date + dt.timedelta(days=6),
+    )
+    InterventionFactory(
+        episode=episode,
+        kind="corticosteroid_injection",
+        start_date=episode.start_date + dt.timedelta(days=2),
+        site="posterolateral ankle",
+    )
+
+
+def long_episode(cast: Any, *, trial_day: int = 51) -> Episode:
+    today = cast.patient_a.local_today()
+    return EpisodeFactory(
+        patient=cast.patient_a, start_date=today - dt.timedelta(days=trial_day - 1)
+    )
+
+
+def figures_on(html: str) -> dict[str, dict[str, Any]]:
+    found = {}
+    for chart_id in CHARTS:
+        match = re.search(
+            rf'<script id="{chart_id}-data" type="application/json">(.*?)</script>', html, re.S
+        )
+        assert match, f"no JSON block for {chart_id}"
+        found[chart_id] = json.loads(match.group(1))
+    return found
+
+
+def test_episode_page_has_three_described_charts_with_their_data(cast):
+    episode = long_episode(cast)
+    course(episode, days=50)
+    response = staff_client(cast.therapist).get(f"/episodes/{episode.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    page = parse(html)
+
+    for chart_id in CHARTS:
+        container = page.by_id[chart_id]
+        assert container["role"] == "img"
+        assert container["aria-label"].endswith("chart")
+        assert "js-chart" in container["class"].split()
+        assert container["data-figure"] == f"{chart_id}-data"
+        summary_id = container["aria-describedby"]
+        assert page.by_id[summary_id]["tag"] == "figcaption"
+        assert len(page.text[summary_id].strip()) > 60
+
+    assert page.text["chart-pain-summary"].startswith(
+        "Pain during activity fell by 1.0 points, from a baseline of 7.0 to a 7-day mean of 6.0 "
+        "on day 50, over 51 days of the trial."
+    )
+    assert "The clinically important target is 4.9 or below" in page.text["chart-pain-summary"]
+    assert "28° on day 50" in page.text["chart-rom-summary"]
+    adherence = page.text["chart-adherence-summary"]
+    assert "week 8 100% so far. 8 of 8 weeks with exercises reached the 80% line" in adherence
+
+    data = figures_on(html)
+    pain = {t["name"]: t for t in data["chart-pain"]["data"]}
+    start = episode.start_date
+    activity = pain["Pain during activity (daily)"]
+    assert activity["x"][0] == start.isoformat()
+    assert activity["y"] == [*WEEK_ONE, *([6] * 43)]
+    assert pain["Baseline 7.0"]["y"] == [7.0, 7.0]
+    assert pain["Corticosteroid injection"]["x"] == [(start + dt.timedelta(days=2)).isoformat()]
+    shapes = {s["name"]: s for s in data["chart-pain"]["layout"]["shapes"]}
+    assert [shapes["mcid_band"]["y0"], shapes["mcid_band"]["y1"]] == [0, 4.9]
+    assert shapes["review_day"]["x0"] == (start + dt.timedelta(days=41)).isoformat()
+    assert shapes["overdue_day"]["x0"] == (start + dt.timedelta(days=55)).isoformat()
+    assert "immobilization_0" in shapes
+    bars = data["chart-adherence"]["data"][0]
+    assert bars["y"] == [100.0] * 8
+    adherence_shapes = {s["name"]: s for s in data["chart-adherence"]["layout"]["shapes"]}
+    assert adherence_shapes["adherence_min"]["y0"] == 80.0
+
+
+def test_page_charts_match_the_referral_reports_charts(cast):
+    # The page draws from the rows it already loaded; the referral report loads the course
+    # itself (reports.course). Both must draw the same pictures.
+    episode = long_episode(cast)
+    course(episode, days=45)
+    html = staff_client(cast.therapist).get(f"/episodes/{episode.pk}/").content.decode()
+    today = episode.patient.local_today()
+    expected = charts_for_course(episode_course(episode=episode, as_of=today))
+    assert figures_on(html) == {chart.dom_id: chart.figure for chart in expected}
+    page = parse(html)
+    assert [page.text[c.summary_id] for c in expected] == [c.summary for c in expected]
+
+
+def test_scripts_come_from_our_own_static_files_in_order(cast):
+    html = staff_client(cast.therapist).get(f"/episodes/{cast.episode_a.pk}/").content.decode()
+    sources = [s["src"] for s in parse(html).scripts if "src" in s]
+    assert sources == ["/static/vendor/plotly.min.js", "/static/js/charts.js"]
+    assert all("defer" in s for s in parse(html).scripts if "src" in s)
+    # Only data blocks besides them: no inline code.
+    inline = [s for s in parse(html).scripts if "src" not in s]
+    assert inline and all(s["type"] == "application/json" for s in inline)
+    assert _EXTERNAL.findall(html) == []
+    assert 'href="/static/css/charts.css"' in html
+
+
+def test_plotly_js_is_found_in_the_installed_plotly_package():
+    found = finders.find(PLOTLY_JS)
+    assert found == str(plotly_js_path())
+    head = Path(found).read_text(encoding="utf-8")[:200]
+    # The bundle that ships with the Python package, so the JSON the builders write always
+    # matches the plotly.js that draws it.
+    assert f"plotly.js v{plotly.offline.get_plotlyjs_version()}" in head
+    assert finders.find("js/charts.js")
+    assert finders.find("vendor/other.js") is None
+
+
+def test_collectstatic_copies_plotly_js_under_vendor(tmp_path, settings):
+    settings.STATIC_ROOT = tmp_path
+    call_command("collectstatic", interactive=False, verbosity=0)
+    collected = tmp_path / "vendor" / "plotly.min.js"
+    assert collected.read_bytes() == plotly_js_path().read_bytes()
+    # Nothing else of the plotly package (datasets, the widget bundle) is published.
+    assert sorted(p.name for p in (tmp_path / "vendor").iterdir()) == ["plotly.min.js"]
+
+
+def test_charts_js_turns_off_the_logo_and_never_names_another_origin():
+    source = (ROOT / "static" / "js" / "charts.js").read_text()
+    assert "displaylogo: false" in source
+    assert "responsive: true" in source
+    assert 'modeBarButtons: [["toImage"]]' in source
+    assert "plot.ly" not in source and "cdn" not in source.lower()
+    assert _EXTERNAL.findall(source) == []
+
+
+def test_episode_page_queries_do_not_grow_with_the_number_of_entries(cast):
+    client = staff_client(cast.therapist)
+    short, long = long_episode(cast), long_episode(cast)
+    course(short, days=5)
+    course(long, days=50)
+    client.get(f"/episodes/{short.pk}/")  # warm up (session, content types)
+    with CaptureQueriesContext(connection) as five:
+        assert client.get(f"/episodes/{short.pk}/").status_code == 200
+    with CaptureQueriesContext(connection) as fifty:
+        response = client.get(f"/episodes/{long.pk}/")
+    assert len(figures_on(response.content.decode())["chart-pain"]["data"][0]["y"]) == 50
+    assert len(fifty) == len(five), [q["sql"] for q in fifty.captured_queries]
+
+
+def test_an_episode_with_no_entries_shows_charts_that_say_so(cast):
+    response = staff_client(cast.therapist).get(f"/episodes/{cast.episode_b.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    data = figures_on(html)
+    for chart_id, text in (
+        ("chart-pain", "No entries yet"),
+        ("chart-rom", "No plantar flexion measured yet"),
+        ("chart-adherence", "No entries yet"),
+    ):
+        notes = {a["name"]: a["text"] for a in data[chart_id]["layout"]["annotations"]}
+        assert notes["empty"] == text
+    assert parse(html).text["chart-pain-summary"].startswith("No pain entries yet.")
+
+
+def test_a_clinic_admin_sees_the_charts_and_an_unassigned_therapist_gets_404(cast):
+    admin = staff_client(cast.admin).get(f"/episodes/{cast.episode_a.pk}/")
+    assert admin.status_code == 200
+    assert 'id="chart-pain"' in admin.content.decode()
+    unassigned = staff_client(cast.therapist_2).get(f"/episodes/{cast.episode_a.pk}/")
+    assert unassigned.status_code == 404
+    assert b"chart-pain" not in unassigned.content
+
+
+def test_another_clinic_gets_404_and_a_patient_gets_no_staff_charts(cast):
+    other = staff_client(cast.other_therapist).get(f"/episodes/{cast.episode_a.pk}/")
+    assert other.status_code == 404
+    assert b"chart-pain" not in other.content
+    own = staff_client(cast.patient_a.user).get(f"/episodes/{cast.episode_a.pk}/")
+    assert own.status_code == 200
+    assert b"chart-pain-data" not in own.content
