@@ -1,14 +1,61 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
+from accounts import services
 from accounts.models import ApiToken, AuditEvent, Clinic, Invitation, Patient, User
+
+
+def _sign_in_through_the_login_page(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The admin's own login form would skip the sign-in throttles and the two-factor step;
+    operators sign in on the login page like everybody else."""
+    if request.user.is_authenticated:
+        # Signed in without admin rights: the admin's login page would only say so.
+        raise PermissionDenied("This account cannot use the Django admin.")
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+admin.site.login = _sign_in_through_the_login_page  # type: ignore[method-assign]
+
+
+def _actor(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
 
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "created_at")
+    list_display = ("name", "slug", "require_two_factor", "created_at")
+    list_filter = ("require_two_factor",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+
+    def save_model(self, request: HttpRequest, obj: Clinic, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        actor = _actor(request)
+        if change and "require_two_factor" in form.changed_data and actor is not None:
+            # The same consequences as the clinic admin's page: audit, and revoke the API
+            # tokens of staff without an authenticator when it is turned on.
+            services.clinic_two_factor_set(actor=actor, clinic=obj, required=obj.require_two_factor)
+
+
+class RevokingPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" form (which runs Django's validators); a new password
+    revokes the user's API tokens, as everywhere else."""
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=commit)
+        if commit:
+            services.password_was_set(user=user, actor=None)
+        return user
 
 
 @admin.register(User)
@@ -30,6 +77,17 @@ class UserAdmin(DjangoUserAdmin):
             {"classes": ("wide",), "fields": ("email", "password1", "password2", "role", "clinic")},
         ),
     )
+    change_password_form = RevokingPasswordChangeForm
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            # Save the other changes first; the service then deactivates and revokes tokens.
+            obj.is_active = True
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            assert isinstance(request.user, User)  # the admin is for signed-in operators
+            services.user_deactivate(actor=request.user, user=obj)
 
 
 @admin.register(Patient)

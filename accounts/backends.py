@@ -5,11 +5,18 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from accounts import throttling
+from accounts.audit import audit_record
 from accounts.models import User
 
 
 class EmailBackend(ModelBackend):
-    """Signs in by email, case-insensitively; the login form may send it as ``username``."""
+    """Signs in by email, case-insensitively; the login form may send it as ``username``.
+
+    Every password check in the project comes through here (the login page, the token endpoint,
+    ``Client.login``), so the per-account lockout lives here too: no path can guess passwords
+    past it. While an address is locked the password is not even checked.
+    """
 
     def authenticate(
         self,
@@ -21,12 +28,22 @@ class EmailBackend(ModelBackend):
         email = kwargs.get("email") or username
         if not email or not password:
             return None
+        email = email.strip()
+        if throttling.login_lockout_remaining(email):
+            return None
         try:
-            user = User.objects.get(email__iexact=email.strip())
+            user = User.objects.get(email__iexact=email)
         except User.DoesNotExist:
-            # Hash anyway so that a missing account takes as long as a wrong password.
+            # Hash anyway so that a missing account takes as long as a wrong password, and count
+            # the failure: unknown addresses lock like known ones.
             User().set_password(password)
+            throttling.login_failed(email)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
+            throttling.login_succeeded(email)
             return user
+        if throttling.login_failed(email):
+            # The account's owner and their clinic can see that somebody tried (no actor: we do
+            # not know who).
+            audit_record(actor=None, action="auth.locked_out", obj=user, clinic_id=user.clinic_id)
         return None

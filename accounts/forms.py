@@ -8,8 +8,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from accounts import throttling
 from accounts.models import User
 from accounts.scoping import therapists_in_clinic
 
@@ -45,6 +47,21 @@ class LoginForm(AuthenticationForm):
         )
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError:
+            # While the address is locked the backend refuses without checking the password, so
+            # a right and a wrong password get this same answer and a lock reveals nothing.
+            # (This failure may also be the one that locked it.)
+            email = str(self.cleaned_data.get("username") or "")
+            if email:
+                try:
+                    throttling.login_check(email)
+                except throttling.LockedOut as exc:
+                    raise ValidationError(exc.message, code="locked") from None
+            raise
+
 
 class InvitationPasswordForm(PageForm):
     password1 = forms.CharField(
@@ -65,6 +82,40 @@ class InvitationPasswordForm(PageForm):
         if one and two and one != two:
             self.add_error("password2", "The two passwords do not match.")
         return data
+
+
+class CodeForm(PageForm):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def __init__(self, *args: Any, label: str | None = None, help_text: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["code"].label = label
+        self.fields["code"].help_text = help_text
+
+
+class ClinicSecurityForm(PageForm):
+    require_two_factor = forms.BooleanField(
+        label="Require two-factor sign-in for therapists and clinic admins",
+        required=False,
+        help_text="Staff without an authenticator app are asked to set one up at their next "
+        "page; API tokens they got with a password alone stop working.",
+    )
 
 
 class TherapistChoiceField(forms.ModelChoiceField):

@@ -1,10 +1,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
 
+from accounts import sessions, twofactor
 from accounts.audit import current_ip
+from accounts.models import User
+from accounts.throttling import client_ip
+
+API_PREFIX = "/api/"
 
 
 class RequestContextMiddleware:
@@ -14,10 +27,96 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # REMOTE_ADDR is the TLS proxy in production; the proxy's address is still the honest
-        # answer unless it is configured to rewrite REMOTE_ADDR (see docs/deploy.md).
-        token = current_ip.set(request.META.get("REMOTE_ADDR") or None)
+        # REMOTE_ADDR, or the client's address as our own proxies report it when
+        # PAIS_TRUSTED_PROXY_COUNT says how many there are (accounts.throttling.client_ip).
+        token = current_ip.set(client_ip(request) or None)
         try:
             return self.get_response(request)
         finally:
             current_ip.reset(token)
+
+
+def _session_user(request: HttpRequest) -> User | None:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not isinstance(user, User):
+        return None
+    return user
+
+
+class SessionPolicyMiddleware:
+    """Ends sessions that sat idle too long (privileged accounts) or outlived their lifetime,
+    (accounts/sessions.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = _session_user(request)
+        if user is not None:
+            if not sessions.is_started(request.session):
+                # A session from before these rules (sign-ins stamp theirs): its clocks start
+                # now.
+                sessions.start(request.session, user)
+            reason = sessions.check(request.session, user)
+            if reason is not None:
+                message = sessions.ended_message(reason, user)
+                logout(request)
+                if request.path.startswith(API_PREFIX):
+                    # Carry on signed out: the API answers 401 as for any missing credentials.
+                    return self.get_response(request)
+                messages.info(request, message)
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+# The pages a session owing its second step may still open: signing in and out, the two-factor
+# pages themselves, and the web app manifest that every page links to.
+_OPEN_DURING_TWO_FACTOR = {
+    "login",
+    "logout",
+    "two-factor-verify",
+    "two-factor-setup",
+    "manifest",
+}
+
+
+class TwoFactorMiddleware:
+    """Keeps a privileged session that owes its second step (a code, or setting up an
+    authenticator its clinic requires) away from every page and session-authenticated API call.
+
+    Requests that carry an ``Authorization`` header are left to the API's token authentication:
+    the token endpoint asks for the code before it issues a token.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = _session_user(request)
+        if user is None or "HTTP_AUTHORIZATION" in request.META or self._is_open(request):
+            return self.get_response(request)
+        step = twofactor.pending_step(user)
+        if step is None:
+            return self.get_response(request)
+        if request.path.startswith(API_PREFIX):
+            response: HttpResponse = JsonResponse(
+                {
+                    "detail": "Two-factor sign-in is required: finish it on the website "
+                    "before using the API with this session."
+                },
+                status=403,
+            )
+            add_never_cache_headers(response)
+            return response
+        target = reverse("two-factor-verify" if step == "verify" else "two-factor-setup")
+        return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+    @staticmethod
+    def _is_open(request: HttpRequest) -> bool:
+        if request.path.startswith(settings.STATIC_URL):
+            return True
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.url_name in _OPEN_DURING_TWO_FACTOR

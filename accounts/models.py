@@ -26,6 +26,12 @@ class Clinic(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
+    # When on, therapists and clinic admins must set up and pass two-factor sign-in before any
+    # staff page or session API call (accounts.middleware.TwoFactorMiddleware).
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Therapists and clinic admins must use an authenticator app to sign in.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -115,6 +121,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_clinic_staff(self) -> bool:
         """Therapists and clinic admins: the people who manage patients."""
         return self.role in (Role.THERAPIST, Role.CLINIC_ADMIN)
+
+    @property
+    def is_privileged(self) -> bool:
+        """Clinic staff and the installation's operators: the accounts that reach other people's
+        data, which get the short session and two-factor sign-in."""
+        return self.is_clinic_staff or self.is_staff or self.is_superuser
 
 
 def validate_timezone_name(value: str) -> None:

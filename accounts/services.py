@@ -1,7 +1,10 @@
-"""Every write to accounts: patients, invitations, API tokens."""
+"""Every write to accounts: patients, invitations, API tokens, passwords, clinic security.
+
+Two-factor enrolment has its own service module, accounts/twofactor.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,11 +13,21 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
-from accounts.models import ApiToken, Invitation, Patient, Role, User, validate_timezone_name
+from accounts.models import (
+    ApiToken,
+    Clinic,
+    Invitation,
+    Patient,
+    Role,
+    User,
+    validate_timezone_name,
+)
 from accounts.scoping import can_manage_patients, therapists_in_clinic
 from accounts.tokens import digest, new_secret
 
@@ -193,3 +206,99 @@ def api_token_revoke(*, user: User, token: ApiToken) -> None:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit_record(actor=user, action="api_token.revoked", obj=token)
+
+
+def api_tokens_revoke_all(*, users: Sequence[User], actor: User | None, reason: str) -> int:
+    """Revoke every live token of these users (after a password change, a deactivation, or a
+    clinic turning two-factor on). Returns how many were revoked."""
+    now = timezone.now()
+    with transaction.atomic():
+        tokens = list(
+            ApiToken.objects.select_for_update()
+            .select_related("user")
+            .filter(user__in=users, revoked_at__isnull=True, expires_at__gt=now)
+        )
+        ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=now)
+        for token in tokens:
+            audit_record(
+                actor=actor,
+                action=f"api_token.revoked.{reason}",
+                obj=token,
+                clinic_id=token.user.clinic_id,
+            )
+    return len(tokens)
+
+
+def password_change(*, user: User, new_password: str, actor: User | None = None) -> None:
+    """Set a new password through Django's validators. Every API token of the user stops
+    working, and so do their other sessions (Django ties a session to the password's hash)."""
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": list(exc.messages)}) from exc
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit_record(
+            actor=actor or user, action="password.changed", obj=user, clinic_id=user.clinic_id
+        )
+        api_tokens_revoke_all(users=[user], actor=actor or user, reason="password_changed")
+
+
+def password_was_set(*, user: User, actor: User | None) -> None:
+    """After a password was set elsewhere (the Django admin's form, which validates it): the
+    same consequences as :func:`password_change`."""
+    with transaction.atomic():
+        audit_record(actor=actor, action="password.changed", obj=user, clinic_id=user.clinic_id)
+        api_tokens_revoke_all(users=[user], actor=actor, reason="password_changed")
+
+
+def user_deactivate(*, actor: User, user: User) -> None:
+    """Close an account: no more sign-ins, sessions end on their next request (Django refuses
+    inactive users), and every API token is revoked, so re-activating does not revive them."""
+    if not (
+        actor.is_superuser
+        or actor.is_staff
+        or (actor.is_clinic_admin and actor.clinic_id and actor.clinic_id == user.clinic_id)
+    ):
+        raise PermissionError("Only a clinic admin of the user's clinic or an operator may.")
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        audit_record(actor=actor, action="user.deactivated", obj=user, clinic_id=user.clinic_id)
+        api_tokens_revoke_all(users=[user], actor=actor, reason="user_deactivated")
+
+
+def clinic_two_factor_set(*, actor: User, clinic: Clinic, required: bool) -> int:
+    """Require (or stop requiring) two-factor sign-in for the clinic's therapists and admins.
+
+    Turning it on revokes the API tokens of staff who have no authenticator yet: those tokens
+    were issued on a password alone. Returns how many tokens were revoked.
+    """
+    if not (
+        actor.is_superuser
+        or actor.is_staff
+        or (actor.is_clinic_admin and actor.clinic_id == clinic.pk)
+    ):
+        raise PermissionError("Only a clinic admin of this clinic may change its security.")
+    with transaction.atomic():
+        Clinic.objects.filter(pk=clinic.pk).update(require_two_factor=required)
+        clinic.require_two_factor = required
+        audit_record(
+            actor=actor,
+            action="clinic.two_factor_required" if required else "clinic.two_factor_optional",
+            obj=clinic,
+            clinic_id=clinic.pk,
+        )
+        if not required:
+            return 0
+        without = list(
+            User.objects.filter(
+                clinic=clinic, is_active=True, role__in=[Role.THERAPIST, Role.CLINIC_ADMIN]
+            )
+            .annotate(
+                has_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+            )
+            .filter(has_totp=False)
+        )
+        return api_tokens_revoke_all(users=without, actor=actor, reason="two_factor_required")

@@ -5,7 +5,26 @@ from accounts import views
 
 urlpatterns: list[URLPattern] = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
-    # Django's LogoutView answers POST only, so a link or a prefetch cannot sign anybody out.
+    # Django's LogoutView answers POST only, so a link or a prefetch cannot sign anybody out. It
+    # deletes the session row, so a copied session cookie stops working too.
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("invite/<str:token>/", views.invitation, name="invitation"),
+    # The signed-in user's own security: password, two-factor, API tokens.
+    path("accounts/security/", views.account_security, name="account-security"),
+    path(
+        "accounts/security/tokens/<int:pk>/revoke/",
+        views.account_token_revoke,
+        name="account-token-revoke",
+    ),
+    path("accounts/password/", views.password_change, name="password-change"),
+    path("accounts/two-factor/setup/", views.two_factor_setup, name="two-factor-setup"),
+    path("accounts/two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
+    path("accounts/two-factor/disable/", views.two_factor_disable, name="two-factor-disable"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        views.two_factor_recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
+    # The clinic's security settings (clinic admins change them, therapists read them).
+    path("settings/security/", views.clinic_security, name="security-settings"),
 ]

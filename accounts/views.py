@@ -1,24 +1,89 @@
-"""Sign-in, sign-out and the invitation page where an invited patient sets a password."""
+"""Sign-in and sign-out, the invitation page where an invited patient sets a password, the
+two-factor pages, the account's security page, and the clinic's security settings."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
 
-from accounts.forms import InvitationPasswordForm, LoginForm
+from accounts import selectors, services, throttling, twofactor
+from accounts.forms import ClinicSecurityForm, CodeForm, InvitationPasswordForm, LoginForm
+from accounts.models import User
+from accounts.scoping import can_manage_patients
 from accounts.services import invitation_accept, invitation_find_usable
+
+GET_POST = ["GET", "POST"]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every caller is behind login_required
+    return user
+
+
+def _throttled(request: HttpRequest, exc: throttling.LockedOut) -> HttpResponse:
+    response = render(request, "accounts/throttled.html", {"message": exc.message}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _safe_next(request: HttpRequest, default: str = "/") -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return default
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
+
+
+# --- Sign in -------------------------------------------------------------------------------------
 
 
 class SignInView(LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            throttling.ip_rate_hit(request, scope="login")
+        except throttling.LockedOut as exc:
+            context = self.get_context_data(form=LoginForm(request), throttled=exc.message)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # login() gives the session a new key, and starts its clocks (accounts/apps.py).
+        response = super().form_valid(form)
+        user = form.get_user()
+        step = twofactor.pending_step(user)
+        if step == "verify":
+            return HttpResponseRedirect(_with_next("two-factor-verify", self.get_success_url()))
+        if step == "enrol":
+            return HttpResponseRedirect(_with_next("two-factor-setup", self.get_success_url()))
+        return response
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
@@ -31,6 +96,10 @@ def _no_referrer(response: HttpResponse) -> HttpResponse:
 @sensitive_post_parameters("password1", "password2")
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Set a password through a one-time link, then land signed in on today's entry."""
+    try:
+        throttling.ip_rate_hit(request, scope="invitation")
+    except throttling.LockedOut as exc:
+        return _no_referrer(_throttled(request, exc))
     found = invitation_find_usable(token=token)
     if found is None:
         return _no_referrer(render(request, "accounts/invite_invalid.html", status=404))
@@ -50,4 +119,251 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("home")
     return _no_referrer(
         render(request, "accounts/invite.html", {"form": form, "email": found.user.email})
+    )
+
+
+# --- Two-factor ----------------------------------------------------------------------------------
+
+
+def _code_error(form: Form, exc: ValidationError | throttling.LockedOut) -> None:
+    if isinstance(exc, throttling.LockedOut):
+        form.add_error("code", exc.message)
+    else:
+        form.add_error("code", exc.message_dict.get("code", exc.messages))
+
+
+def _passed(request: HttpRequest, device: Any) -> None:
+    """Mark the session verified, under a new key: its privileges just grew."""
+    otp_login(request, device)
+    request.session.cycle_key()
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Scan the QR code (or type the secret), confirm with a first code, keep the recovery
+    codes."""
+    user = _user(request)
+    if not twofactor.is_eligible(user):
+        raise PermissionDenied("Two-factor sign-in is for therapists and clinic admins.")
+    if twofactor.has_two_factor(user):
+        # One authenticator at a time; replacing it starts with disabling it (which needs a code).
+        return redirect("account-security")
+    device = twofactor.enrolment_device(user=user)
+    next_url = _safe_next(request)
+    form = CodeForm(
+        request.POST if request.method == "POST" else None,
+        label="Code shown by the app",
+        help_text="Six digits; a new one every 30 seconds.",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = twofactor.enrolment_confirm(
+                user=user, device=device, code=form.cleaned_data["code"]
+            )
+        except (ValidationError, throttling.LockedOut) as exc:
+            _code_error(form, exc)
+        else:
+            _passed(request, device)
+            return render(
+                request,
+                "accounts/two_factor_codes.html",
+                {"codes": codes, "next": next_url, "enrolled": True},
+            )
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": twofactor.qr_code_svg(device),
+            "secret": twofactor.secret_base32(device),
+            "next": next_url,
+            "required": twofactor.clinic_requires(user),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step after the password: a code from the app, or a recovery code."""
+    user = _user(request)
+    next_url = _safe_next(request)
+    if twofactor.pending_step(user) != "verify":
+        return redirect(next_url)
+    form = CodeForm(
+        request.POST if request.method == "POST" else None,
+        label="Code from your authenticator app",
+        help_text="Six digits. Lost your phone? Enter one of your recovery codes instead.",
+    )
+    status = 200
+    if request.method == "POST":
+        try:
+            throttling.ip_rate_hit(request, scope="two-factor")
+        except throttling.LockedOut as exc:
+            return _throttled(request, exc)
+        if form.is_valid():
+            try:
+                device = twofactor.code_verify(user=user, code=form.cleaned_data["code"])
+            except throttling.LockedOut as exc:
+                _code_error(form, exc)
+                status = 429
+            else:
+                if device is not None:
+                    _passed(request, device)
+                    return redirect(next_url)
+                form.add_error("code", "That code is wrong or has expired.")
+    return render(
+        request, "accounts/two_factor_verify.html", {"form": form, "next": next_url}, status=status
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not twofactor.has_two_factor(user):
+        return redirect("account-security")
+    form = CodeForm(
+        request.POST if request.method == "POST" else None,
+        label="A current code (or a recovery code)",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.two_factor_disable(user=user, code=form.cleaned_data["code"])
+        except (ValidationError, throttling.LockedOut) as exc:
+            _code_error(form, exc)
+        else:
+            messages.success(request, "Two-factor sign-in is off. Your recovery codes are void.")
+            return redirect("account-security")
+    return render(
+        request,
+        "accounts/two_factor_disable.html",
+        {"form": form, "required": twofactor.clinic_requires(user)},
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not twofactor.has_two_factor(user):
+        return redirect("account-security")
+    form = CodeForm(
+        request.POST if request.method == "POST" else None,
+        label="A current code from your authenticator app",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = twofactor.recovery_codes_regenerate(user=user, code=form.cleaned_data["code"])
+        except (ValidationError, throttling.LockedOut) as exc:
+            _code_error(form, exc)
+        else:
+            return render(
+                request,
+                "accounts/two_factor_codes.html",
+                {"codes": codes, "next": reverse("account-security"), "enrolled": False},
+            )
+    return render(request, "accounts/two_factor_recovery.html", {"form": form})
+
+
+# --- The account's security page -----------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def account_security(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "eligible": twofactor.is_eligible(user),
+            "has_two_factor": twofactor.has_two_factor(user),
+            "recovery_codes_left": twofactor.recovery_codes_left(user),
+            "clinic_requires": twofactor.clinic_requires(user),
+            "tokens": selectors.active_api_tokens(user=user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def account_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    token = get_object_or_404(selectors.active_api_tokens(user=user), pk=pk)
+    services.api_token_revoke(user=user, token=token)
+    messages.success(request, "The token is revoked: apps using it are signed out.")
+    return redirect("account-security")
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@require_http_methods(GET_POST)
+def password_change(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = PasswordChangeForm(user, request.POST if request.method == "POST" else None)
+    form.label_suffix = ""
+    if request.method == "POST":
+        try:
+            throttling.ip_rate_hit(request, scope="login")
+        except throttling.LockedOut as exc:
+            return _throttled(request, exc)
+        if form.is_valid():
+            try:
+                services.password_change(user=user, new_password=form.cleaned_data["new_password1"])
+            except ValidationError as exc:
+                form.add_error("new_password2", exc.message_dict.get("new_password", exc.messages))
+            else:
+                # Keeps this session; every other session of the user ends.
+                update_session_auth_hash(request, user)
+                messages.success(
+                    request,
+                    "Your password is changed. Other devices are signed out and your API "
+                    "tokens are revoked.",
+                )
+                return redirect("account-security")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+# --- The clinic's security settings --------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def clinic_security(request: HttpRequest) -> HttpResponse:
+    """Whether the clinic requires two-factor sign-in: admins change it, therapists read it."""
+    user = _user(request)
+    if not can_manage_patients(user) or user.clinic is None:
+        raise PermissionDenied("Only therapists and clinic admins may open this page.")
+    clinic = user.clinic
+    may_edit = user.is_clinic_admin
+    if request.method == "POST" and not may_edit:
+        raise PermissionDenied("Only a clinic admin may change the clinic's security settings.")
+    form = ClinicSecurityForm(
+        request.POST if request.method == "POST" else None,
+        initial={"require_two_factor": clinic.require_two_factor},
+    )
+    if request.method == "POST" and form.is_valid():
+        required = bool(form.cleaned_data["require_two_factor"])
+        revoked = services.clinic_two_factor_set(actor=user, clinic=clinic, required=required)
+        if required:
+            messages.success(
+                request,
+                "Two-factor sign-in is now required for therapists and clinic admins. "
+                f"API tokens revoked: {revoked}.",
+            )
+        else:
+            messages.success(request, "Two-factor sign-in is now optional.")
+        return redirect("security-settings")
+    return render(
+        request,
+        "accounts/clinic_security.html",
+        {"form": form, "clinic": clinic, "may_edit": may_edit},
     )

@@ -7,17 +7,40 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import Patient, User
+from accounts.models import ApiToken, Patient, User
 
 
 # --- Auth --------------------------------------------------------------------------------------
 class TokenObtainInputSerializer(serializers.Serializer[Any]):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Therapists and clinic admins who use two-factor sign-in: the current 6-digit "
+        "code from their authenticator app, or one of their recovery codes.",
+    )
 
 
 class TokenSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+
+
+class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    current = serializers.SerializerMethodField(
+        help_text="Whether this request is authenticated with this token."
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "created_at", "expires_at", "last_used_at", "current"]
+        read_only_fields = fields
+
+    def get_current(self, token: ApiToken) -> bool:
+        auth = self.context["request"].auth
+        return isinstance(auth, ApiToken) and auth.pk == token.pk
 
 
 class InvitationAcceptInputSerializer(serializers.Serializer[Any]):

@@ -7,6 +7,8 @@ from accounts.api import views
 urlpatterns: list[URLPattern] = [
     path("auth/token/", views.TokenObtainView.as_view(), name="api-auth-token"),
     path("auth/token/revoke/", views.TokenRevokeView.as_view(), name="api-auth-token-revoke"),
+    path("auth/tokens/", views.TokenListView.as_view(), name="api-auth-token-list"),
+    path("auth/tokens/<int:pk>/", views.TokenDetailView.as_view(), name="api-auth-token-detail"),
     path(
         "auth/invitations/accept/",
         views.InvitationAcceptView.as_view(),

@@ -6,15 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import selectors, services, throttling, twofactor
 from accounts.api.base import ApiView
 from accounts.api.serializers import (
+    ApiTokenSerializer,
     InvitationAcceptedSerializer,
     InvitationAcceptInputSerializer,
     InvitationIssuedSerializer,
@@ -39,24 +41,41 @@ class TokenObtainView(ApiView):
     @extend_schema(
         tags=AUTH_TAG,
         operation_id="auth_token_obtain",
-        summary="Exchange email and password for an API token",
+        summary="Exchange email and password (and a two-factor code) for an API token",
+        description="Therapists and clinic admins with two-factor sign-in also send `otp`. "
+        "Bad credentials, or a missing or wrong `otp`, answer 400. Too many requests from one "
+        "address (30 a minute), or an account locked after 10 failed passwords in 15 minutes "
+        "(for 15 minutes), answer 429 with `Retry-After`.",
         request=TokenObtainInputSerializer,
-        responses={200: TokenSerializer, 400: OpenApiResponse(description="Bad credentials")},
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Bad credentials, or `otp` missing or wrong"),
+            429: OpenApiResponse(description="Throttled or locked out; see Retry-After"),
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        data = TokenObtainInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            email=data.validated_data["email"],
-            password=data.validated_data["password"],
-        )
-        if not isinstance(user, User):
-            # One message for an unknown address and a wrong password: no account enumeration.
-            raise serializers.ValidationError(
-                {"non_field_errors": ["Unable to sign in with these credentials."]}
+        try:
+            throttling.ip_rate_hit(request._request, scope="login")
+            data = TokenObtainInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            email = data.validated_data["email"]
+            user = authenticate(
+                request._request, email=email, password=data.validated_data["password"]
             )
+            if not isinstance(user, User):
+                # While the address is locked the backend refuses without checking the
+                # password: right or wrong, the answer is this same 429 (and this failure may be
+                # the one that locked it).
+                throttling.login_check(email)
+                # One message for an unknown address and a wrong password: no account
+                # enumeration.
+                raise serializers.ValidationError(
+                    {"non_field_errors": ["Unable to sign in with these credentials."]}
+                )
+            twofactor.api_sign_in_check(user=user, otp=data.validated_data["otp"])
+        except throttling.LockedOut as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None
         return Response(TokenSerializer({"token": services.api_token_issue(user=user)}).data)
 
 
@@ -77,6 +96,34 @@ class TokenRevokeView(ApiView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class TokenListView(ApiView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        operation_id="auth_tokens_list",
+        summary="The caller's API tokens that still work (neither revoked nor expired)",
+        responses=ApiTokenSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginated_response(
+            selectors.active_api_tokens(user=self.caller), ApiTokenSerializer
+        )
+
+
+class TokenDetailView(ApiView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        operation_id="auth_tokens_revoke",
+        summary="Revoke one of the caller's tokens",
+        request=None,
+        responses={204: None, 404: OpenApiResponse(description="Not a live token of the caller")},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        # Somebody else's token, and a revoked or expired one, are simply not found.
+        token = get_object_or_404(selectors.active_api_tokens(user=self.caller), pk=pk)
+        services.api_token_revoke(user=self.caller, token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class InvitationAcceptView(ApiView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -89,10 +136,15 @@ class InvitationAcceptView(ApiView):
         responses={
             200: InvitationAcceptedSerializer,
             400: OpenApiResponse(description="Weak password; used, unknown or expired token"),
+            429: OpenApiResponse(description="Too many requests from this address"),
         },
         auth=[],
     )
     def post(self, request: Request) -> Response:
+        try:
+            throttling.ip_rate_hit(request._request, scope="invitation")
+        except throttling.LockedOut as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None
         data = InvitationAcceptInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.invitation_accept(

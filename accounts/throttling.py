@@ -1,0 +1,187 @@
+"""Sign-in throttles: a rate per client address, and a lockout per account after failures.
+
+Counts live in the ``throttle`` cache. In production that is Redis (``REDIS_URL``), so every
+gunicorn worker and every web machine counts the same failures; without Redis each process has
+its own in-memory counts, which is fine for one developer and useless against an attacker. The
+counters use the cache's atomic ``add`` and ``incr``, so concurrent workers never lose a count.
+
+Two kinds of limit (figures in config/settings.py and docs/security.md):
+
+- **Per address**: each sign-in endpoint takes a fixed number of requests per client IP address
+  and minute (fixed one-minute windows); beyond that it answers 429 with ``Retry-After``.
+- **Per account**: failed passwords are counted by email address, whether or not an account has
+  that address (so the lockout itself tells nobody which addresses exist). Reaching the limit
+  within the window locks the address: every attempt is then refused with the same message,
+  *without checking the password*, so a right password reveals nothing while locked. A right
+  password before that resets the count. Wrong two-factor codes are counted the same way per user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+IP_WINDOW_SECONDS = 60
+
+
+class LockedOut(Exception):
+    """Refused by a throttle or a lockout; ``retry_after`` is in whole seconds."""
+
+    def __init__(self, retry_after: int, message: str) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+        self.message = message
+
+
+def _cache() -> BaseCache:
+    # A test (or an installation) that configures only "default" still gets throttles.
+    return caches["throttle" if "throttle" in settings.CACHES else "default"]
+
+
+def _count(key: str, window: int) -> int:
+    """Add one to a counter that expires ``window`` seconds after its first count."""
+    cache = _cache()
+    cache.add(key, 0, window)
+    try:
+        return int(cache.incr(key))
+    except ValueError:
+        # It expired between add and incr: this is the first count of a new window.
+        cache.set(key, 1, window)
+        return 1
+
+
+def _digest(value: str) -> str:
+    # Keys name accounts by a digest: the cache holds no email addresses.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+# --- Client address ------------------------------------------------------------------------------
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address: REMOTE_ADDR, or the entry that our own proxies put in
+    X-Forwarded-For when ``PAIS_TRUSTED_PROXY_COUNT`` says how many there are.
+
+    Entries further left than our proxies' are written by the client and cannot be trusted.
+    """
+    remote = str(request.META.get("REMOTE_ADDR") or "")
+    proxies = settings.PAIS_TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [
+        part.strip()
+        for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
+        if part.strip()
+    ]
+    if len(forwarded) < proxies:
+        return remote
+    return forwarded[-proxies]
+
+
+# --- Per address ---------------------------------------------------------------------------------
+
+
+def ip_rate_hit(request: HttpRequest, *, scope: str) -> None:
+    """Count one request to a sign-in endpoint; raise LockedOut beyond the per-minute rate.
+
+    ``scope`` groups endpoints that guess the same secret: the login page and the token
+    endpoint share "login", so an attacker gets no extra tries by switching between them.
+    """
+    now = time.time()
+    window_index = int(now // IP_WINDOW_SECONDS)
+    key = f"ip:{scope}:{_digest(client_ip(request))}:{window_index}"
+    if _count(key, IP_WINDOW_SECONDS + 1) > settings.PAIS_AUTH_RATE_PER_MINUTE:
+        retry_after = math.ceil((window_index + 1) * IP_WINDOW_SECONDS - now)
+        raise LockedOut(
+            retry_after,
+            "Too many attempts from your network. Please wait a minute and try again.",
+        )
+
+
+# --- Per account (passwords) ---------------------------------------------------------------------
+
+
+def _login_key(email: str) -> str:
+    return _digest(email.strip().lower())
+
+
+def _locked_for(kind: str, subject: str) -> int:
+    until = _cache().get(f"lock:{kind}:{subject}")
+    if until is None:
+        return 0
+    return max(1, math.ceil(float(until) - time.time()))
+
+
+def _fail(kind: str, subject: str, limit: int) -> int:
+    """Count a failure; lock when it reaches the limit. Returns the lock's seconds, or 0."""
+    window = settings.PAIS_LOGIN_FAILURE_WINDOW_SECONDS
+    if _count(f"fail:{kind}:{subject}", window) < limit:
+        return 0
+    lockout = settings.PAIS_LOGIN_LOCKOUT_SECONDS
+    cache = _cache()
+    cache.set(f"lock:{kind}:{subject}", time.time() + lockout, lockout)
+    cache.delete(f"fail:{kind}:{subject}")
+    logger.warning("%s locked out for %s s after %s failures", kind, lockout, limit)
+    return lockout
+
+
+def login_locked_message(seconds: int) -> str:
+    return (
+        "Too many failed attempts to sign in to this account. For your security it is locked "
+        f"for a while: try again in {_minutes(seconds)}."
+    )
+
+
+def login_lockout_remaining(email: str) -> int:
+    """Seconds the account behind this address stays locked (0: not locked)."""
+    return _locked_for("login", _login_key(email))
+
+
+def login_check(email: str) -> None:
+    """Raise LockedOut while the address is locked."""
+    remaining = login_lockout_remaining(email)
+    if remaining:
+        raise LockedOut(remaining, login_locked_message(remaining))
+
+
+def login_failed(email: str) -> int:
+    """Record a wrong password (or unknown address). Returns the lock's seconds if it locked."""
+    return _fail("login", _login_key(email), settings.PAIS_LOGIN_FAILURE_LIMIT)
+
+
+def login_succeeded(email: str) -> None:
+    _cache().delete(f"fail:login:{_login_key(email)}")
+
+
+# --- Per user (two-factor codes) -----------------------------------------------------------------
+
+
+def otp_locked_message(seconds: int) -> str:
+    return f"Too many wrong codes. Code entry is locked: try again in {_minutes(seconds)}."
+
+
+def otp_check(user_id: int) -> None:
+    remaining = _locked_for("otp", str(user_id))
+    if remaining:
+        raise LockedOut(remaining, otp_locked_message(remaining))
+
+
+def otp_failed(user_id: int) -> int:
+    return _fail("otp", str(user_id), settings.PAIS_OTP_FAILURE_LIMIT)
+
+
+def otp_succeeded(user_id: int) -> None:
+    _cache().delete(f"fail:otp:{user_id}")
