@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from accounts.models import Patient, User
@@ -194,43 +194,6 @@ def episode_in_reach(*, user: AnyUser, episode_id: int) -> Episode:
 
 
 # --- Therapist and clinic admin pages ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseloadRow:
-    episode: Episode
-    trial_day: int
-    last_entry: dt.date | None
-    entries_last_7_days: int
-
-
-def caseload_rows(*, user: AnyUser, today: dt.date) -> list[CaseloadRow]:
-    """Active episodes in reach: a therapist's own patients, a clinic admin's whole clinic.
-
-    ``today`` is the server's date: one shared date keeps this a single aggregate query, and a
-    day's difference at the edges of time zones does not change what a therapist looks at.
-    """
-    since = today - dt.timedelta(days=6)
-    episodes = (
-        scope_to_patients(user, Episode.objects.filter(status=EpisodeStatus.ACTIVE), via="patient")
-        .select_related("patient__user", "patient__therapist")
-        .annotate(
-            last_entry=Max("entries__date"),
-            recent_entries=Count(
-                "entries", filter=Q(entries__date__gte=since, entries__date__lte=today)
-            ),
-        )
-        .order_by("patient__user__last_name", "patient__user__first_name", "-start_date", "id")
-    )
-    return [
-        CaseloadRow(
-            episode=e,
-            trial_day=trial_day(episode=e, today=today),
-            last_entry=e.last_entry,
-            entries_last_7_days=e.recent_entries,
-        )
-        for e in episodes
-    ]
 
 
 def patient_rows(*, user: AnyUser) -> QuerySet[Patient]:
