@@ -1,0 +1,196 @@
+"""The machine the figures came from, the table printed at the end, and bench/results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from bench.env import ROOT, BenchEnv
+
+TARGETS = {
+    "evaluation_vs_floor": 3.0,
+    "put_vs_bare_throughput": 0.5,
+    "put_queries": 8,
+    "phone_page_kb": 60.0,
+}
+
+
+def machine(env: BenchEnv) -> dict[str, Any]:
+    import django
+    import psycopg
+    import redis
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    with psycopg.connect(env.psycopg_url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+        pg_version = row[0] if row else "?"
+    info: Any = redis.Redis.from_url(env.redis_url).info("server")
+    redis_version = info.get("redis_version", "?")
+    git = shutil.which("git")
+    commit = (
+        subprocess.run(  # noqa: S603  (read-only: the commit the figures belong to)
+            [git, "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        if git
+        else ""
+    )
+    return {
+        "cpu": cpu or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": pg_version,
+        "redis": redis_version,
+        "commit": commit,
+        "note": "PostgreSQL, Redis, the web server, the workers and the load generator all share "
+        "these cores: every figure is relative to this machine, and the ratios matter more than "
+        "the absolute times.",
+    }
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def write(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+def _ok(value: float | None, target: float, *, at_most: bool = True) -> str:
+    if value is None:
+        return "?"
+    good = value <= target if at_most else value >= target
+    return "ok" if good else "MISSED"
+
+
+def table(results: dict[str, Any]) -> str:
+    """The figures as a plain-text table, one block per size."""
+    lines: list[str] = []
+    m = results["machine"]
+    lines.append(
+        f"Machine: {m['cpu']} ({m['cores']} cores), {m['memory_gb']} GB; PostgreSQL "
+        f"{m['postgresql']}, Redis {m['redis']}, Python {m['python']}; load before "
+        f"{results.get('load_before')} after {results.get('load_after')}"
+    )
+    for size in results["sizes"]:
+        n = size["episodes"]
+        lines.append("")
+        lines.append(
+            f"== {n:,} active episodes: {size['data']['entries']:,} entries, "
+            f"{size['data']['exercise_logs']:,} exercise logs (generated in "
+            f"{size['data']['seconds']:.0f} s)"
+        )
+        nightly = size.get("nightly")
+        if nightly:
+            floor = nightly["floor"]
+            lines.append(
+                f"{'Nightly evaluation':34} {'wall s':>9} {'x floor':>8} {'peak MB':>9} "
+                f"{'episodes/s':>11} {'cpu s':>7}"
+            )
+            lines.append(
+                f"{'  floor (stream the entry rows)':34} {floor['seconds']:9.2f} {1:8.2f} "
+                f"{floor['peak_rss_mb']:9.0f} {n / floor['seconds']:11,.0f} "
+                f"{floor['cpu_seconds']:7.2f}  (runs: "
+                + ", ".join(f"{s:.2f}" for s in floor["runs"])
+                + ")"
+            )
+            for key, label in (
+                ("sync", "  synchronous, one process"),
+                ("celery_1", "  Celery, 1 worker"),
+                ("celery_2", "  Celery, 2 workers"),
+            ):
+                run = nightly.get(key)
+                if not run:
+                    continue
+                ratio = nightly["ratios"][key]
+                flag = _ok(ratio, results["targets"]["evaluation_vs_floor"])
+                lines.append(
+                    f"{label:34} {run['seconds']:9.2f} {ratio:8.2f} {run['peak_rss_mb']:9.0f} "
+                    f"{n / run['seconds']:11,.0f} {run.get('cpu_seconds', 0):7.2f}  {flag}"
+                )
+            sync = nightly.get("sync", {}).get("summary", {})
+            if sync:
+                lines.append(
+                    f"  (a night: {sync.get('raised')} raised, {sync.get('updated')} updated, "
+                    f"{sync.get('resolved')} resolved, {sync.get('notifications')} notifications; "
+                    f"{nightly['sync'].get('queries')} queries)"
+                )
+        http = size.get("http")
+        if http:
+            put, bare = http["put"], http["bare"]
+            lines.append(
+                f"{'Entry PUT, ' + str(http['clients']) + ' clients':34} {'req/s':>9} "
+                f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}"
+            )
+            for label, run in (
+                ("  bare GET /api/v1/auth/tokens/", bare),
+                ("  entry PUT", put),
+                ("  bare again", http["bare_again"]),
+            ):
+                lines.append(
+                    f"{label:34} {run['throughput_per_s']:9.1f} {run['p50_ms']:8.1f} "
+                    f"{run['p95_ms']:8.1f} {run['p99_ms']:8.1f} {run['errors']:7d}"
+                )
+            ratio = http["put_vs_bare_throughput"]
+            lines.append(
+                f"  PUT / bare throughput: {ratio:.2f} "
+                f"({_ok(ratio, results['targets']['put_vs_bare_throughput'], at_most=False)})"
+            )
+        put_q = size.get("put_queries")
+        if put_q:
+            worst = max(put_q["replace"]["queries"], put_q["create"]["queries"])
+            lines.append(
+                f"  queries per PUT: {put_q['replace']['queries']} (replace), "
+                f"{put_q['create']['queries']} (create) "
+                f"({_ok(worst, results['targets']['put_queries'])})"
+            )
+        caseload = size.get("caseload")
+        if caseload:
+            counts = {v["queries"] for v in caseload.values()}
+            lines.append(
+                "Caseload page: "
+                + ", ".join(
+                    f"{v['patients']:,} patients {v['queries']} queries "
+                    f"{v['server_ms_median']:.0f} ms"
+                    for v in caseload.values()
+                )
+                + f" ({'ok' if len(counts) == 1 else 'MISSED'}: same count)"
+            )
+        phone = size.get("phone")
+        if phone:
+            lines.append(
+                f"Phone entry page: {phone['wire_kb']:.1f} KB over the wire (gzip) in "
+                f"{phone['requests']} requests, {phone['third_party_requests']} third-party "
+                f"({_ok(phone['wire_kb'], results['targets']['phone_page_kb'])})"
+            )
+    scaling = results.get("scaling")
+    if scaling:
+        lines.append("")
+        lines.append(
+            f"Scaling {scaling['from']:,} -> {scaling['to']:,}: time x{scaling['time_factor']:.1f} "
+            f"for x{scaling['size_factor']:.0f} episodes; peak memory "
+            f"{scaling['peak_mb_from']:.0f} -> {scaling['peak_mb_to']:.0f} MB"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""``python -m bench --quick`` runs from start to end against PostgreSQL and Redis.
+
+A smoke run of the real harness (the same code ``make bench`` runs): it generates a small
+network with COPY, runs the nightly evaluation synchronously and through one and two real
+Celery workers, starts gunicorn with the production settings, loads the entry PUT, the caseload
+and the phone entry page, and writes its JSON. Only counts are asserted here (queries, rows,
+requests, bytes), never a timing: CI machines are too noisy for that (docs/performance.md).
+
+It needs a PostgreSQL server (the one DATABASE_URL names; the benchmark creates and drops a
+database of its own there) and REDIS_URL (it uses a database number of its own). Without them it
+is skipped on a laptop and fails in CI (PAIS_REQUIRE_BROKER=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+
+from tests.integration.helpers import ROOT, unavailable
+
+pytestmark = pytest.mark.broker
+
+
+def _service_urls() -> tuple[str, str]:
+    database = os.environ.get("DATABASE_URL", "")
+    if not database.startswith(("postgres://", "postgresql://")):
+        unavailable("the benchmark needs DATABASE_URL to name a PostgreSQL server")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url:
+        unavailable("REDIS_URL is not set")
+    parts = urlsplit(redis_url)
+    # A database number of its own, apart from the REDIS_URL one and the integration tests'
+    # (REDIS_URL + 1); the benchmark empties it.
+    own = urlunsplit(parts._replace(path=f"/{(int(parts.path.strip('/') or 0) + 3) % 16}"))
+    try:
+        redis.Redis.from_url(own).ping()
+    except redis.RedisError as exc:
+        unavailable(f"Redis at {own} does not answer: {exc}")
+    name = f"pais_bench_smoke_{os.getpid()}"
+    return urlunsplit(urlsplit(database)._replace(path=f"/{name}")), own
+
+
+def test_the_benchmark_runs_and_meets_its_count_targets(tmp_path: Path) -> None:
+    database_url, redis_url = _service_urls()
+    output = tmp_path / "results.json"
+    env = {
+        **os.environ,
+        "BENCH_DATABASE_URL": database_url,
+        "BENCH_REDIS_URL": redis_url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    print(done.stdout)
+    assert done.returncode == 0, done.stderr[-5000:]
+    assert "Nightly evaluation" in done.stdout and "Phone entry page" in done.stdout
+
+    results = json.loads(output.read_text())
+    (size,) = results["sizes"]
+    n = size["episodes"]
+    assert results["machine"]["cores"] and results["machine"]["postgresql"]
+
+    # The same night, three ways: every episode evaluated, the same alerts written each time.
+    nightly = size["nightly"]
+    assert nightly["floor"]["rows"] == size["data"]["entries"]
+    sync = nightly["sync"]["summary"]
+    assert sync["evaluated"] == n and sync["failed"] == []
+    assert sync["raised"] + sync["updated"] > 0
+    for workers in (1, 2):
+        run = nightly[f"celery_{workers}"]
+        assert run["workers"] == workers and len(run["peak_rss_mb_each"]) == workers
+        assert run["chunks"] >= 1
+        assert {k: run["summary"][k] for k in ("evaluated", "raised", "updated", "resolved")} == {
+            k: sync[k] for k in ("evaluated", "raised", "updated", "resolved")
+        }
+    # A chunk's queries do not depend on its size: the whole night is a few per chunk.
+    assert nightly["sync"]["queries"] <= 20 * nightly["celery_1"]["chunks"] + 5
+
+    # Under load every request was answered, and a PUT costs at most 8 queries.
+    http = size["http"]
+    for phase in ("bare", "put", "bare_again"):
+        assert http[phase]["requests"] > 0 and http[phase]["errors"] == 0, http[phase]
+    assert size["put_queries"]["replace"]["queries"] <= 8
+    assert size["put_queries"]["create"]["queries"] <= 8
+
+    # The caseload costs the same queries at every size.
+    counts = {entry["queries"] for entry in size["caseload"].values()}
+    assert len(size["caseload"]) == 2 and len(counts) == 1
+
+    # The phone's first visit: small, compressed, nothing from another origin.
+    phone = size["phone"]
+    assert phone["third_party_requests"] == 0
+    assert phone["wire_kb"] <= 60
+    assert {f["status"] for f in phone["files"]} == {200}
+    assert any(f["content_encoding"] == "gzip" for f in phone["files"] if f["path"] != "/")
