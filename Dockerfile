@@ -19,10 +19,11 @@ RUN groupadd --system --gid 10001 pais \
     && useradd --system --uid 10001 --gid pais --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin pais
 
-# Dependencies first, read from pyproject.toml, so that a code change does not reinstall them.
-COPY pyproject.toml README.md ./
+# Dependencies first, read from pyproject.toml, so that a code change does not reinstall them;
+# at the versions pinned in constraints.txt, the ones the tests ran and pip-audit checked.
+COPY pyproject.toml README.md constraints.txt ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
+    && pip install -c constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 COPY . .

@@ -207,28 +207,72 @@ class ApiToken(models.Model):
         return f"API token of {self.user} from {self.created_at:%Y-%m-%d}"
 
 
+class AuditTrailIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit row."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    # Bulk changes skip Model.save() and .delete(), so they are refused here too. (On PostgreSQL
+    # a trigger refuses them even for raw SQL: migration 0003.)
+    def update(self, **kwargs: Any) -> int:
+        raise AuditTrailIsAppendOnly("Audit rows cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit rows cannot be deleted.")
+
+
 class AuditEvent(models.Model):
     """Append-only record of who did what to which object, and when.
 
     It names objects by type and id and never holds health values (no pain scores, no notes).
+    A read of a list is one row whose ``item_count`` says how many items were shown.
+
+    ``actor`` and ``clinic`` are plain ids at the database level (no foreign key constraint, no
+    ``ON DELETE``): deleting a user must not rewrite the rows that say what they did, and a row
+    that names an erased or deleted user keeps the id.
     """
 
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     clinic = models.ForeignKey(
-        Clinic, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Clinic,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=64)
+    # Blank for a list that is not under one object (e.g. "patients.listed").
+    object_id = models.CharField(max_length=64, blank=True)
     patient_id = models.BigIntegerField(null=True, blank=True)
+    item_count = models.PositiveIntegerField(null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now, db_index=True)
 
+    objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]
+
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["clinic", "-created_at"])]
+        indexes = [
+            models.Index(fields=["clinic", "-created_at"]),
+            models.Index(fields=["clinic", "patient_id", "-created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit rows cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit rows cannot be deleted.")

@@ -22,12 +22,17 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 IP_WINDOW_SECONDS = 60
 
@@ -46,16 +51,36 @@ def _cache() -> BaseCache:
     return caches["throttle" if "throttle" in settings.CACHES else "default"]
 
 
-def _count(key: str, window: int) -> int:
-    """Add one to a counter that expires ``window`` seconds after its first count."""
-    cache = _cache()
-    cache.add(key, 0, window)
+def _unless_cache_down(operation: Callable[[], T], fallback: T) -> T:
+    """Run a cache operation; when the cache (Redis) is unreachable, log and use ``fallback``.
+
+    Throttles fail open: while Redis is down nobody could sign in at all otherwise, and an
+    outage of minutes opens far less to an attacker than it would close to every clinic.
+    """
     try:
-        return int(cache.incr(key))
-    except ValueError:
-        # It expired between add and incr: this is the first count of a new window.
-        cache.set(key, 1, window)
-        return 1
+        return operation()
+    except (RedisError, OSError):
+        logger.warning("Throttle cache unreachable: sign-in throttles are off until it is back")
+        return fallback
+
+
+def _count(key: str, window: int) -> int:
+    """Add one to a counter that expires ``window`` seconds after its first count.
+
+    Returns 0 when the cache is unreachable (no limit applies then).
+    """
+
+    def count() -> int:
+        cache = _cache()
+        cache.add(key, 0, window)
+        try:
+            return int(cache.incr(key))
+        except ValueError:
+            # It expired between add and incr: this is the first count of a new window.
+            cache.set(key, 1, window)
+            return 1
+
+    return _unless_cache_down(count, 0)
 
 
 def _digest(value: str) -> str:
@@ -119,7 +144,7 @@ def _login_key(email: str) -> str:
 
 
 def _locked_for(kind: str, subject: str) -> int:
-    until = _cache().get(f"lock:{kind}:{subject}")
+    until = _unless_cache_down(lambda: _cache().get(f"lock:{kind}:{subject}"), None)
     if until is None:
         return 0
     return max(1, math.ceil(float(until) - time.time()))
@@ -131,9 +156,13 @@ def _fail(kind: str, subject: str, limit: int) -> int:
     if _count(f"fail:{kind}:{subject}", window) < limit:
         return 0
     lockout = settings.PAIS_LOGIN_LOCKOUT_SECONDS
-    cache = _cache()
-    cache.set(f"lock:{kind}:{subject}", time.time() + lockout, lockout)
-    cache.delete(f"fail:{kind}:{subject}")
+
+    def lock() -> None:
+        cache = _cache()
+        cache.set(f"lock:{kind}:{subject}", time.time() + lockout, lockout)
+        cache.delete(f"fail:{kind}:{subject}")
+
+    _unless_cache_down(lock, None)
     logger.warning("%s locked out for %s s after %s failures", kind, lockout, limit)
     return lockout
 
@@ -163,7 +192,7 @@ def login_failed(email: str) -> int:
 
 
 def login_succeeded(email: str) -> None:
-    _cache().delete(f"fail:login:{_login_key(email)}")
+    _unless_cache_down(lambda: _cache().delete(f"fail:login:{_login_key(email)}"), False)
 
 
 # --- Per user (two-factor codes) -----------------------------------------------------------------
@@ -184,4 +213,4 @@ def otp_failed(user_id: int) -> int:
 
 
 def otp_succeeded(user_id: int) -> None:
-    _cache().delete(f"fail:otp:{user_id}")
+    _unless_cache_down(lambda: _cache().delete(f"fail:otp:{user_id}"), False)

@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import URLPattern, path
 
-from accounts import views
+from accounts import audit_views, erasure_views, views
 
 urlpatterns: list[URLPattern] = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
@@ -27,4 +27,8 @@ urlpatterns: list[URLPattern] = [
     ),
     # The clinic's security settings (clinic admins change them, therapists read them).
     path("settings/security/", views.clinic_security, name="security-settings"),
+    # The clinic's audit trail (clinic admins).
+    path("settings/audit/", audit_views.audit_trail_page, name="audit-trail"),
+    # Erasing a patient on request (clinic admins), after typing the patient's email.
+    path("patients/<int:pk>/erase/", erasure_views.patient_erase_page, name="patient-erase"),
 ]

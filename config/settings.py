@@ -50,10 +50,14 @@ INSTALLED_APPS = [
     "accounts",
     "rehab",
     "reports",
+    # The project's own deploy checks (config/security.py).
+    "config.apps.SiteConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every HTML response, in development too (config/security.py).
+    "config.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,6 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The rules' covering indexes (rehab.0004) include non-key columns, a PostgreSQL feature; SQLite
+# (development) builds them as plain indexes, which is all it needs (docs/performance.md).
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 LOGIN_URL = "/accounts/login/"
@@ -155,11 +162,14 @@ STORAGES = {
 REDIS_URL = env_str("REDIS_URL", "")
 
 if REDIS_URL:
+    # A frozen or unreachable Redis must cost a request two seconds, not hang it.
+    _REDIS_CACHE_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "pais",
+            "OPTIONS": _REDIS_CACHE_TIMEOUTS,
         },
         # Sign-in throttles and lockouts (accounts/throttling.py). In Redis, so that every
         # gunicorn worker and every web machine counts the same failures.
@@ -167,6 +177,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "pais-throttle",
+            "OPTIONS": _REDIS_CACHE_TIMEOUTS,
         },
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -177,6 +188,11 @@ if REDIS_URL:
         # Fail fast when Redis is unreachable: a web request that queues a task must not hang
         # (the rows it wrote are picked up by the relays once the broker is back).
         "socket_connect_timeout": 2,
+        # A Redis that hangs without closing the connection (frozen, failing over, behind a
+        # dropped network path) must not hang it either: without a read timeout a publish waits
+        # forever (tests/integration/test_fault_redis_down.py, "frozen"). Well above the 1 s
+        # BRPOP wait of kombu's consumer.
+        "socket_timeout": 2,
     }
 else:
     # Per process: without Redis, each process keeps its own sign-in throttle counts.
@@ -284,7 +300,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DATE_FORMAT": "%Y-%m-%d",
+    # ISO 8601 (date.isoformat()): strftime("%Y") does not pad years before 1000 to four digits,
+    # and "270-04-11" is no date to a client (found by schemathesis, docs/security.md).
+    "DATE_FORMAT": "iso-8601",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
 }
 SPECTACULAR_SETTINGS = {
@@ -343,7 +361,11 @@ PAIS_DELIVERY_BACKOFF_MAX_SECONDS = env_int("PAIS_DELIVERY_BACKOFF_MAX_SECONDS",
 PAIS_DELIVERY_LEASE_SECONDS = env_int("PAIS_DELIVERY_LEASE_SECONDS", 600)
 PAIS_DELIVERY_RELAY_BATCH = env_int("PAIS_DELIVERY_RELAY_BATCH", 500)
 
+# --- Response headers and cookies (docs/security.md, "Deployment hardening") ------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# No Referer to other sites at all: our paths hold episode and patient ids.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
@@ -354,7 +376,6 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
     "version": 1,

@@ -138,7 +138,11 @@ class Prescription(models.Model):
 class DailyEntry(models.Model):
     """What the patient reported for one calendar day (their local date) of an episode."""
 
-    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="entries")
+    # No index of its own: the unique (episode, date) constraint and the covering index below
+    # both start with the episode.
+    episode = models.ForeignKey(
+        Episode, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
     date = models.DateField()
     pain_activity = models.PositiveSmallIntegerField(validators=PAIN_VALIDATORS)
     pain_rest = models.PositiveSmallIntegerField(null=True, blank=True, validators=PAIN_VALIDATORS)
@@ -156,6 +160,22 @@ class DailyEntry(models.Model):
     class Meta:
         ordering = ["-date"]
         verbose_name_plural = "daily entries"
+        indexes = [
+            # Everything the rules read about an entry, so that reading the diaries of a chunk
+            # of episodes is an index-only scan (docs/performance.md). PostgreSQL only; other
+            # databases get a plain (episode, date) index.
+            models.Index(
+                fields=["episode", "date"],
+                include=[
+                    "id",
+                    "pain_activity",
+                    "pain_rest",
+                    "pf_rom_affected",
+                    "pf_rom_unaffected",
+                ],
+                name="entry_rules_covering",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["episode", "date"], name="one_entry_per_episode_day"),
             models.CheckConstraint(
@@ -186,12 +206,27 @@ class DailyEntry(models.Model):
 class ExerciseLog(models.Model):
     """Sets of one prescribed exercise done on the day of an entry."""
 
-    entry = models.ForeignKey(DailyEntry, on_delete=models.CASCADE, related_name="exercises")
-    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="logs")
+    # Neither foreign key needs an index of its own: the unique (entry, prescription) constraint
+    # starts with the entry, the covering index below with the prescription.
+    entry = models.ForeignKey(
+        DailyEntry, on_delete=models.CASCADE, related_name="exercises", db_index=False
+    )
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="logs", db_index=False
+    )
     sets_completed = models.PositiveSmallIntegerField()
 
     class Meta:
         ordering = ["prescription_id"]
+        indexes = [
+            # The logs of a chunk of episodes are read through their prescriptions, an
+            # index-only scan that needs no join with the entries (docs/performance.md).
+            models.Index(
+                fields=["prescription"],
+                include=["entry", "sets_completed"],
+                name="log_by_prescription_covering",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["entry", "prescription"], name="one_log_per_prescription_per_entry"

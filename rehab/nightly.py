@@ -2,8 +2,10 @@
 
 The command runs it synchronously over every active episode; the Celery beat job fans out
 chunks of ids (``active_episode_id_chunks``) to workers that each call ``evaluate_episodes`` on
-one chunk. Both end up in ``rehab.evaluation.evaluate_episode``, one episode per transaction, so
-a failure in one episode neither rolls back nor stops the others.
+one chunk. A chunk is evaluated in bulk (``rehab.evaluation.evaluate_episodes_bulk``: a few
+queries and one transaction for the whole chunk, however many episodes and entries it holds).
+If that fails, the chunk is evaluated again one episode per transaction, so that a failure in
+one episode neither rolls back nor stops the others.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from rehab.evaluation import EvaluationOutcome, evaluate_episode
+from rehab.evaluation import EvaluationOutcome, evaluate_episode, evaluate_episodes_bulk
 from rehab.models import Episode, EpisodeStatus
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_SIZE = 200
+# Episodes per chunk (one transaction, one Celery task): large enough that the chunk's dozen
+# queries are shared by many episodes, small enough that its rows stay locked for a fraction of
+# a second and its memory stays near 100 MB (docs/performance.md).
+DEFAULT_CHUNK_SIZE = 500
 
 
 @dataclass
@@ -38,8 +43,8 @@ class EvaluationSummary:
     # across time zones around midnight.
     dates: set[dt.date] = field(default_factory=set)
 
-    def add(self, outcome: EvaluationOutcome, as_of: dt.date) -> None:
-        if not outcome.evaluated:
+    def add(self, outcome: EvaluationOutcome, as_of: dt.date | None) -> None:
+        if not outcome.evaluated or as_of is None:
             self.skipped += 1
             return
         self.evaluated += 1
@@ -137,13 +142,35 @@ def _local_todays(episode_ids: Iterable[int]) -> dict[int, dt.date]:
 
 
 def evaluate_episodes(episode_ids: list[int], as_of: dt.date | None = None) -> EvaluationSummary:
-    """Evaluate the given episodes (each in its own transaction) and count what happened.
+    """Evaluate the given episodes and count what happened.
 
     ``as_of=None`` evaluates each episode as of its patient's local today. An episode that is
     no longer active, or no longer exists, is skipped (not an error: it may have been closed
-    since the ids were read). An episode whose evaluation raises is logged and listed in
-    ``failed``; the others still run. Idempotent: running it twice raises nothing new.
+    since the ids were read). The episodes are evaluated in bulk, in one transaction; if that
+    fails they are evaluated again one by one, each in its own transaction: an episode whose
+    evaluation raises is logged and listed in ``failed``, and the others still run.
+    Idempotent: running it twice raises nothing new.
     """
+    summary = EvaluationSummary()
+    if not episode_ids:
+        return summary
+    try:
+        result = evaluate_episodes_bulk(episode_ids=episode_ids, as_of=as_of)
+    except Exception:
+        # Ids only in the log: no health data.
+        logger.exception(
+            "bulk evaluation of episodes %s to %s failed; evaluating them one by one",
+            min(episode_ids),
+            max(episode_ids),
+        )
+        return _evaluate_one_by_one(episode_ids, as_of)
+    summary.skipped += len(result.missing)
+    for outcome, day in result.outcomes:
+        summary.add(outcome, day)
+    return summary
+
+
+def _evaluate_one_by_one(episode_ids: list[int], as_of: dt.date | None) -> EvaluationSummary:
     summary = EvaluationSummary()
     todays = _local_todays(episode_ids) if as_of is None else {}
     for episode_id in episode_ids:
@@ -154,7 +181,6 @@ def evaluate_episodes(episode_ids: list[int], as_of: dt.date | None = None) -> E
         try:
             outcome = evaluate_episode(episode_id=episode_id, as_of=day)
         except Exception:
-            # Ids only in the log: no health data.
             logger.exception("evaluation of episode %s failed", episode_id)
             summary.failed.append(episode_id)
             continue

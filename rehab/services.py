@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -42,6 +42,10 @@ PAIN_MIN, PAIN_MAX = 0, 10
 ROM_MIN, ROM_MAX = 0, 90
 BMI_MIN, BMI_MAX = Decimal("10"), Decimal("80")
 MAX_SETS = 50
+# The dates an episode may start on, and that progress may be asked about. Wide on purpose; the
+# point is that date arithmetic around them (trial weeks, chart margins) stays far from the
+# calendar's ends, where it overflowed into 500s (found by schemathesis, docs/security.md).
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 # A corticosteroid injection into or beside the Achilles tendon risks rupturing it. Sites are
 # free text, so we refuse any that names the tendon or its immediate neighbours.
@@ -123,13 +127,17 @@ def episode_open(
         errors.add("affected_side", 'Must be "left" or "right".')
     if diagnosis not in Diagnosis.values:
         errors.add("diagnosis", f"Must be one of: {', '.join(Diagnosis.values)}.")
-    _check_int(
+    if not DATE_MIN <= start_date <= DATE_MAX:
+        errors.add("start_date", f"Must be a date from {DATE_MIN} to {DATE_MAX}.")
+    # The checked values are stored, not the raw ones: _check_int reads "" as "not given", which
+    # the database would refuse as a number (found by hypothesis, tests/fuzz).
+    intake_pain_activity = _check_int(
         errors, "intake_pain_activity", intake_pain_activity, PAIN_MIN, PAIN_MAX, required=False
     )
-    _check_int(
+    intake_pf_rom_affected = _check_int(
         errors, "intake_pf_rom_affected", intake_pf_rom_affected, ROM_MIN, ROM_MAX, required=False
     )
-    _check_int(
+    intake_pf_rom_unaffected = _check_int(
         errors,
         "intake_pf_rom_unaffected",
         intake_pf_rom_unaffected,
@@ -137,7 +145,11 @@ def episode_open(
         ROM_MAX,
         required=False,
     )
-    if bmi is not None and not BMI_MIN <= bmi <= BMI_MAX:
+    # A Decimal NaN cannot even be compared (InvalidOperation, found by hypothesis): only a
+    # finite Decimal is checked against the range.
+    if bmi is not None and not (
+        isinstance(bmi, Decimal) and bmi.is_finite() and BMI_MIN <= bmi <= BMI_MAX
+    ):
         errors.add("bmi", f"Must be between {BMI_MIN} and {BMI_MAX}.")
     errors.raise_if_any()
     with transaction.atomic():
@@ -321,42 +333,40 @@ def entry_record(
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", "This episode is closed; no more entries can be logged.")
 
-    sets_by_prescription = _validated_exercise_sets(errors, episode, date, exercises)
+    # The episode's prescriptions are read once, to check the exercises and to show them back.
+    prescriptions = {p.pk: p for p in episode.prescriptions.all()} if exercises else {}
+    sets_by_prescription = _validated_exercise_sets(errors, prescriptions, date, exercises)
     errors.raise_if_any()
 
     now = timezone.now()
     with transaction.atomic():
-        entry, created = DailyEntry.objects.update_or_create(
+        entry, created = _entry_upsert(
             episode=episode,
             date=date,
-            defaults={
+            values={
                 "pain_activity": pain_activity,
                 "pain_rest": pain_rest,
                 "pf_rom_affected": pf_rom_affected,
                 "pf_rom_unaffected": pf_rom_unaffected,
                 "note": (note or "").strip(),
-                "recorded_by": actor,
-                "updated_at": now,
+                "recorded_by_id": actor.pk,
             },
-            create_defaults={
-                "pain_activity": pain_activity,
-                "pain_rest": pain_rest,
-                "pf_rom_affected": pf_rom_affected,
-                "pf_rom_unaffected": pf_rom_unaffected,
-                "note": (note or "").strip(),
-                "recorded_by": actor,
-                "created_at": now,
-                "updated_at": now,
-            },
+            now=now,
         )
         if not created:
-            entry.exercises.all().delete()
-        ExerciseLog.objects.bulk_create(
-            ExerciseLog(entry=entry, prescription_id=pid, sets_completed=sets)
-            for pid, sets in sets_by_prescription.items()
+            ExerciseLog.objects.filter(entry_id=entry.pk).delete()
+        logs = ExerciseLog.objects.bulk_create(
+            ExerciseLog(entry=entry, prescription=prescriptions[pid], sets_completed=sets)
+            for pid, sets in sorted(sets_by_prescription.items())
         )
         _audit(actor, "entry.created" if created else "entry.replaced", entry, episode)
         _request_evaluation(episode, now)
+    # The entry comes back with its exercise logs attached as if prefetched (in the model's
+    # order, by prescription), so that showing it costs no further query.
+    shown = ExerciseLog.objects.filter(entry_id=entry.pk)
+    shown._result_cache = logs
+    shown._prefetch_done = True  # type: ignore[attr-defined]
+    entry._prefetched_objects_cache = {"exercises": shown}  # type: ignore[attr-defined]
     return EntryResult(entry=entry, created=created)
 
 
@@ -377,15 +387,60 @@ def _request_evaluation(episode: Episode, now: dt.datetime) -> None:
     transaction.on_commit(queue)
 
 
+def _entry_upsert(
+    *, episode: Episode, date: dt.date, values: dict[str, Any], now: dt.datetime
+) -> tuple[DailyEntry, bool]:
+    """Insert the day's entry or replace its values, in one statement that cannot race.
+
+    ``INSERT ... ON CONFLICT (episode, date) DO UPDATE ... RETURNING``: two PUTs of the same day
+    at once leave one entry with the later values and neither fails, with no savepoint and no
+    read first (``update_or_create`` costs four to six statements). The row comes back whole.
+    PostgreSQL says whether it was inserted (a new row version has no ``xmax``). SQLite cannot,
+    so there it is looked up first: its transactions take the write lock when they begin
+    (``transaction_mode: IMMEDIATE`` in the settings), so the answer cannot change meanwhile.
+    """
+    meta = DailyEntry._meta
+    quote = connection.ops.quote_name
+    row = {"episode_id": episode.pk, "date": date, **values, "created_at": now, "updated_at": now}
+    fields = {name: meta.get_field(name.removesuffix("_id")) for name in row}
+    columns = [quote(str(field.column)) for field in fields.values()]  # type: ignore[union-attr]
+    replaced = [c for name, c in zip(row, columns, strict=True) if name not in _ENTRY_KEY_AND_BIRTH]
+    if connection.vendor == "postgresql":
+        inserted = "(xmax = 0)"
+    else:
+        existed = DailyEntry.objects.filter(episode=episode, date=date).exists()
+        inserted = "FALSE" if existed else "TRUE"
+    # Only the model's own table and column names go into the text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608  # nosec B608
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote('episode_id')}, {quote('date')}) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in replaced)
+        + f" RETURNING *, {inserted} AS inserted"
+    )
+    params = [
+        field.get_db_prep_save(row[name], connection)  # type: ignore[union-attr]
+        for name, field in fields.items()
+    ]
+    entry = next(iter(DailyEntry.objects.raw(sql, params)))
+    return entry, bool(entry.inserted)  # type: ignore[attr-defined]
+
+
+# Columns an upsert never overwrites: the key, and when the entry was first recorded.
+_ENTRY_KEY_AND_BIRTH = frozenset({"episode_id", "date", "created_at"})
+
+
 def _validated_exercise_sets(
-    errors: Errors, episode: Episode, date: dt.date, exercises: Sequence[Mapping[str, Any]]
+    errors: Errors,
+    prescriptions: Mapping[int, Prescription],
+    date: dt.date,
+    exercises: Sequence[Mapping[str, Any]],
 ) -> dict[int, int]:
     if exercises is None:
         return {}
     if not isinstance(exercises, list | tuple):
         errors.add("exercises", "Must be a list of {prescription, sets_completed}.")
         return {}
-    prescriptions = {p.pk: p for p in episode.prescriptions.all()}
     result: dict[int, int] = {}
     for index, item in enumerate(exercises):
         where = f"Item {index + 1}"

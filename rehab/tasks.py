@@ -20,12 +20,12 @@ from accounts.models import Patient
 from rehab import jobs
 from rehab.evaluation import evaluate_episode
 from rehab.models import Episode
-from rehab.nightly import active_episode_id_chunks, evaluate_episodes
+from rehab.nightly import DEFAULT_CHUNK_SIZE, active_episode_id_chunks, evaluate_episodes
 from rehab.notify import tasks as _notify_tasks  # noqa: F401  (registers the delivery tasks)
 
 logger = logging.getLogger(__name__)
 
-NIGHTLY_CHUNK_SIZE = 200
+NIGHTLY_CHUNK_SIZE = DEFAULT_CHUNK_SIZE
 
 # A phone's PUT must not hang while Redis is down: one quick retry, then give up and leave the
 # request to the relay (the episode row already says an evaluation is due).

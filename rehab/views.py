@@ -28,6 +28,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.audit import audit_read
 from accounts.forms import PatientCreateForm
 from accounts.models import Patient, User
 from accounts.scoping import can_manage_patients
@@ -43,7 +44,7 @@ from rehab.forms import (
     ReferralForm,
     add_service_errors,
 )
-from rehab.models import Episode, EpisodeStatus
+from rehab.models import Alert, Episode, EpisodeStatus
 from rehab.services import (
     entry_record,
     episode_close,
@@ -279,6 +280,7 @@ def episode_page(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "patient/history.html", {"episode": episode, "rows": rows})
     _require_staff(request)
     today = episode.patient.local_today()
+    audit_read(user, action="episode.viewed", obj=episode, patient_id=episode.patient_id)
     return render(
         request,
         "therapist/episode_detail.html",
@@ -303,9 +305,9 @@ def episode_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def patient_list(request: HttpRequest) -> HttpResponse:
     user = _require_staff(request)
-    return render(
-        request, "therapist/patient_list.html", {"patients": selectors.patient_rows(user=user)}
-    )
+    patients = list(selectors.patient_rows(user=user))
+    audit_read(user, action="patients.listed", obj=Patient, count=len(patients))
+    return render(request, "therapist/patient_list.html", {"patients": patients})
 
 
 def _invite_page(request: HttpRequest, patient: Patient, issued: IssuedInvitation) -> HttpResponse:
@@ -355,6 +357,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     detail = selectors.patient_detail_for(user=user, patient_id=pk)
     _require_staff(request)
+    audit_read(user, action="patient.viewed", obj=detail.patient, patient_id=detail.patient.pk)
     return render(request, "therapist/patient_detail.html", {"detail": detail})
 
 
@@ -561,6 +564,7 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     user = _require_staff(request)
     tab = request.GET.get("tab") or "unresolved"
     inbox = selectors.alert_inbox(user=user, tab=tab, page=request.GET.get("page"))
+    audit_read(user, action="alerts.listed", obj=Alert, count=len(inbox.page.object_list))
     return render(
         request,
         "therapist/alerts.html",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from reports import api
+from reports import api, privacy_views
 
 urlpatterns: list[URLPattern] = [
     path(
@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern] = [
         name="api-episode-entries-csv",
     ),
     path("episodes/<int:pk>/fhir/", api.EpisodeFhirView.as_view(), name="api-episode-fhir"),
+    path("me/export/", privacy_views.MyExportView.as_view(), name="api-me-export"),
 ]

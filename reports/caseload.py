@@ -5,7 +5,8 @@ A therapist's home page (a clinic admin's: the whole clinic) must cost the same 
 
 1. the episodes with their patient and therapist, as plain tuples (``values_list``);
 2. the unresolved alerts, counted per episode and severity (one aggregate);
-3. the rules' inputs for all listed episodes at once: entries, exercise logs, prescriptions and
+3. the rules' inputs for all listed episodes at once (``rehab.evaluation.rule_inputs_bulk``, the
+   reader the nightly evaluation uses too): entries, exercise logs, prescriptions and
    interventions, one query each, restricted to the listed episodes by a subquery;
 4. the clinic's thresholds, once.
 
@@ -24,7 +25,6 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from django.db.models import Q, Subquery
@@ -33,16 +33,12 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, scope_to_patients, therapists_in_clinic
 from rehab import rules
-from rehab.evaluation import thresholds_for_clinic
+from rehab.evaluation import cyclic_gc_paused, rule_inputs_bulk, thresholds_for_clinic
 from rehab.models import (
     Alert,
     AlertStatus,
-    DailyEntry,
     Episode,
     EpisodeStatus,
-    ExerciseLog,
-    Intervention,
-    Prescription,
     Side,
 )
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
@@ -72,7 +68,6 @@ SEVERITY_CHOICES: tuple[tuple[str, str], ...] = (
     (NO_ALERTS, "No open alerts"),
 )
 
-_NO_SETS: Mapping[int, int] = MappingProxyType({})
 _SIDES = dict(Side.choices)
 
 
@@ -242,7 +237,8 @@ def caseload(
         if user.is_clinic_admin
         else []
     )
-    rows = _rows(user, episodes, listed, now) if episodes else []
+    with cyclic_gc_paused():
+        rows = _rows(user, episodes, listed, now) if episodes else []
     if filters.recommendation:
         rows = [r for r in rows if r.recommendation == filters.recommendation]
     if filters.severity == NO_ALERTS:
@@ -272,56 +268,8 @@ def _rows(
     ):
         alerts[episode_id].append((severity, code))
 
-    sets_done: dict[int, dict[int, int]] = defaultdict(dict)
-    for entry_id, prescription_id, sets in ExerciseLog.objects.filter(
-        entry__episode_id__in=ids
-    ).values_list("entry_id", "prescription_id", "sets_completed"):
-        sets_done[entry_id][prescription_id] = sets
-
-    entries: dict[int, list[rules.EntryData]] = defaultdict(list)
-    for entry_id, episode_id, date, pain, rest, rom_a, rom_u in (
-        DailyEntry.objects.filter(episode_id__in=ids)
-        .values_list(
-            "pk",
-            "episode_id",
-            "date",
-            "pain_activity",
-            "pain_rest",
-            "pf_rom_affected",
-            "pf_rom_unaffected",
-        )
-        .order_by()
-    ):
-        entries[episode_id].append(
-            rules.EntryData(
-                date=date,
-                pain_activity=pain,
-                pain_rest=rest,
-                pf_rom_affected=rom_a,
-                pf_rom_unaffected=rom_u,
-                sets_done=sets_done.get(entry_id, _NO_SETS),
-            )
-        )
-
-    prescriptions: dict[int, list[rules.PrescriptionData]] = defaultdict(list)
-    for pk, episode_id, sets, start, end in (
-        Prescription.objects.filter(episode_id__in=ids)
-        .values_list("pk", "episode_id", "sets", "start_date", "end_date")
-        .order_by()
-    ):
-        prescriptions[episode_id].append(
-            rules.PrescriptionData(id=pk, sets=sets, start_date=start, end_date=end)
-        )
-
-    interventions: dict[int, list[rules.InterventionData]] = defaultdict(list)
-    for episode_id, kind, start, end in (
-        Intervention.objects.filter(episode_id__in=ids)
-        .values_list("episode_id", "kind", "start_date", "end_date")
-        .order_by()
-    ):
-        interventions[episode_id].append(
-            rules.InterventionData(kind=kind, start_date=start, end_date=end)
-        )
+    # The rules' inputs of every listed episode: the same bulk reader as the nightly job's.
+    inputs = rule_inputs_bulk(listed)
 
     thresholds = thresholds_for_clinic(user.clinic_id)
     today_in: dict[str, dt.date] = {}
@@ -349,24 +297,20 @@ def _rows(
         as_of = today_in.get(tz)
         if as_of is None:
             as_of = today_in[tz] = now.astimezone(zoneinfo.ZoneInfo(tz)).date()
-        own = [e for e in entries.get(episode_id, ()) if e.date <= as_of]
-        first_sparkline_day = as_of - dt.timedelta(days=SPARKLINE_DAYS - 1)
-        evaluation = rules.evaluate(
-            rules.EpisodeData(
-                start_date=start_date,
-                status=status,
-                has_referral=referral_date is not None,
-                intake_pain_activity=intake_pain,
-                intake_pf_rom_affected=intake_rom_a,
-                intake_pf_rom_unaffected=intake_rom_u,
-                bmi=float(bmi) if bmi is not None else None,
-                entries=own,
-                prescriptions=prescriptions.get(episode_id, ()),
-                interventions=interventions.get(episode_id, ()),
-            ),
-            thresholds,
-            as_of,
+        data = inputs.episode_data(
+            episode_id,
+            start_date,
+            status,
+            referral_date,
+            intake_pain,
+            intake_rom_a,
+            intake_rom_u,
+            bmi,
         )
+        # Entries after the patient's today (another zone's tomorrow) never count.
+        own = [e for e in data.entries if e.date <= as_of]
+        first_sparkline_day = as_of - dt.timedelta(days=SPARKLINE_DAYS - 1)
+        evaluation = rules.evaluate(data, thresholds, as_of)
         unresolved = sorted(alerts.get(episode_id, ()), key=_alert_order)
         by_severity: dict[str, int] = {}
         for severity, _ in unresolved:

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.audit import audit_read
 from accounts.models import User
 from accounts.scoping import can_manage_patients, therapists_in_clinic
+from rehab.models import Episode
 from reports.charts import charts_for_series
 from reports.exports import csv_text
 from reports.outcomes import (
@@ -47,7 +49,10 @@ def _user(request: HttpRequest) -> User:
 @require_GET
 def referral_report_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable referral report (stable link: /episodes/{id}/report/)."""
-    report = referral_report(user=_user(request), episode_id=pk)
+    user = _user(request)
+    report = referral_report(user=user, episode_id=pk)
+    episode = report.episode
+    audit_read(user, action="report.viewed", obj=episode, patient_id=episode.patient_id)
     return render(
         request,
         "reports/referral.html",
@@ -160,6 +165,7 @@ def outcomes_page(request: HttpRequest, as_csv: bool = False) -> HttpResponse:
     )
     if as_csv:
         return _outcomes_csv(user, report)
+    audit_read(user, action="outcomes.viewed", obj=Episode, count=len(report.rows))
     query_string = query.urlencode()
     return render(
         request,

@@ -12,8 +12,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.audit import audit_read
 from accounts.scoping import can_manage_patients
 from rehab import views as rehab_views
+from rehab.models import Episode
 from reports.caseload import CaseloadFilters, caseload
 from reports.patient_progress import patient_progress
 
@@ -38,6 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
     data = caseload(user=user, filters=filters)
     # Every row is computed (the order needs them all); only a page of them is drawn.
     page = Paginator(data.rows, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_read(user, action="caseload.viewed", obj=Episode, count=len(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

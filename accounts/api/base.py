@@ -72,6 +72,12 @@ class ApiView(APIView):
         return user
 
 
+# The largest id a BigAutoField holds (a signed 64-bit integer in PostgreSQL and SQLite). Ids
+# in query strings are bounded by it: a larger one, filtered on a foreign key, makes the
+# database driver raise (a 500, found by schemathesis) where it should be a 400.
+ID_MAX = 2**63 - 1
+
+
 class StrictIntegerField(serializers.IntegerField):
     """An integer that must arrive as a JSON integer: no "7", no 5.5, no 5.0, no true.
 

@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import selectors, services, throttling, twofactor
+from accounts import erasure, selectors, services, throttling, twofactor
 from accounts.api.base import ApiView
 from accounts.api.serializers import (
     ApiTokenSerializer,
@@ -26,7 +26,8 @@ from accounts.api.serializers import (
     TokenObtainInputSerializer,
     TokenSerializer,
 )
-from accounts.models import ApiToken, User
+from accounts.audit import audit_read
+from accounts.models import ApiToken, Patient, User
 from accounts.scoping import patient_for_user_or_404, patients_for, therapists_in_clinic
 
 AUTH_TAG = ["auth"]
@@ -161,7 +162,14 @@ class PatientListCreateView(ApiView):
         responses=PatientSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        return self.paginated_response(patients_for(request.user), PatientSerializer)
+        response = self.paginated_response(patients_for(request.user), PatientSerializer)
+        audit_read(
+            request.user,
+            action="patients.listed",
+            obj=Patient,
+            count=len(response.data["results"]),
+        )
+        return response
 
     @extend_schema(
         tags=PATIENT_TAG,
@@ -206,7 +214,28 @@ class PatientDetailView(ApiView):
         responses=PatientSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(PatientSerializer(patient_for_user_or_404(request.user, pk)).data)
+        patient = patient_for_user_or_404(request.user, pk)
+        body = PatientSerializer(patient).data
+        audit_read(request.user, action="patient.viewed", obj=patient, patient_id=patient.pk)
+        return Response(body)
+
+    @extend_schema(
+        tags=PATIENT_TAG,
+        operation_id="patients_erase",
+        summary="Erase the patient on request (clinic admin): their clinical data is deleted "
+        "and their account anonymised; the audit trail keeps ids only",
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Erased"),
+            403: OpenApiResponse(description="Not a clinic admin"),
+        },
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        patient = patient_for_user_or_404(request.user, pk)
+        actor = self.require_clinic_staff()
+        # Therapists get past the staff check; the service refuses them (403).
+        erasure.patient_erase(actor=actor, patient=patient)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PatientInvitationView(ApiView):

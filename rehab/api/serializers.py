@@ -14,7 +14,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.api.base import StrictIntegerField
+from accounts.api.base import ID_MAX, StrictIntegerField
 from accounts.models import Patient
 from accounts.scoping import patients_for
 from rehab import rules
@@ -33,7 +33,17 @@ from rehab.models import (
     Prescription,
     Side,
 )
-from rehab.services import BMI_MAX, BMI_MIN, MAX_SETS, PAIN_MAX, PAIN_MIN, ROM_MAX, ROM_MIN
+from rehab.services import (
+    BMI_MAX,
+    BMI_MIN,
+    DATE_MAX,
+    DATE_MIN,
+    MAX_SETS,
+    PAIN_MAX,
+    PAIN_MIN,
+    ROM_MAX,
+    ROM_MIN,
+)
 from rehab.thresholds import LABELS
 
 NOTE_MAX_LENGTH = 5000
@@ -86,12 +96,23 @@ class EpisodeCreateInputSerializer(serializers.Serializer[Any]):
 
 
 class EpisodeListQuerySerializer(serializers.Serializer[Any]):
-    patient = serializers.IntegerField(required=False, help_text="Only this patient's episodes.")
+    patient = serializers.IntegerField(
+        required=False, min_value=1, max_value=ID_MAX, help_text="Only this patient's episodes."
+    )
     status = serializers.ChoiceField(choices=EpisodeStatus.choices, required=False)
 
 
 class EpisodeSerializer(serializers.ModelSerializer[Episode]):
     patient_name = serializers.SerializerMethodField()
+    # Declared, not derived: a derived read-only field loses allow_blank, and the schema then
+    # promised an outcome to episodes that have none yet ("" until closed; found by
+    # schemathesis).
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="How a closed episode ended; empty until the episode is closed.",
+    )
     bmi = serializers.DecimalField(
         max_digits=4, decimal_places=1, coerce_to_string=False, allow_null=True, read_only=True
     )
@@ -290,6 +311,11 @@ class ProgressQuerySerializer(serializers.Serializer[Any]):
         required=False, help_text="Evaluate as of this date (default: the patient's local today)."
     )
 
+    def validate_as_of(self, value: dt.date) -> dt.date:
+        if not DATE_MIN <= value <= DATE_MAX:
+            raise serializers.ValidationError(f"Must be a date from {DATE_MIN} to {DATE_MAX}.")
+        return value
+
 
 class MetricsSerializer(serializers.Serializer[Any]):
     # Output only (the schema of the progress response); null where unknown.
@@ -326,7 +352,9 @@ class ProgressSerializer(serializers.Serializer[Any]):
 # --- Alerts ------------------------------------------------------------------------------------
 class AlertListQuerySerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=AlertStatus.choices, required=False)
-    episode = serializers.IntegerField(required=False, help_text="Only this episode's alerts.")
+    episode = serializers.IntegerField(
+        required=False, min_value=1, max_value=ID_MAX, help_text="Only this episode's alerts."
+    )
 
 
 class AlertSerializer(serializers.ModelSerializer[Alert]):

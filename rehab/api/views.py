@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.base import ApiView
+from accounts.audit import audit_read
 from accounts.scoping import get_in_reach_or_404, scope_to_patients
 from rehab import rules, selectors, services
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
@@ -81,6 +82,16 @@ class EpisodeApiView(ApiView):
     def get_episode(self, pk: int) -> Episode:
         return get_in_reach_or_404(self.request.user, _episodes(), via="patient", pk=pk)
 
+    def audit_list(self, response: Response, *, action: str, episode: Episode) -> None:
+        """One audit row for a list under the episode (staff only), with how many it showed."""
+        audit_read(
+            self.request.user,
+            action=action,
+            obj=episode,
+            patient_id=episode.patient_id,
+            count=len(response.data["results"]),
+        )
+
 
 def _parse_url_date(value: str) -> dt.date:
     # fromisoformat alone would also take "20260310" or "2026-W10-2"; the contract says
@@ -112,7 +123,15 @@ class EpisodeListCreateView(ApiView):
             episodes = episodes.filter(patient_id=query.validated_data["patient"])
         if "status" in query.validated_data:
             episodes = episodes.filter(status=query.validated_data["status"])
-        return self.paginated_response(episodes, EpisodeSerializer)
+        response = self.paginated_response(episodes, EpisodeSerializer)
+        audit_read(
+            request.user,
+            action="episodes.listed",
+            obj=Episode,
+            patient_id=query.validated_data.get("patient"),
+            count=len(response.data["results"]),
+        )
+        return response
 
     @extend_schema(
         tags=EPISODE_TAG,
@@ -137,7 +156,12 @@ class EpisodeDetailView(EpisodeApiView):
         responses=EpisodeSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(EpisodeSerializer(self.get_episode(pk)).data)
+        episode = self.get_episode(pk)
+        body = EpisodeSerializer(episode).data
+        audit_read(
+            request.user, action="episode.viewed", obj=episode, patient_id=episode.patient_id
+        )
+        return Response(body)
 
 
 class EpisodeReferralView(EpisodeApiView):
@@ -197,9 +221,11 @@ class PrescriptionListCreateView(EpisodeApiView):
     )
     def get(self, request: Request, pk: int) -> Response:
         episode = self.get_episode(pk)
-        return self.paginated_response(
+        response = self.paginated_response(
             Prescription.objects.filter(episode=episode), PrescriptionSerializer
         )
+        self.audit_list(response, action="prescriptions.listed", episode=episode)
+        return response
 
     @extend_schema(
         tags=PRESCRIPTION_TAG,
@@ -263,7 +289,9 @@ class EntryListView(EpisodeApiView):
             entries = entries.filter(date__gte=query.validated_data["from"])
         if "to" in query.validated_data:
             entries = entries.filter(date__lte=query.validated_data["to"])
-        return self.paginated_response(entries, EntrySerializer)
+        response = self.paginated_response(entries, EntrySerializer)
+        self.audit_list(response, action="entries.listed", episode=episode)
+        return response
 
 
 class EntryDetailView(EpisodeApiView):
@@ -283,7 +311,9 @@ class EntryDetailView(EpisodeApiView):
     def get(self, request: Request, pk: int, date: str) -> Response:
         episode = self.get_episode(pk)
         entry = self.get_entry(episode, _parse_url_date(date))
-        return Response(EntrySerializer(entry).data)
+        body = EntrySerializer(entry).data
+        audit_read(request.user, action="entry.viewed", obj=entry, patient_id=episode.patient_id)
+        return Response(body)
 
     @extend_schema(
         tags=ENTRY_TAG,
@@ -313,9 +343,9 @@ class EntryDetailView(EpisodeApiView):
             exercises=[dict(item) for item in values["exercises"]],
             note=values["note"],
         )
-        entry = self.get_entry(episode, result.entry.date)
+        # The service hands the entry back with its exercises: no need to read it again.
         return Response(
-            EntrySerializer(entry).data,
+            EntrySerializer(result.entry).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
@@ -343,9 +373,11 @@ class InterventionListCreateView(EpisodeApiView):
     )
     def get(self, request: Request, pk: int) -> Response:
         episode = self.get_episode(pk)
-        return self.paginated_response(
+        response = self.paginated_response(
             Intervention.objects.filter(episode=episode), InterventionSerializer
         )
+        self.audit_list(response, action="interventions.listed", episode=episode)
+        return response
 
     @extend_schema(
         tags=INTERVENTION_TAG,
@@ -381,7 +413,11 @@ class EpisodeProgressView(EpisodeApiView):
         query.is_valid(raise_exception=True)
         as_of: dt.date = query.validated_data.get("as_of") or episode.patient.local_today()
         evaluation = episode_progress(episode=episode, as_of=as_of)
-        return Response({"episode": episode.pk, "as_of": as_of.isoformat(), **evaluation.as_dict()})
+        body = {"episode": episode.pk, "as_of": as_of.isoformat(), **evaluation.as_dict()}
+        audit_read(
+            request.user, action="progress.viewed", obj=episode, patient_id=episode.patient_id
+        )
+        return Response(body)
 
 
 # --- Alerts ------------------------------------------------------------------------------------
@@ -416,7 +452,11 @@ class AlertListView(AlertApiView):
             alerts = alerts.filter(status=query.validated_data["status"])
         if "episode" in query.validated_data:
             alerts = alerts.filter(episode_id=query.validated_data["episode"])
-        return self.paginated_response(alerts, AlertSerializer)
+        response = self.paginated_response(alerts, AlertSerializer)
+        audit_read(
+            request.user, action="alerts.listed", obj=Alert, count=len(response.data["results"])
+        )
+        return response
 
 
 class AlertDetailView(AlertApiView):
@@ -427,7 +467,12 @@ class AlertDetailView(AlertApiView):
         responses=AlertSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(AlertSerializer(self.get_alert(pk)).data)
+        alert = self.get_alert(pk)
+        body = AlertSerializer(alert).data
+        audit_read(
+            request.user, action="alert.viewed", obj=alert, patient_id=alert.episode.patient_id
+        )
+        return Response(body)
 
 
 class AlertAcknowledgeView(AlertApiView):

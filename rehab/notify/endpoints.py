@@ -48,8 +48,12 @@ def can_manage_webhooks(user: AnyUser) -> bool:
 
 
 def endpoints_for(user: AnyUser) -> QuerySet[WebhookEndpoint]:
-    """The endpoints of the caller's clinic (whatever their role: the role is checked after)."""
+    """The endpoints of the caller's clinic for its staff (the role is checked after, so a
+    therapist gets a 403). Patients reach none of them (a 404, like any object out of their
+    reach: contract, "Roles and reach")."""
     if not isinstance(user, User) or not user.is_active or user.clinic_id is None:
+        return WebhookEndpoint.objects.none()
+    if not user.is_clinic_staff:
         return WebhookEndpoint.objects.none()
     return WebhookEndpoint.objects.filter(clinic_id=user.clinic_id)
 

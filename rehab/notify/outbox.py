@@ -10,7 +10,8 @@ lapsed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from rehab.models import Alert, Channel, Delivery, WebhookEndpoint
+from rehab.models import Alert, Channel, Delivery, Episode, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -49,44 +50,103 @@ def webhook_payload(alert: Alert, event_type: str) -> dict[str, Any]:
     }
 
 
-def _email_recipients(alert: Alert, clinic_id: int) -> list[User]:
-    """The treating therapist; the clinic's admins when the patient has none."""
-    patient = alert.episode.patient
-    if patient.therapist is not None and patient.therapist.is_active:
-        return [patient.therapist]
-    return list(User.objects.filter(clinic_id=clinic_id, role=Role.CLINIC_ADMIN, is_active=True))
-
-
 def alert_notifications_write(*, alert: Alert, event_type: str) -> list[int]:
     """Write the Delivery rows that announce ``alert``: email, in-app inbox and webhooks.
 
     Must run inside the transaction that raised the alert; queues them after commit.
     """
+    return alerts_notifications_write([(alert, event_type)])[0]
+
+
+def alerts_notifications_write(notices: Sequence[tuple[Alert, str]]) -> list[list[int]]:
+    """``alert_notifications_write`` for many alerts at once (the nightly evaluation's chunks).
+
+    Four queries whatever the number of alerts: their episodes with patient and therapist, the
+    clinics' admins, the clinics' webhooks, one INSERT of every row. Returns each notice's
+    delivery ids, in the order of ``notices``; the rows are queued after commit, once.
+    """
+    if not notices:
+        return []
+    episodes = Episode.objects.select_related("patient__user", "patient__therapist").in_bulk(
+        {alert.episode_id for alert, _ in notices}
+    )
+    for alert, _ in notices:
+        alert.episode = episodes[alert.episode_id]
+    clinics = {_clinic_id(alert) for alert, _ in notices}
+    admins: dict[int, list[User]] = defaultdict(list)
+    without_therapist = {
+        _clinic_id(alert) for alert, _ in notices if not _has_active_therapist(alert)
+    }
+    if without_therapist:
+        for admin in User.objects.filter(
+            clinic_id__in=without_therapist, role=Role.CLINIC_ADMIN, is_active=True
+        ):
+            admins[admin.clinic_id].append(admin)  # type: ignore[index]
+    endpoints: dict[int, list[WebhookEndpoint]] = defaultdict(list)
+    for endpoint in WebhookEndpoint.objects.filter(clinic_id__in=clinics, is_active=True):
+        endpoints[endpoint.clinic_id].append(endpoint)
+
+    rows: list[Delivery] = []
+    counts: list[int] = []
+    for alert, event_type in notices:
+        clinic_id = _clinic_id(alert)
+        payload = webhook_payload(alert, event_type)
+        recipients = (
+            [alert.episode.patient.therapist]
+            if _has_active_therapist(alert)
+            else admins.get(clinic_id, [])
+        )
+        before = len(rows)
+        rows += [
+            Delivery(
+                alert=alert,
+                clinic_id=clinic_id,
+                channel=Channel.EMAIL,
+                event_type=event_type,
+                recipient=user,
+                payload=payload,
+            )
+            for user in recipients
+        ]
+        rows.append(
+            Delivery(
+                alert=alert,
+                clinic_id=clinic_id,
+                channel=Channel.INBOX,
+                event_type=event_type,
+                payload=payload,
+            )
+        )
+        rows += [
+            Delivery(
+                alert=alert,
+                clinic_id=clinic_id,
+                channel=Channel.WEBHOOK,
+                event_type=event_type,
+                endpoint=endpoint,
+                payload=payload,
+            )
+            for endpoint in endpoints.get(clinic_id, [])
+        ]
+        counts.append(len(rows) - before)
+    ids = deliveries_create(rows)
+    written: list[list[int]] = []
+    start = 0
+    for n in counts:
+        written.append(ids[start : start + n])
+        start += n
+    return written
+
+
+def _clinic_id(alert: Alert) -> int:
     clinic_id = alert.episode.patient.user.clinic_id
     assert clinic_id is not None
-    payload = webhook_payload(alert, event_type)
-    rows = [
-        Delivery(
-            alert=alert,
-            clinic_id=clinic_id,
-            channel=Channel.EMAIL,
-            event_type=event_type,
-            recipient=user,
-            payload=payload,
-        )
-        for user in _email_recipients(alert, clinic_id)
-    ]
-    rows.append(
-        Delivery(
-            alert=alert,
-            clinic_id=clinic_id,
-            channel=Channel.INBOX,
-            event_type=event_type,
-            payload=payload,
-        )
-    )
-    rows += _webhook_rows(alert=alert, clinic_id=clinic_id, event_type=event_type, payload=payload)
-    return deliveries_create(rows)
+    return clinic_id
+
+
+def _has_active_therapist(alert: Alert) -> bool:
+    therapist = alert.episode.patient.therapist
+    return therapist is not None and therapist.is_active
 
 
 def escalation_notifications_write(*, alert: Alert, admins: Iterable[User]) -> list[int]:
@@ -157,9 +217,8 @@ def _webhook_rows(
 def deliveries_create(rows: list[Delivery]) -> list[int]:
     if not rows:
         return []
-    # One INSERT per row keeps primary keys available on every database (SQLite included).
-    for row in rows:
-        row.save()
+    # One INSERT for all rows; PostgreSQL and SQLite (3.35+) return the primary keys in order.
+    Delivery.objects.bulk_create(rows)
     ids = [row.pk for row in rows]
     transaction.on_commit(lambda: enqueue_deliveries(ids))
     return ids

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from rehab import nightly
+from rehab import nightly, rules
 from rehab.models import Alert, AlertStatus, Delivery, Episode, EpisodeStatus
 from tests.alerts.conftest import day
 from tests.factories import EpisodeFactory, PatientFactory
@@ -129,14 +129,16 @@ def test_evaluate_episodes_skips_episodes_gone_or_closed_since(cast, example_1):
 
 
 def test_one_failing_episode_does_not_stop_the_others(cast, example_1, monkeypatch):
-    real = nightly.evaluate_episode
+    # The chunk's bulk evaluation fails with episode A; evaluated again one by one, the
+    # failure stays with episode A.
+    real = rules.evaluate
 
-    def flaky(*, episode_id: int, as_of):
-        if episode_id == cast.episode_a.pk:
-            raise RuntimeError("database hiccup")
-        return real(episode_id=episode_id, as_of=as_of)
+    def flaky(episode, thresholds, as_of):
+        if episode.start_date == cast.episode_a.start_date:
+            raise RuntimeError("bad data")
+        return real(episode, thresholds, as_of)
 
-    monkeypatch.setattr(nightly, "evaluate_episode", flaky)
+    monkeypatch.setattr(rules, "evaluate", flaky)
     summary = nightly.evaluate_episodes([cast.episode_a.pk, example_1.pk], day(42))
     assert summary.failed == [cast.episode_a.pk]
     assert (summary.evaluated, summary.raised) == (1, 1)

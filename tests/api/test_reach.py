@@ -144,6 +144,15 @@ ENDPOINTS = [
     Endpoint(
         "api-patient-detail", "get", lambda w, p: url("api-patient-detail", pk=w.patient_id(p))
     ),
+    # Erasure on request: clinic admins only (therapists within reach get 403).
+    Endpoint(
+        "api-patient-detail",
+        "delete",
+        lambda w, p: url("api-patient-detail", pk=w.patient_id(p)),
+        ok=204,
+        staff_only=True,
+        admin_only=True,
+    ),
     Endpoint(
         "api-patient-invitation",
         "post",
@@ -397,7 +406,7 @@ def test_reach(world, api, persona, endpoint):
                 expected = 404
         elif endpoint.hidden_from_patients and not is_staff:
             expected = 404
-        elif endpoint.staff_only and not is_staff:
+        elif (endpoint.staff_only and not is_staff) or (endpoint.admin_only and persona != "admin"):
             expected = 403
         else:
             expected = endpoint.ok

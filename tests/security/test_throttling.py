@@ -246,3 +246,25 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(cast, clock, settin
         HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.50",
     )
     assert spoofed.status_code == 429
+
+
+def test_sign_in_still_works_when_the_throttle_cache_is_unreachable(cast, settings, caplog):
+    # Nothing listens on port 1: every cache call fails at once, as in a Redis outage.
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+    # (Changing CACHES through the settings fixture makes Django rebuild its cache handlers.)
+    wrong = _obtain(cast.therapist.email, WRONG)
+    right = _obtain(cast.therapist.email, PASSWORD)
+    page = Client().post(
+        "/accounts/login/", {"username": cast.therapist.email, "password": PASSWORD}
+    )
+    assert wrong.status_code == 400
+    assert right.status_code == 200 and "token" in right.json()
+    assert page.status_code == 302
+    assert "Throttle cache unreachable" in caplog.text

@@ -190,19 +190,22 @@ def test_nightly_fans_out_in_chunks_and_evaluates_every_active_episode_once(
 
     chunks: list[list[int]] = []
     evaluated: list[tuple[int, dt.date]] = []
-    real_chunk, real_one = rehab.tasks.evaluate_episodes, rehab.nightly.evaluate_episode
+    real_chunk, real_bulk = rehab.tasks.evaluate_episodes, rehab.nightly.evaluate_episodes_bulk
 
     def spy_chunk(ids: list[int], as_of: dt.date | None) -> Any:
         chunks.append(list(ids))
         return real_chunk(ids, as_of)
 
-    def spy_one(*, episode_id: int, as_of: dt.date) -> Any:
-        evaluated.append((episode_id, as_of))
-        return real_one(episode_id=episode_id, as_of=as_of)
+    def spy_bulk(*, episode_ids: list[int], as_of: dt.date | None) -> Any:
+        result = real_bulk(episode_ids=episode_ids, as_of=as_of)
+        evaluated.extend(
+            (outcome.episode_id, day) for outcome, day in result.outcomes if outcome.evaluated
+        )
+        return result
 
     monkeypatch.setattr(rehab.tasks, "NIGHTLY_CHUNK_SIZE", 3)
     monkeypatch.setattr(rehab.tasks, "evaluate_episodes", spy_chunk)
-    monkeypatch.setattr(rehab.nightly, "evaluate_episode", spy_one)
+    monkeypatch.setattr(rehab.nightly, "evaluate_episodes_bulk", spy_bulk)
 
     with time_machine.travel(NOW.replace(hour=2), tick=False):
         assert evaluate_all_active.delay().get() == 2

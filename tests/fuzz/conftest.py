@@ -1,0 +1,76 @@
+"""A small clinic with something behind every kind of id the API takes, for the fuzzers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from accounts.models import ApiToken, User
+from accounts.services import api_token_issue
+from rehab.models import Alert, DailyEntry, Prescription, WebhookEndpoint
+from tests.alerts.factories import AlertFactory
+from tests.conftest import Cast
+from tests.factories import DailyEntryFactory, InterventionFactory, PrescriptionFactory
+
+
+@dataclass
+class World:
+    cast: Cast
+    prescription: Prescription
+    entry: DailyEntry
+    alert: Alert
+    webhook: WebhookEndpoint
+
+    def user(self, role: str) -> User:
+        return {
+            "patient": self.cast.patient_a.user,
+            "therapist": self.cast.therapist,
+            "admin": self.cast.admin,
+        }[role]
+
+
+@pytest.fixture
+def world(cast: Cast) -> World:
+    episode = cast.episode_a
+    prescription = PrescriptionFactory(episode=episode)
+    entry = DailyEntryFactory(episode=episode, date=episode.start_date + dt.timedelta(days=3))
+    DailyEntryFactory(episode=episode, date=episode.start_date + dt.timedelta(days=4))
+    InterventionFactory(episode=episode)
+    alert = AlertFactory(episode=episode)
+    webhook = WebhookEndpoint.objects.create(
+        clinic=cast.clinic,
+        url="https://hooks.example.org/pais",
+        secret="whsec_" + "A" * 43 + "=",
+        created_by=cast.admin,
+    )
+    return World(cast=cast, prescription=prescription, entry=entry, alert=alert, webhook=webhook)
+
+
+def token_for(user: User) -> str:
+    return api_token_issue(user=user)
+
+
+def bind_path_ids(path: str, world: World, spare_token: ApiToken) -> dict[str, Any]:
+    """Ids of objects within reach for each ``{name}`` in ``path`` (by the resource they name)."""
+    cast = world.cast
+    resource = path.removeprefix("/api/v1/").split("/", 1)[0]
+    by_resource = {
+        "episodes": cast.episode_a.pk,
+        "alerts": world.alert.pk,
+        "patients": cast.patient_a.pk,
+        "webhooks": world.webhook.pk,
+        "auth": spare_token.pk,
+    }
+    bound: dict[str, Any] = {}
+    for name in re.findall(r"{(\w+)}", path):
+        if name == "id" and resource in by_resource:
+            bound[name] = by_resource[resource]
+        elif name == "prescription_id":
+            bound[name] = world.prescription.pk
+        elif name == "date":
+            bound[name] = world.entry.date.isoformat()
+    return bound
