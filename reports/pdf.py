@@ -283,6 +283,21 @@ def _axes(
     _text(drawing, frame.right, frame.bottom - 17, "trial day", anchor="end")
 
 
+def _reference_line(drawing: Drawing, frame: _Frame, y: float, colour: Any) -> None:
+    """A dashed horizontal line across the plot: a baseline, a reference side, a target."""
+    drawing.add(
+        Line(
+            frame.left,
+            y,
+            frame.right,
+            y,
+            strokeColor=colour,
+            strokeWidth=0.8,
+            strokeDashArray=[5, 2],
+        )
+    )
+
+
 def _day_markers(drawing: Drawing, frame: _Frame, review_day: int, overdue_day: int) -> None:
     review_label = f"day {review_day} review"
     # On a long course the two markers stand close: the second label then goes a line lower.
@@ -400,17 +415,7 @@ def pain_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawi
     _day_markers(drawing, frame, review_day, overdue_day)
     if series.baseline is not None:
         y = frame.y(series.baseline)
-        drawing.add(
-            Line(
-                frame.left,
-                y,
-                frame.right,
-                y,
-                strokeColor=INK,
-                strokeWidth=0.8,
-                strokeDashArray=[5, 2],
-            )
-        )
+        _reference_line(drawing, frame, y, INK)
         _text(
             drawing,
             frame.right - 3,
@@ -529,17 +534,7 @@ def rom_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawin
     _day_markers(drawing, frame, review_day, overdue_day)
     if series.rom_reference is not None:
         y = frame.y(series.rom_reference)
-        drawing.add(
-            Line(
-                frame.left,
-                y,
-                frame.right,
-                y,
-                strokeColor=HEALTHY,
-                strokeWidth=0.8,
-                strokeDashArray=[5, 2],
-            )
-        )
+        _reference_line(drawing, frame, y, HEALTHY)
         _text(
             drawing,
             frame.left + 3,
@@ -628,17 +623,7 @@ def adherence_chart(series: CourseSeries) -> Drawing:
             size=5 if narrow else 6.5,
         )
     y = frame.y(series.adherence_min_percent)
-    drawing.add(
-        Line(
-            frame.left,
-            y,
-            frame.right,
-            y,
-            strokeColor=INK,
-            strokeWidth=0.8,
-            strokeDashArray=[5, 2],
-        )
-    )
+    _reference_line(drawing, frame, y, INK)
     _legend(
         drawing,
         frame.left,
