@@ -26,12 +26,13 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Case, Field, QuerySet, Subquery, TextField, Value, When
+from django.db import transaction
+from django.db.models import Case, Q, QuerySet, Subquery, TextField, Value, When
 from django.utils import timezone
 
 from accounts.models import Patient
 from rehab import rules
+from rehab.bulk import AnyOf, any_of, insert_rows, update_rows
 from rehab.models import (
     Alert,
     AlertStatus,
@@ -205,20 +206,22 @@ def rule_inputs_bulk(
 def _rule_inputs_bulk(
     episodes: Sequence[int] | QuerySet[Episode], until: dt.date | None
 ) -> RuleInputs:
+    episode_in: Q | AnyOf
     if isinstance(episodes, QuerySet):
-        ids: Any = Subquery(episodes.values("pk"))
+        episode_in = Q(episode_id__in=Subquery(episodes.values("pk")))
     else:
-        ids = list(episodes)
+        episode_in = any_of("episode_id", episodes)
 
-    prescription_rows = Prescription.objects.filter(episode_id__in=ids)
+    prescription_rows = Prescription.objects.filter(episode_in)
     if until is not None:
         # A prescription starting later is not yet in force; the rules skip it, and its logs.
         prescription_rows = prescription_rows.filter(start_date__lte=until)
     prescriptions: dict[int, list[rules.PrescriptionData]] = defaultdict(list)
+    prescription_data = rules.PrescriptionData
     for pk, episode_id, sets, start, end in prescription_rows.values_list(
         "pk", "episode_id", "sets", "start_date", "end_date"
     ).order_by("episode_id", "start_date", "pk"):
-        prescriptions[episode_id].append(rules.PrescriptionData(pk, sets, start, end))
+        prescriptions[episode_id].append(prescription_data(pk, sets, start, end))
 
     # entry id -> {prescription id: sets}. The dicts are built here, in the one pass over the
     # logs, rather than per entry later.
@@ -232,7 +235,7 @@ def _rule_inputs_bulk(
     ):
         sets_done[entry_id][prescription_id] = sets
 
-    entry_rows = DailyEntry.objects.filter(episode_id__in=ids)
+    entry_rows = DailyEntry.objects.filter(episode_in)
     if until is not None:
         entry_rows = entry_rows.filter(date__lte=until)
     entries: dict[int, list[rules.EntryData]] = defaultdict(list)
@@ -259,14 +262,15 @@ def _rule_inputs_bulk(
             entry_data(date, pain, rest, rom_affected, rom_unaffected, sets_of(entry_id, _NO_SETS))
         )
 
-    intervention_rows = Intervention.objects.filter(episode_id__in=ids)
+    intervention_rows = Intervention.objects.filter(episode_in)
     if until is not None:
         intervention_rows = intervention_rows.filter(start_date__lte=until)
     interventions: dict[int, list[rules.InterventionData]] = defaultdict(list)
+    intervention_data = rules.InterventionData
     for episode_id, kind, start, end in intervention_rows.values_list(
         "episode_id", "kind", "start_date", "end_date"
     ).order_by("episode_id", "start_date", "pk"):
-        interventions[episode_id].append(rules.InterventionData(kind, start, end))
+        interventions[episode_id].append(intervention_data(kind, start, end))
 
     return RuleInputs(entries=entries, prescriptions=prescriptions, interventions=interventions)
 
@@ -353,7 +357,7 @@ def evaluate_episodes_bulk(
     with transaction.atomic(), cyclic_gc_paused():
         rows = list(
             Episode.objects.select_for_update(of=("self",))
-            .filter(pk__in=list(episode_ids))
+            .filter(any_of("pk", episode_ids))
             .order_by("pk")
             .values_list(
                 "pk",
@@ -407,7 +411,7 @@ def evaluate_episodes_bulk(
             outcomes = _sync_alerts(evaluations, thresholds, dates, now)
             result.outcomes += [(outcomes[pk], dates[pk]) for pk, _, _ in evaluations]
         if clear_request:
-            Episode.objects.filter(pk__in=clear_request).update(evaluation_requested_at=None)
+            Episode.objects.filter(any_of("pk", clear_request)).update(evaluation_requested_at=None)
     return result
 
 
@@ -422,7 +426,7 @@ def _sync_alerts(
     # The model's own ordering (newest first), as when alerts were synced one episode at a time.
     for alert in (
         Alert.objects.select_for_update()
-        .filter(episode_id__in=[pk for pk, _, _ in evaluations])
+        .filter(any_of("episode_id", [pk for pk, _, _ in evaluations]))
         .exclude(status=AlertStatus.RESOLVED)
         # What the sync decides on; the text and JSON it overwrites need not be read (or parsed).
         .only("pk", "episode_id", "code", "status", "snoozed_until", "last_found_on", "ruleset")
@@ -494,14 +498,15 @@ def _sync_alerts(
 
     if new:
         # One INSERT ... RETURNING for the chunk; the ids come back in order.
-        Alert.objects.bulk_create([alert for alert, _ in new])
+        insert_rows(Alert, [alert for alert, _ in new])
         for alert, outcome in new:
             outcome.raised.append(alert.pk)
-    _update_rows(updated, _UPDATED_FIELDS)
-    _update_rows(reopened, _REOPENED_FIELDS)
+    update_rows(Alert, updated, _UPDATED_FIELDS)
+    update_rows(Alert, reopened, _REOPENED_FIELDS)
     if resolved:
         # One statement; the reason names the date each alert was evaluated as of.
-        Alert.objects.filter(pk__in=[a.pk for alerts in resolved.values() for a in alerts]).update(
+        gone = [alert.pk for alerts in resolved.values() for alert in alerts]
+        Alert.objects.filter(any_of("pk", gone)).update(
             status=AlertStatus.RESOLVED,
             resolved_at=now,
             resolution_reason=Case(
@@ -524,61 +529,6 @@ def _sync_alerts(
         for (_, _, outcome), delivery_ids in zip(notices, written, strict=True):
             outcome.deliveries += delivery_ids
     return outcomes
-
-
-def _update_rows(alerts: list[Alert], fields: list[str]) -> None:
-    """Write ``fields`` of each alert, a whole chunk's alerts in one statement.
-
-    On PostgreSQL: ``UPDATE ... FROM (VALUES (...), (...)) WHERE id = v.id``, parsed and planned
-    once for the chunk. ``bulk_update`` would build a CASE expression per row and field, which
-    costs more in Python than the database spends on the updates. Elsewhere (SQLite in
-    development) one UPDATE per row, sent with ``executemany``.
-    """
-    if not alerts:
-        return
-    meta = Alert._meta
-    columns: list[Field[Any, Any]] = []
-    for name in fields:
-        column = meta.get_field(name)
-        assert isinstance(column, Field)
-        columns.append(column)
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    names = [quote(str(column.column)) for column in columns]
-    rows = [
-        [
-            alert.pk,
-            *(
-                column.get_db_prep_save(getattr(alert, column.attname), connection)
-                for column in columns
-            ),
-        ]
-        for alert in alerts
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            assignments = ", ".join(f"{name} = %s" for name in names)
-            # Only the model's own table and column names go into the text; values are params.
-            sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608  # nosec B608
-            cursor.executemany(sql, [[*row[1:], row[0]] for row in rows])
-            return
-        assignments = ", ".join(
-            f"{name} = v.{name}::{column.db_type(connection)}"
-            for name, column in zip(names, columns, strict=True)
-        )
-        width = len(columns) + 1
-        for start in range(0, len(rows), _UPDATE_BATCH):
-            batch = rows[start : start + _UPDATE_BATCH]
-            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(batch))
-            sql = (
-                f"UPDATE {table} SET {assignments} "  # noqa: S608  # nosec B608
-                f"FROM (VALUES {values}) AS v(id, {', '.join(names)}) "
-                f"WHERE {table}.id = v.id"
-            )
-            cursor.execute(sql, [value for row in batch for value in row])
-
-
-_UPDATE_BATCH = 2000
 
 
 def episodes_due_for_evaluation() -> QuerySet[Episode]:

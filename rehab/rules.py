@@ -36,10 +36,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Final
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple
 
 RULESET_VERSION: Final = "pais-2026.1"
 
@@ -219,8 +220,14 @@ def _fraction(value: float) -> Fraction:
 # Inputs
 
 
-@dataclass(frozen=True, slots=True)
-class EntryData:
+# The per-row inputs are named tuples rather than dataclasses: the nightly job builds one per
+# diary entry of every active episode (half a million for 10,000 patients), and a tuple is
+# several times cheaper to build than a frozen dataclass, while reading just the same.
+
+_NO_SETS: Final[Mapping[int, int]] = MappingProxyType({})
+
+
+class EntryData(NamedTuple):
     """One daily entry. ``sets_done`` maps a prescription id to the sets completed that day."""
 
     date: dt.date
@@ -228,11 +235,10 @@ class EntryData:
     pain_rest: int | None = None
     pf_rom_affected: float | None = None
     pf_rom_unaffected: float | None = None
-    sets_done: Mapping[int, int] = field(default_factory=dict)
+    sets_done: Mapping[int, int] = _NO_SETS
 
 
-@dataclass(frozen=True, slots=True)
-class PrescriptionData:
+class PrescriptionData(NamedTuple):
     """An exercise prescription, active from ``start_date`` to ``end_date`` (open when None)."""
 
     id: int
@@ -241,8 +247,7 @@ class PrescriptionData:
     end_date: dt.date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class InterventionData:
+class InterventionData(NamedTuple):
     kind: str
     start_date: dt.date
     end_date: dt.date | None = None
@@ -517,7 +522,12 @@ def evaluate(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> Ev
 
 
 def _tally(episode: EpisodeData, start: int, today: int) -> _Tally:
-    """One pass over the entries (days as ordinals), plus the few prescriptions per entry."""
+    """One pass over the entries (days as ordinals), plus the few prescriptions per entry.
+
+    The sums are kept in local variables and stored once at the end: this loop runs for every
+    entry of every active episode each night, and a local is much cheaper to update than an
+    attribute.
+    """
     week1_last = start + 6
     window_first = today - 6
     recent_first = today - (_RECENT_DAYS - 1)
@@ -532,7 +542,14 @@ def _tally(episode: EpisodeData, start: int, today: int) -> _Tally:
         for p in episode.prescriptions
         if p.start_date.toordinal() <= today
     ]
-    tally = _Tally()
+    week1_entries = week1_pain = week1_rom_count = 0
+    window_entries = window_pain = window_rom_count = 0
+    recent_entries = recent_pain = 0
+    reference_rom_count = 0
+    week1_rom: float = 0
+    window_rom: float = 0
+    reference_rom: float = 0
+    sets_done = sets_prescribed = 0
     seen: set[int] = set()
     for entry in episode.entries:
         day = entry.date.toordinal()
@@ -544,32 +561,48 @@ def _tally(episode: EpisodeData, start: int, today: int) -> _Tally:
         pain = entry.pain_activity
         rom = entry.pf_rom_affected
         if day <= week1_last:
-            tally.week1_entries += 1
-            tally.week1_pain += pain
+            week1_entries += 1
+            week1_pain += pain
             if rom is not None:
-                tally.week1_rom_count += 1
-                tally.week1_rom += rom
+                week1_rom_count += 1
+                week1_rom += rom
         if day >= window_first:
-            tally.window_entries += 1
-            tally.window_pain += pain
+            window_entries += 1
+            window_pain += pain
             if rom is not None:
-                tally.window_rom_count += 1
-                tally.window_rom += rom
+                window_rom_count += 1
+                window_rom += rom
             if day >= recent_first:
-                tally.recent_entries += 1
-                tally.recent_pain += pain
+                recent_entries += 1
+                recent_pain += pain
         if entry.pf_rom_unaffected is not None:
-            tally.reference_rom_count += 1
-            tally.reference_rom += entry.pf_rom_unaffected
+            reference_rom_count += 1
+            reference_rom += entry.pf_rom_unaffected
         if prescriptions:
-            done_by_id = entry.sets_done
+            done_that_day = entry.sets_done.get
             for prescription_id, sets, first, last in prescriptions:
                 if first <= day <= last:
-                    tally.sets_prescribed += sets
+                    sets_prescribed += sets
                     # Sets beyond the prescription do not make up for another day's shortfall;
                     # an exercise not logged that day counts as 0 sets.
-                    tally.sets_done += min(done_by_id.get(prescription_id, 0), sets)
-    return tally
+                    done = done_that_day(prescription_id, 0)
+                    sets_done += done if done < sets else sets
+    return _Tally(
+        week1_entries=week1_entries,
+        week1_pain=week1_pain,
+        week1_rom_count=week1_rom_count,
+        week1_rom=week1_rom,
+        window_entries=window_entries,
+        window_pain=window_pain,
+        window_rom_count=window_rom_count,
+        window_rom=window_rom,
+        recent_entries=recent_entries,
+        recent_pain=recent_pain,
+        reference_rom_count=reference_rom_count,
+        reference_rom=reference_rom,
+        sets_done=sets_done,
+        sets_prescribed=sets_prescribed,
+    )
 
 
 def _mean(total: float, count: int) -> Fraction:

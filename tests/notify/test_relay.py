@@ -33,6 +33,7 @@ def broker_down(monkeypatch):
 
     monkeypatch.setattr(tasks.deliver, "delay", refuse)
     monkeypatch.setattr(tasks.deliver, "apply_async", refuse)
+    monkeypatch.setattr(tasks.deliver_batch, "delay", refuse)
 
 
 def test_a_broker_outage_loses_nothing(cast, endpoint, receiver, monkeypatch, broker_down):
@@ -167,3 +168,35 @@ def test_the_relay_works_in_bounded_batches(cast, endpoint, settings):
     assert tasks.relay_deliveries.apply().get()["queued"] == 2
     assert tasks.relay_deliveries.apply().get()["queued"] == 1
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_many_rows_go_in_batches_and_each_is_sent_once(cast, endpoint, receiver, monkeypatch):
+    # A night writes hundreds of rows at once: one message per batch, not per row.
+    codes = ("REFERRAL_CONSIDER", "PAIN_WORSENING", "IMMOBILIZATION_PROLONGED", "ADHERENCE_LOW")
+    deliveries = [d for code in codes for d in notify(make_alert(cast.episode_a, code=code))]
+    assert len(deliveries) == 12
+    messages: list[object] = []
+    monkeypatch.setattr(tasks.deliver_batch, "delay", lambda ids: messages.append(list(ids)))
+    monkeypatch.setattr(tasks.deliver, "delay", lambda pk: messages.append(pk))
+
+    enqueue_deliveries([d.pk for d in deliveries])
+
+    ids = [d.pk for d in deliveries]
+    assert messages == [ids[:10], ids[10:]]
+    assert all(reload(d).queued_at is not None for d in deliveries)
+    for batch in messages:
+        assert isinstance(batch, list)
+        assert tasks.deliver_batch.apply(args=(batch,)).get() == {"delivered": len(batch)}
+    assert {reload(d).status for d in deliveries} == {"delivered"}
+    assert len(receiver.requests) == 4 and len(mail.outbox) == 4
+    # Running a batch again sends nothing twice.
+    assert tasks.deliver_batch.apply(args=(ids[:10],)).get() == {"skipped": 10}
+    assert len(receiver.requests) == 4
+
+
+def test_a_single_row_goes_as_itself(cast, endpoint, monkeypatch):
+    (delivery, *_) = notify(make_alert(cast.episode_a))
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.deliver, "delay", sent.append)
+    enqueue_deliveries([delivery.pk])
+    assert sent == [delivery.pk]

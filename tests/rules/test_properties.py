@@ -194,7 +194,7 @@ def test_lowering_pain_after_week_one_never_adds_a_referral(case, seed):
     lowered = dataclasses.replace(
         episode,
         entries=tuple(
-            dataclasses.replace(e, pain_activity=rng.randint(0, e.pain_activity))
+            e._replace(pain_activity=rng.randint(0, e.pain_activity))
             if e.date > week_one_end
             else e
             for e in episode.entries
@@ -233,8 +233,7 @@ def test_raising_adherence_never_turns_a_referral_into_adherence_low(case, seed)
     raised = dataclasses.replace(
         episode,
         entries=tuple(
-            dataclasses.replace(
-                e,
+            e._replace(
                 sets_done={
                     p.id: e.sets_done.get(p.id, 0) + rng.randint(0, p.sets)
                     for p in episode.prescriptions
