@@ -126,10 +126,13 @@ def main(argv: list[str] | None = None) -> int:
                 # load drifts, and this compares like with like.
                 say(f"{n:,}: floor")
                 floors = [nightly.floor(env)]
+                say(f"{n:,}: reading the rules' inputs, no rules")
+                run["inputs"] = nightly.inputs(env, as_of)
+                floors.append(nightly.floor(env))
                 say(f"{n:,}: synchronous night")
                 run["sync"] = nightly.synchronous(env, as_of)
                 floors.append(nightly.floor(env))
-                evaluated = ["sync"]
+                evaluated = ["inputs", "sync"]
                 for workers in args.celery_workers:
                     say(f"{n:,}: Celery night, {workers} worker(s)")
                     run[f"celery_{workers}"] = nightly.celery(env, as_of, workers, env.work_dir)

@@ -56,6 +56,11 @@ def floor(env: BenchEnv) -> dict[str, Any]:
     return probe(env, "floor")
 
 
+def inputs(env: BenchEnv, as_of: dt.date) -> dict[str, Any]:
+    """The evaluation's reading alone (no rules, no writes), in a fresh process."""
+    return probe(env, "inputs", "--as-of", as_of.isoformat())
+
+
 def floors_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     seconds = [run["seconds"] for run in runs]
     return {

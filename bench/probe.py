@@ -1,6 +1,8 @@
 """One measurement in a fresh process, so that its peak memory is its own.
 
 ``python -m bench.probe floor``   streams every entry row of the active episodes, no rules;
+``python -m bench.probe inputs``  reads what the rules need about every active episode, chunk
+                                   by chunk, and runs no rules;
 ``python -m bench.probe nightly`` evaluates every active episode synchronously, as
                                    ``manage.py evaluate_progress`` does.
 
@@ -108,6 +110,26 @@ def floor(chunk_size: int) -> dict[str, Any]:
     }
 
 
+def inputs(as_of: dt.date | None, chunk_size: int) -> dict[str, Any]:
+    """What the evaluation reads before any rule runs, and nothing more.
+
+    Every active episode's diary, exercise logs, prescriptions and interventions, chunk by chunk
+    through the evaluation's own reader (``rule_inputs_bulk``): no rules, no locks, no writes.
+    Beside the floor it shows how much of the evaluation's time the reading alone takes.
+    """
+    from rehab.evaluation import rule_inputs_bulk
+    from rehab.nightly import active_episode_id_chunks
+
+    entries = 0
+    with counting_queries() as queries:
+        began, cpu = time.perf_counter(), time.process_time()
+        for ids in active_episode_id_chunks(chunk_size):
+            read = rule_inputs_bulk(ids, until=as_of)
+            entries += sum(len(diary) for diary in read.entries.values())
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "entries": entries, "queries": queries[0]}
+
+
 def nightly(as_of: dt.date | None, chunk_size: int) -> dict[str, Any]:
     from rehab.nightly import evaluate_active_episodes
 
@@ -125,7 +147,7 @@ def nightly(as_of: dt.date | None, chunk_size: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.probe")
-    parser.add_argument("what", choices=("floor", "nightly"))
+    parser.add_argument("what", choices=("floor", "inputs", "nightly"))
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--chunk-size", type=int, default=None)
     args = parser.parse_args(argv)
@@ -133,11 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    from rehab.nightly import DEFAULT_CHUNK_SIZE
+
     if args.what == "floor":
         result = floor(args.chunk_size or 5000)
+    elif args.what == "inputs":
+        result = inputs(args.as_of, args.chunk_size or DEFAULT_CHUNK_SIZE)
     else:
-        from rehab.nightly import DEFAULT_CHUNK_SIZE
-
         result = nightly(args.as_of, args.chunk_size or DEFAULT_CHUNK_SIZE)
     result["peak_rss_mb"] = peak_rss_mb("self")
     json.dump(result, sys.stdout)

@@ -116,6 +116,13 @@ def table(results: dict[str, Any]) -> str:
                 + ", ".join(f"{s:.2f}" for s in floor["runs"])
                 + ")"
             )
+            inputs = nightly.get("inputs")
+            if inputs:
+                lines.append(
+                    f"{'  reading the inputs, no rules':34} {inputs['seconds']:9.2f} "
+                    f"{nightly['ratios']['inputs']:8.2f} {inputs['peak_rss_mb']:9.0f} "
+                    f"{n / inputs['seconds']:11,.0f} {inputs['cpu_seconds']:7.2f}  (reference)"
+                )
             for key, label in (
                 ("sync", "  synchronous, one process"),
                 ("celery_1", "  Celery, 1 worker"),

@@ -76,6 +76,9 @@ def test_the_benchmark_runs_and_meets_its_count_targets(tmp_path: Path) -> None:
     # The same night, three ways: every episode evaluated, the same alerts written each time.
     nightly = size["nightly"]
     assert nightly["floor"]["rows"] == size["data"]["entries"]
+    # The reading alone (no rules) sees the same diaries, up to the night's date.
+    assert 0 < nightly["inputs"]["entries"] <= nightly["floor"]["rows"]
+    assert set(nightly["ratios"]) == {"inputs", "sync", "celery_1", "celery_2"}
     sync = nightly["sync"]["summary"]
     assert sync["evaluated"] == n and sync["failed"] == []
     assert sync["raised"] + sync["updated"] > 0
