@@ -47,6 +47,7 @@ from rehab.services import (
 from rehab.thresholds import LABELS
 
 NOTE_MAX_LENGTH = 5000
+EXERCISES_MAX = 100
 
 
 def _pain(**kwargs: Any) -> StrictIntegerField:
@@ -222,7 +223,7 @@ class EntryInputSerializer(serializers.Serializer[Any]):
     pf_rom_affected = _rom(allow_null=True, default=None)
     pf_rom_unaffected = _rom(allow_null=True, default=None)
     exercises = serializers.ListField(
-        child=EntryExerciseInputSerializer(), default=list, max_length=100
+        child=EntryExerciseInputSerializer(), default=list, max_length=EXERCISES_MAX
     )
     note = _note()
 
@@ -255,6 +256,103 @@ class EntrySerializer(serializers.ModelSerializer[DailyEntry]):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+# --- The entry PUT's hot path ------------------------------------------------------------------
+# Phones PUT a day's entry many times a second at peak. A DRF serializer builds its fields anew
+# for every instance (ModelSerializer introspects the model each time) and walks them generically;
+# for this one request that cost more CPU than the database spent writing the entry. The two
+# functions below give the same results for the common case, and leave everything else to the
+# serializers above, which stay the definition (and what the schema is generated from).
+
+# Characters DRF's CharField refuses (ProhibitNullCharactersValidator, and
+# ProhibitSurrogateCharactersValidator).
+_REFUSED_IN_TEXT = re.compile("[\x00\ud800-\udfff]")
+_ENTRY_INTS = (
+    ("pain_activity", PAIN_MIN, PAIN_MAX),
+    ("pain_rest", PAIN_MIN, PAIN_MAX),
+    ("pf_rom_affected", ROM_MIN, ROM_MAX),
+    ("pf_rom_unaffected", ROM_MIN, ROM_MAX),
+)
+
+
+def entry_input_plainly_valid(data: Any) -> dict[str, Any] | None:
+    """``EntryInputSerializer(data=data).validated_data`` when ``data`` is plainly valid.
+
+    Plainly valid: a JSON object whose values are all of the exact type and range the
+    serializer accepts (integers that are ints, not text or bools; a list of at most 100
+    objects for ``exercises``; text without the characters DRF refuses). For anything else,
+    None: the caller runs the serializer, which finds the same valid data or names what is
+    wrong, so a 400 is always the serializer's own.
+    """
+    if type(data) is not dict:
+        return None
+    values: dict[str, Any] = {}
+    for name, low, high in _ENTRY_INTS:
+        value = data.get(name)
+        if value is None:
+            if name == "pain_activity":  # required, and may not be null
+                return None
+        elif type(value) is not int or not low <= value <= high:
+            return None
+        values[name] = value
+    exercises = data.get("exercises", [])
+    if type(exercises) is not list or len(exercises) > EXERCISES_MAX:
+        return None
+    items = []
+    for item in exercises:
+        if type(item) is not dict:
+            return None
+        prescription, sets = item.get("prescription"), item.get("sets_completed")
+        if type(prescription) is not int or type(sets) is not int or not 0 <= sets <= MAX_SETS:
+            return None
+        items.append({"prescription": prescription, "sets_completed": sets})
+    values["exercises"] = items
+    note = data.get("note", "")
+    if type(note) is not str:
+        return None
+    note = note.strip()
+    if len(note) > NOTE_MAX_LENGTH or _REFUSED_IN_TEXT.search(note):
+        return None
+    values["note"] = note
+    return values
+
+
+# Unbound DRF fields: they format as the serializers' do (REST_FRAMEWORK's DATE_FORMAT and
+# DATETIME_FORMAT, in the current time zone).
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
+def _optional(value: Any, show: Any) -> Any:
+    return None if value is None else show(value)
+
+
+def entry_representation(entry: DailyEntry) -> dict[str, Any]:
+    """``EntrySerializer(entry).data``, for an entry whose exercises come with it, cheaper.
+
+    tests/api/test_entries.py holds the two equal.
+    """
+    return {
+        "episode": entry.episode_id,
+        "date": _optional(entry.date, _DATE.to_representation),
+        "pain_activity": _optional(entry.pain_activity, int),
+        "pain_rest": _optional(entry.pain_rest, int),
+        "pf_rom_affected": _optional(entry.pf_rom_affected, int),
+        "pf_rom_unaffected": _optional(entry.pf_rom_unaffected, int),
+        "exercises": [
+            {
+                "prescription": log.prescription_id,
+                "exercise": str(log.prescription.name),
+                "sets_completed": int(log.sets_completed),
+                "sets_prescribed": int(log.prescription.sets),
+            }
+            for log in entry.exercises.all()
+        ],
+        "note": _optional(entry.note, str),
+        "created_at": _optional(entry.created_at, _DATETIME.to_representation),
+        "updated_at": _optional(entry.updated_at, _DATETIME.to_representation),
+    }
 
 
 class EntryRangeQuerySerializer(serializers.Serializer[Any]):
