@@ -10,6 +10,7 @@ from rehab.models import (
     DailyEntry,
     Delivery,
     DeliveryAttempt,
+    DigestLog,
     Episode,
     Exercise,
     ExerciseLog,
@@ -152,6 +153,13 @@ class InboxMessageAdmin(ReadOnlyAdmin):
     list_display = ("title", "clinic", "alert", "created_at")
     list_filter = ("clinic",)
     raw_id_fields = ("alert", "delivery")
+
+
+@admin.register(DigestLog)
+class DigestLogAdmin(ReadOnlyAdmin):
+    list_display = ("user", "week", "sent_at")
+    raw_id_fields = ("user",)
+    date_hierarchy = "week"
 
 
 @admin.register(ReminderLog)

@@ -9,7 +9,8 @@ read (and tested under ``time_machine``) without a broker. Each job is safe to r
 * the reminder writes a ``ReminderLog`` row first, and the (patient, date) unique constraint lets
   only one writer through;
 * escalation claims each alert with a conditional UPDATE and acts only if it changed the row;
-* the digest marks each (therapist, ISO week) in the cache with an atomic ``add`` before sending.
+* the digest writes a ``DigestLog`` row per (person, ISO week) first, and its unique constraint
+  lets only one writer through, as the reminder's does.
 
 No health values (pain scores, notes, measurements) leave through these emails or the logs.
 """
@@ -25,7 +26,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -37,6 +37,7 @@ from rehab.models import (
     Alert,
     AlertStatus,
     DailyEntry,
+    DigestLog,
     Episode,
     EpisodeStatus,
     ReminderLog,
@@ -226,7 +227,6 @@ _SEVERITY_RANK: dict[str, int] = {
     Severity.WARNING: 2,
     Severity.INFO: 3,
 }
-DIGEST_MARK_TTL = 8 * 24 * 3600  # a week and a day: longer than the gap between two digests
 
 
 @dataclass(frozen=True)
@@ -283,17 +283,17 @@ def digest_recipients_and_lines(*, now: dt.datetime) -> dict[User, list[DigestLi
 def digest_send(*, now: dt.datetime | None = None) -> list[int]:
     """Send each therapist one email listing their unresolved alerts; returns the user ids.
 
-    At most once per (user, ISO week): a cache ``add`` marks the week before sending, so a
-    redelivered task or a second beat does not send the same digest twice.
+    At most once per (user, ISO week): a ``DigestLog`` row is written first, and the unique
+    constraint lets only one of two runs (a redelivered task, a second beat) through. The email
+    leaves once that row is committed.
     """
     now = now or timezone.now()
-    year, week, _ = now.isocalendar()
+    year, week, weekday = now.isocalendar()
+    monday = now.date() - dt.timedelta(days=weekday - 1)
     sent: list[int] = []
     for user, lines in sorted(
         digest_recipients_and_lines(now=now).items(), key=lambda item: item[0].pk
     ):
-        if not cache.add(f"digest:{year}-W{week:02d}:{user.pk}", 1, DIGEST_MARK_TTL):
-            continue
         context = {
             "first_name": user.first_name or "there",
             "lines": lines,
@@ -302,13 +302,23 @@ def digest_send(*, now: dt.datetime | None = None) -> list[int]:
             "week": f"{year}-W{week:02d}",
         }
         count = len(lines)
-        _send_email(
-            subject=f"Weekly summary: {count} unresolved alert{'s' if count != 1 else ''}",
-            template="emails/digest",
-            context=context,
-            to=user.email,
-            what=f"weekly digest to user {user.pk}",
-        )
+        try:
+            with transaction.atomic():
+                DigestLog.objects.create(user=user, week=monday)
+                transaction.on_commit(
+                    functools.partial(
+                        _send_email,
+                        subject=(
+                            f"Weekly summary: {count} unresolved alert{'s' if count != 1 else ''}"
+                        ),
+                        template="emails/digest",
+                        context=context,
+                        to=user.email,
+                        what=f"weekly digest to user {user.pk}",
+                    )
+                )
+        except IntegrityError:
+            continue
         sent.append(user.pk)
     return sent
 

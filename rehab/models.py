@@ -461,3 +461,17 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder to patient {self.patient_id} on {self.date}"
+
+
+class DigestLog(models.Model):
+    """At most one weekly digest per person per ISO week (``week`` is its Monday)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="one_digest_per_week")]
+
+    def __str__(self) -> str:
+        return f"Weekly digest to user {self.user_id} for the week of {self.week}"

@@ -8,7 +8,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _own_cache(settings: Any) -> None:
-    # The digest marks what it sent in the cache; a cache of each test's own keeps tests apart
+    # Each test gets a cache of its own (nothing one test caches reaches another),
     # and never touches a developer's Redis.
     settings.CACHES = {
         "default": {

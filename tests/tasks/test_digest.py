@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
+from django.test import TestCase
 
 from accounts.models import Patient, User
 from rehab.evaluation import evaluate_episode
-from rehab.models import Alert, Episode
+from rehab.models import Alert, DigestLog, Episode
 from rehab.tasks import send_weekly_digest
 from tests.conftest import Cast
 from tests.factories import EpisodeFactory, PatientFactory
@@ -56,7 +58,8 @@ def _referral(patient: Patient, at: dt.datetime) -> Alert:
 
 
 def _send(moment: dt.datetime) -> int:
-    with time_machine.travel(moment, tick=False):
+    # The emails leave once the DigestLog rows are committed.
+    with time_machine.travel(moment, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         return send_weekly_digest.delay().get()
 
 
@@ -99,9 +102,12 @@ def test_each_therapist_gets_their_own_unresolved_alerts_once(cast: Cast) -> Non
     assert "A.L.  Gap in daily logging (warning, open), open 10 days" in text
     assert cast.therapist_2.email not in [a for m in mail.outbox for a in m.to]
 
-    # A second run the same week (a second beat, a redelivered task) sends nothing.
+    # A second run the same week (a second beat, a redelivered task) sends nothing, even with
+    # the cache emptied: the week's DigestLog rows are what say it was sent.
+    cache.clear()
     assert _send(MONDAY + dt.timedelta(hours=1)) == 0
     assert len(mail.outbox) == 2
+    assert DigestLog.objects.filter(week=MONDAY.date()).count() == 2
     # The next Monday the still-unresolved alerts come round again.
     assert _send(MONDAY + dt.timedelta(days=7)) == 2
     assert len(mail.outbox) == 4
@@ -157,4 +163,14 @@ def test_a_patient_without_a_therapist_is_covered_by_the_clinic_admins(cast: Cas
 
 def test_no_alerts_no_digest(cast: Cast) -> None:
     assert _send(MONDAY) == 0
+    assert mail.outbox == []
+
+
+def test_a_lost_race_on_the_week_sends_nothing(cast: Cast) -> None:
+    # Another run wrote this week's row first (a second beat): this one skips that person.
+    _logging_gap(_patient(cast.therapist, "Ada", "Lovelace"), MONDAY - dt.timedelta(days=1))
+    DigestLog.objects.create(user=cast.therapist, week=MONDAY.date())
+    mail.outbox.clear()
+
+    assert _send(MONDAY + dt.timedelta(days=2)) == 0
     assert mail.outbox == []
