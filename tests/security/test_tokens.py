@@ -3,10 +3,14 @@ revokes them all."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.management.commands.changepassword import Command as ChangePassword
 from accounts.models import ApiToken, AuditEvent, User
 from accounts.services import api_token_issue
 from tests.conftest import PASSWORD
@@ -268,3 +272,16 @@ def test_the_admins_login_form_sends_operators_to_the_login_page(db):
     client = Client()
     assert sign_in(client, "root@example.test").status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_manage_py_changepassword_revokes_tokens_too(cast, monkeypatch):
+    key = api_token_issue(user=cast.therapist)
+    monkeypatch.setattr(ChangePassword, "_get_pass", lambda self, prompt="": NEW_PASSWORD)
+    call_command("changepassword", cast.therapist.email, stdout=io.StringIO())
+
+    assert User.objects.get(pk=cast.therapist.pk).check_password(NEW_PASSWORD)
+    assert not _works(key)
+    assert AuditEvent.objects.filter(
+        action="password.changed", object_id=str(cast.therapist.pk), actor=None
+    ).exists()
+    assert AuditEvent.objects.filter(action="api_token.revoked.password_changed").count() == 1
