@@ -73,6 +73,8 @@ def sign_in(page: Any, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    # Wait until the sign-in has landed: a page.goto() right after the click would abort it.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def test_the_pages_run_under_the_policy(
