@@ -23,7 +23,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any
 
 from django.db import transaction
@@ -60,8 +59,6 @@ EPISODE_RULE_FIELDS = (
     "intake_pf_rom_unaffected",
     "bmi",
 )
-
-_NO_SETS: Mapping[int, int] = MappingProxyType({})
 
 
 # --- Thresholds --------------------------------------------------------------------------------
@@ -240,6 +237,7 @@ def _rule_inputs_bulk(
         entry_rows = entry_rows.filter(date__lte=until)
     entries: dict[int, list[rules.EntryData]] = defaultdict(list)
     sets_of = sets_done.get
+    no_sets = rules.NO_SETS
     entry_data = rules.EntryData
     for (
         entry_id,
@@ -259,7 +257,7 @@ def _rule_inputs_bulk(
         "pf_rom_unaffected",
     ).order_by():
         entries[episode_id].append(
-            entry_data(date, pain, rest, rom_affected, rom_unaffected, sets_of(entry_id, _NO_SETS))
+            entry_data(date, pain, rest, rom_affected, rom_unaffected, sets_of(entry_id, no_sets))
         )
 
     intervention_rows = Intervention.objects.filter(episode_in)

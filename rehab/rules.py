@@ -224,7 +224,8 @@ def _fraction(value: float) -> Fraction:
 # diary entry of every active episode (half a million for 10,000 patients), and a tuple is
 # several times cheaper to build than a frozen dataclass, while reading just the same.
 
-_NO_SETS: Final[Mapping[int, int]] = MappingProxyType({})
+# The sets of an entry with no exercise logged (shared: it is read-only).
+NO_SETS: Final[Mapping[int, int]] = MappingProxyType({})
 
 
 class EntryData(NamedTuple):
@@ -235,7 +236,7 @@ class EntryData(NamedTuple):
     pain_rest: int | None = None
     pf_rom_affected: float | None = None
     pf_rom_unaffected: float | None = None
-    sets_done: Mapping[int, int] = _NO_SETS
+    sets_done: Mapping[int, int] = NO_SETS
 
 
 class PrescriptionData(NamedTuple):

@@ -27,6 +27,7 @@ from accounts.prepared import PreparedQuery
 from accounts.scoping import can_manage_patients, patients_for
 from rehab import rules
 from rehab.alerts import alerts_resolve_for_episode
+from rehab.bulk import insert_rows
 from rehab.models import (
     DailyEntry,
     Diagnosis,
@@ -363,25 +364,11 @@ def entry_record(
             ExerciseLog(entry=entry, prescription=prescriptions[pid], sets_completed=sets)
             for pid, sets in sorted(sets_by_prescription.items())
         ]
-        with connection.cursor() as cursor:
-            if not created:
+        if not created:
+            with connection.cursor() as cursor:
                 cursor.execute(statements.delete_logs, [entry.pk])
-            if logs:
-                # One multi-row INSERT, as bulk_create sends, from SQL built once.
-                cursor.execute(
-                    statements.insert_logs(len(logs)),
-                    [
-                        v
-                        for log in logs
-                        for v in (entry.pk, log.prescription_id, log.sets_completed)
-                    ],
-                )
-                if statements.returns_log_ids:
-                    for log, (pk,) in zip(logs, cursor.fetchall(), strict=True):
-                        log.pk = pk
-                for log in logs:
-                    log._state.adding = False
-                    log._state.db = connection.alias
+        # One multi-row INSERT ... RETURNING, as bulk_create sends, without the ORM's compiler.
+        insert_rows(ExerciseLog, logs)
         _audit(actor, "entry.created" if created else "entry.replaced", entry, episode)
         _request_evaluation(episode, now)
     # The entry comes back with its exercise logs attached as if prefetched (in the model's
@@ -416,13 +403,7 @@ class _EntryStatements:
     created_at_column: Any
     created_at_converters: tuple[Any, ...]
     delete_logs: str
-    insert_logs_head: str
-    insert_logs_tail: str
-    returns_log_ids: bool
     request_evaluation: str
-
-    def insert_logs(self, rows: int) -> str:
-        return self.insert_logs_head + ", ".join(["(%s, %s, %s)"] * rows) + self.insert_logs_tail
 
 
 @functools.cache
@@ -455,8 +436,6 @@ def _entry_statements(vendor: str) -> _EntryStatements:
     )
     created_at = entry.get_field("created_at")
     assert isinstance(created_at, Field)
-    returning = connection.features.can_return_rows_from_bulk_insert
-    log_columns = ", ".join(column(log, n) for n in ("entry", "prescription", "sets_completed"))
     return _EntryStatements(
         upsert=upsert,
         upsert_fields=fields,
@@ -469,9 +448,6 @@ def _entry_statements(vendor: str) -> _EntryStatements:
         delete_logs=(
             f"DELETE FROM {quote(log.db_table)} WHERE {column(log, 'entry')} = %s"  # noqa: S608  # nosec B608
         ),
-        insert_logs_head=f"INSERT INTO {quote(log.db_table)} ({log_columns}) VALUES ",  # noqa: S608  # nosec B608
-        insert_logs_tail=f" RETURNING {column(log, 'id')}" if returning else "",
-        returns_log_ids=returning,
         request_evaluation=(
             f"UPDATE {quote(episode.db_table)} "  # noqa: S608  # nosec B608
             f"SET {column(episode, 'evaluation_requested_at')} = %s "

@@ -90,45 +90,22 @@ def alerts_notifications_write(notices: Sequence[tuple[Alert, str]]) -> list[lis
     counts: list[int] = []
     for alert, event_type in notices:
         clinic_id = _clinic_id(alert)
-        payload = webhook_payload(alert, event_type)
+        therapist = alert.episode.patient.therapist
         recipients = (
-            [alert.episode.patient.therapist]
-            if _has_active_therapist(alert)
+            [therapist]
+            if therapist is not None and therapist.is_active
             else admins.get(clinic_id, [])
         )
-        before = len(rows)
-        rows += [
-            Delivery(
-                alert=alert,
-                clinic_id=clinic_id,
-                channel=Channel.EMAIL,
-                event_type=event_type,
-                recipient=user,
-                payload=payload,
-            )
-            for user in recipients
-        ]
-        rows.append(
-            Delivery(
-                alert=alert,
-                clinic_id=clinic_id,
-                channel=Channel.INBOX,
-                event_type=event_type,
-                payload=payload,
-            )
+        alert_rows = _alert_rows(
+            alert,
+            clinic_id=clinic_id,
+            event_type=event_type,
+            emails=recipients,
+            inbox=True,
+            endpoints=endpoints.get(clinic_id, []),
         )
-        rows += [
-            Delivery(
-                alert=alert,
-                clinic_id=clinic_id,
-                channel=Channel.WEBHOOK,
-                event_type=event_type,
-                endpoint=endpoint,
-                payload=payload,
-            )
-            for endpoint in endpoints.get(clinic_id, [])
-        ]
-        counts.append(len(rows) - before)
+        rows += alert_rows
+        counts.append(len(alert_rows))
     ids = deliveries_create(rows)
     written: list[list[int]] = []
     start = 0
@@ -154,22 +131,15 @@ def escalation_notifications_write(*, alert: Alert, admins: Iterable[User]) -> l
 
     Must run inside the transaction that marks the alert escalated; queues them after commit.
     """
-    clinic_id = alert.episode.patient.user.clinic_id
-    assert clinic_id is not None
-    event_type = "alert.escalated"
-    payload = webhook_payload(alert, event_type)
-    rows = [
-        Delivery(
-            alert=alert,
-            clinic_id=clinic_id,
-            channel=Channel.EMAIL,
-            event_type=event_type,
-            recipient=admin,
-            payload=payload,
-        )
-        for admin in admins
-    ]
-    rows += _webhook_rows(alert=alert, clinic_id=clinic_id, event_type=event_type, payload=payload)
+    clinic_id = _clinic_id(alert)
+    rows = _alert_rows(
+        alert,
+        clinic_id=clinic_id,
+        event_type="alert.escalated",
+        emails=admins,
+        inbox=False,
+        endpoints=WebhookEndpoint.objects.filter(clinic_id=clinic_id, is_active=True),
+    )
     return deliveries_create(rows)
 
 
@@ -198,20 +168,24 @@ def webhook_test_write(*, endpoint: WebhookEndpoint) -> int:
     return delivery_id
 
 
-def _webhook_rows(
-    *, alert: Alert, clinic_id: int, event_type: str, payload: dict[str, Any]
+def _alert_rows(
+    alert: Alert,
+    *,
+    clinic_id: int,
+    event_type: str,
+    emails: Iterable[User],
+    inbox: bool,
+    endpoints: Iterable[WebhookEndpoint],
 ) -> list[Delivery]:
-    return [
-        Delivery(
-            alert=alert,
-            clinic_id=clinic_id,
-            channel=Channel.WEBHOOK,
-            event_type=event_type,
-            endpoint=endpoint,
-            payload=payload,
-        )
-        for endpoint in WebhookEndpoint.objects.filter(clinic_id=clinic_id, is_active=True)
-    ]
+    """The Delivery rows of one alert event, in the order they are sent: the emails, the clinic's
+    inbox, then each webhook; all carry the same payload."""
+    payload = webhook_payload(alert, event_type)
+    common = {"alert": alert, "clinic_id": clinic_id, "event_type": event_type, "payload": payload}
+    rows = [Delivery(channel=Channel.EMAIL, recipient=user, **common) for user in emails]
+    if inbox:
+        rows.append(Delivery(channel=Channel.INBOX, **common))
+    rows += [Delivery(channel=Channel.WEBHOOK, endpoint=e, **common) for e in endpoints]
+    return rows
 
 
 def deliveries_create(rows: list[Delivery]) -> list[int]:
