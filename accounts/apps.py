@@ -21,4 +21,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from accounts import checks  # noqa: F401  (registers the system checks)
+
         user_logged_in.connect(_stamp_new_session, dispatch_uid="accounts.session_start")

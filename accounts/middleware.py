@@ -11,8 +11,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
 from accounts import sessions, twofactor
+from accounts.api.authentication import BearerTokenAuthentication
 from accounts.audit import current_ip
 from accounts.models import User
 from accounts.throttling import client_ip
@@ -69,23 +72,47 @@ class SessionPolicyMiddleware:
         return self.get_response(request)
 
 
-# The pages a session owing its second step may still open: signing in and out, the two-factor
-# pages themselves, and the web app manifest that every page links to.
+# The addresses a session owing its second step may still open, by their namespaced view names:
+# signing in and out, the two-factor pages themselves, the web app manifest that every page links
+# to, and the two API endpoints that never read the session (they exchange a password or an
+# invitation token). Namespaced, so that the admin's own "admin:login" is not mistaken for ours.
 _OPEN_DURING_TWO_FACTOR = {
     "login",
     "logout",
     "two-factor-verify",
     "two-factor-setup",
     "manifest",
+    "api-auth-token",
+    "api-auth-invitation-accept",
 }
+
+_TWO_FACTOR_API_MESSAGE = (
+    "Two-factor sign-in is required: finish it on the website before using the API with this "
+    "session."
+)
+
+
+def _authenticates_by_token(request: HttpRequest) -> bool:
+    """Whether the request carries an API token that really authenticates it.
+
+    Only a valid token lets an API request past a session that owes its second step: any other
+    ``Authorization`` header (``x``, ``Bogus x``, ``Bearer x``, a revoked token) would leave DRF to
+    fall back on that very session.
+    """
+    try:
+        return BearerTokenAuthentication().authenticate(Request(request)) is not None
+    except AuthenticationFailed:
+        return False
 
 
 class TwoFactorMiddleware:
     """Keeps a privileged session that owes its second step (a code, or setting up an
-    authenticator its clinic requires) away from every page and session-authenticated API call.
+    authenticator its clinic requires) away from everything but the two-factor pages: every page,
+    every form POST, the Django admin, and every API call that would run on the session.
 
-    Requests that carry an ``Authorization`` header are left to the API's token authentication:
-    the token endpoint asks for the code before it issues a token.
+    Headers change nothing here. An API request gets through only when it authenticated by a
+    valid API token (the token endpoint asks for the code before it issues one); then it runs as
+    the token's user, not the session's.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -93,19 +120,15 @@ class TwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = _session_user(request)
-        if user is None or "HTTP_AUTHORIZATION" in request.META or self._is_open(request):
+        if user is None or self._is_open(request):
             return self.get_response(request)
         step = twofactor.pending_step(user)
         if step is None:
             return self.get_response(request)
         if request.path.startswith(API_PREFIX):
-            response: HttpResponse = JsonResponse(
-                {
-                    "detail": "Two-factor sign-in is required: finish it on the website "
-                    "before using the API with this session."
-                },
-                status=403,
-            )
+            if _authenticates_by_token(request):
+                return self.get_response(request)
+            response: HttpResponse = JsonResponse({"detail": _TWO_FACTOR_API_MESSAGE}, status=403)
             add_never_cache_headers(response)
             return response
         target = reverse("two-factor-verify" if step == "verify" else "two-factor-setup")
@@ -119,4 +142,4 @@ class TwoFactorMiddleware:
             match = resolve(request.path_info)
         except Resolver404:
             return False
-        return match.url_name in _OPEN_DURING_TWO_FACTOR
+        return match.view_name in _OPEN_DURING_TWO_FACTOR

@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import throttling
 from accounts.audit import audit_record
 from accounts.models import Clinic, User
+from accounts.services import api_tokens_revoke_all
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -173,7 +174,10 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 def enrolment_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]:
     """Confirm the authenticator with its first code; returns the recovery codes, which are
-    shown once and never again."""
+    shown once and never again.
+
+    The user's API tokens are revoked: they were issued on a password alone, and from now on a
+    token costs a code too."""
     if device.user_id != user.pk or device.confirmed:
         raise PermissionError("This is not an authenticator being set up by this user.")
     throttling.otp_check(user.pk)
@@ -189,6 +193,7 @@ def enrolment_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]
         device.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)
         audit_record(actor=user, action="two_factor.enabled", obj=device)
+        api_tokens_revoke_all(users=[user], actor=user, reason="two_factor_enabled")
     return codes
 
 
