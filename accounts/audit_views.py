@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.audit import audit_record
+from accounts.emails import normalize_email
 from accounts.models import AuditEvent, User
 
 PAGE_SIZE = 50
@@ -83,7 +84,7 @@ def audit_trail(
     """The clinic's rows, newest first, narrowed by the filters (dates are UTC days)."""
     rows = clinic_audit_events(clinic_id=clinic_id).select_related("actor")
     if actor_email:
-        rows = rows.filter(actor__email__iexact=actor_email.strip())
+        rows = rows.filter(actor__email=normalize_email(actor_email))
     if action:
         rows = rows.filter(action=action)
     if patient_id is not None:

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.emails import normalize_email
 from accounts.erasure import can_erase_patients, patient_erase
 from accounts.models import Patient, User
 from accounts.scoping import patient_for_user_or_404
@@ -33,7 +34,7 @@ class EraseConfirmForm(forms.Form):
 
     def clean_email(self) -> str:
         typed = str(self.cleaned_data["email"]).strip()
-        if typed.lower() != self.patient.user.email.lower():
+        if normalize_email(typed) != self.patient.user.email:
             raise forms.ValidationError("This is not the patient's email address.")
         return typed
 

@@ -7,11 +7,12 @@ from functools import cache
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from accounts import throttling
+from accounts.backends import password_failed
 from accounts.models import User
 from accounts.scoping import therapists_in_clinic
 
@@ -61,6 +62,34 @@ class LoginForm(AuthenticationForm):
                 except throttling.LockedOut as exc:
                     raise ValidationError(exc.message, code="locked") from None
             raise
+
+
+class LockedOutPasswordChangeForm(PasswordChangeForm):
+    """Django's password-change form, with the old password inside the per-account lockout.
+
+    The old password is a password guess like a sign-in, so a wrong one counts toward the same
+    lock as failed sign-ins (accounts.backends.password_failed, which audits the lock), and while
+    the account is locked the old password is not checked at all: right or wrong, the answer is
+    the sign-in lock's message. Somebody holding a signed-in session (a borrowed phone, an
+    unlocked computer) cannot guess the password here past the lock either.
+    """
+
+    def _refuse_if_locked(self) -> None:
+        try:
+            throttling.login_check(self.user.email)
+        except throttling.LockedOut as exc:
+            raise ValidationError(exc.message, code="locked") from None
+
+    def clean_old_password(self) -> str:
+        old_password = str(self.cleaned_data["old_password"])
+        self._refuse_if_locked()
+        if self.user.check_password(old_password):
+            throttling.login_succeeded(self.user.email)
+            return old_password
+        password_failed(self.user)
+        # This failure may be the one that locked it: say so, as the login page does.
+        self._refuse_if_locked()
+        raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
 
 
 class InvitationPasswordForm(PageForm):

@@ -15,6 +15,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone as dj_timezone
 
+from accounts.emails import normalize_email
+
 
 class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
@@ -43,10 +45,19 @@ class Clinic(models.Model):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        # The project's one spelling of an address (accounts/emails.py), not Django's, which
+        # lower-cases only the domain.
+        return normalize_email(email or "")
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=normalize_email(username or ""))
+
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=self.normalize_email(email), **extra)
         if password:
             user.set_password(password)
         else:
@@ -97,6 +108,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        # Model forms (the Django admin's) call this before their uniqueness check, so that
+        # check sees the address as it will be stored.
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every address is stored in its one spelling, whichever path wrote it (a service, the
+        # admin, a fixture): lookups compare by equality (accounts/emails.py).
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         full = f"{self.first_name} {self.last_name}".strip()

@@ -13,12 +13,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
+from accounts.emails import normalize_email, upper_case_look_alike
 from accounts.models import (
     ApiToken,
     Clinic,
@@ -40,6 +41,26 @@ class IssuedInvitation:
     @property
     def url(self) -> str:
         return f"{settings.SITE_URL}/invite/{self.token}/"
+
+
+# One answer for every address a new patient cannot have: a patient or staff member of the
+# caller's clinic, somebody of another clinic, or a look-alike of any of them. It must not tell
+# the caller that the address belongs to somebody elsewhere (docs/security.md says what the
+# clinic should do).
+EMAIL_UNUSABLE_MESSAGE = (
+    "This address cannot be used for a new patient. If the patient is already in your clinic's "
+    "list, open them there; otherwise ask the patient for another email address, or contact the "
+    "operators of this installation."
+)
+
+
+def email_is_taken(email: str) -> bool:
+    """Whether a new account may not have this (normalised) address: an account has it, or
+    has the address it imitates (``admın@`` for ``admin@``; on PostgreSQL, whose ``iexact``
+    folds with ``UPPER()``, in both directions)."""
+    return User.objects.filter(
+        Q(email__in={email, upper_case_look_alike(email)}) | Q(email__iexact=email)
+    ).exists()
 
 
 @dataclass(frozen=True)
@@ -64,12 +85,12 @@ def patient_create(
     """
     if not can_manage_patients(actor):
         raise PermissionError("Only therapists and clinic admins create patients.")
-    email = email.strip().lower()
+    email = normalize_email(email)
     errors: dict[str, list[str]] = {}
     if not email:
         errors["email"] = ["This field is required."]
-    elif User.objects.filter(email__iexact=email).exists():
-        errors["email"] = ["A user with this email address already exists."]
+    elif email_is_taken(email):
+        errors["email"] = [EMAIL_UNUSABLE_MESSAGE]
     if not first_name.strip():
         errors["first_name"] = ["This field is required."]
     if not last_name.strip():

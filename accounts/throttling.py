@@ -9,11 +9,13 @@ Two kinds of limit (figures in config/settings.py and docs/security.md):
 
 - **Per address**: each sign-in endpoint takes a fixed number of requests per client IP address
   and minute (fixed one-minute windows); beyond that it answers 429 with ``Retry-After``.
-- **Per account**: failed passwords are counted by email address, whether or not an account has
-  that address (so the lockout itself tells nobody which addresses exist). Reaching the limit
-  within the window locks the address: every attempt is then refused with the same message,
-  *without checking the password*, so a right password reveals nothing while locked. A right
-  password before that resets the count. Wrong two-factor codes are counted the same way per user.
+- **Per account**: failed passwords are counted by email address in its normal form (the one
+  stored and looked up, accounts/emails.py), whether or not an account has that address (so the
+  lockout itself tells nobody which addresses exist). Reaching the limit within the window locks
+  the address: every attempt is then refused with the same message, *without checking the
+  password*, so a right password reveals nothing while locked. A right password before that
+  resets the count. A wrong old password on the password-change page counts as a failure too.
+  Wrong two-factor codes are counted the same way per user.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
 from redis.exceptions import RedisError
+
+from accounts.emails import normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +144,9 @@ def ip_rate_hit(request: HttpRequest, *, scope: str) -> None:
 
 
 def _login_key(email: str) -> str:
-    return _digest(email.strip().lower())
+    # The address as stored and looked up (accounts/emails.py): every spelling that signs in to
+    # an account counts toward that account's lock.
+    return _digest(normalize_email(email))
 
 
 def _locked_for(kind: str, subject: str) -> int:

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
@@ -23,7 +22,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import selectors, services, throttling, twofactor
-from accounts.forms import ClinicSecurityForm, CodeForm, InvitationPasswordForm, LoginForm
+from accounts.forms import (
+    ClinicSecurityForm,
+    CodeForm,
+    InvitationPasswordForm,
+    LockedOutPasswordChangeForm,
+    LoginForm,
+)
 from accounts.models import User
 from accounts.scoping import can_manage_patients
 from accounts.services import invitation_accept, invitation_find_usable
@@ -307,7 +312,8 @@ def account_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(GET_POST)
 def password_change(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = PasswordChangeForm(user, request.POST if request.method == "POST" else None)
+    # A wrong old password counts toward the sign-in lockout (accounts/forms.py).
+    form = LockedOutPasswordChangeForm(user, request.POST if request.method == "POST" else None)
     form.label_suffix = ""
     if request.method == "POST":
         try:

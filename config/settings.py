@@ -297,6 +297,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rehab.api.errors.exception_handler",
+    # JSON only, nested at most 32 levels: deeper bodies are a 400, not a RecursionError (a 500).
+    # (accounts.api.base.ApiView sets it too; this covers any view that does not build on it.)
+    "DEFAULT_PARSER_CLASSES": ["accounts.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

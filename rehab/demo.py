@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.audit import audit_record
+from accounts.emails import normalize_email
 from accounts.models import Clinic, Patient, Role, User
 from rehab import rules, services
 from rehab.evaluation import episode_progress, evaluate_episode
@@ -407,7 +408,7 @@ def _clinic(slug: str, name: str) -> Clinic:
 
 def _account(clinic: Clinic, account: Account) -> tuple[User, bool]:
     """The user for ``account`` with the published password, role and clinic, made or reset."""
-    user = User.objects.filter(email__iexact=account.email).first()
+    user = User.objects.filter(email=normalize_email(account.email)).first()
     created = user is None
     if user is None:
         user = User(email=account.email)

@@ -13,12 +13,12 @@ from django.utils.cache import add_never_cache_headers
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import BasePagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.api.parsers import DepthLimitedJSONParser
 from accounts.models import User
 from accounts.scoping import can_manage_patients
 
@@ -27,8 +27,9 @@ class ApiView(APIView):
     # (No docstring: drf-spectacular would copy it into every operation's description.)
 
     # The contract is JSON in: form-encoded numbers would arrive as text and fail the strict
-    # integer checks with a confusing message, so other media types get a plain 415.
-    parser_classes = (JSONParser,)
+    # integer checks with a confusing message, so other media types get a plain 415. The parser
+    # refuses bodies nested too deeply with a 400 (accounts/api/parsers.py).
+    parser_classes = (DepthLimitedJSONParser,)
     # APIView has no pagination_class of its own; drf-spectacular reads this attribute to wrap
     # list responses in the {count, next, previous, results} envelope in the schema.
     pagination_class = cast("type[BasePagination]", api_settings.DEFAULT_PAGINATION_CLASS)

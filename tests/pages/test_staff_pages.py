@@ -131,7 +131,7 @@ def test_a_duplicate_email_is_shown_on_the_field(
             },
         )
     assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+    assert "cannot be used for a new patient" in response.content.decode()
     assert "id_email_error" in described_by_ids(response, control(response, "email"))
     assert User.objects.filter(email=cast.patient_a.user.email).count() == 1
     assert mail.outbox == []
