@@ -10,6 +10,7 @@ token included; nothing is shared with the test process but the network.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import secrets
 import signal
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +89,9 @@ class Answer:
     @property
     def text(self) -> str:
         return self.body.decode(errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 @dataclass
@@ -178,7 +183,10 @@ class ProductionSite:
 
 
 def gunicorn_command(port: int, access_log: Path, error_log: Path) -> list[str]:
-    """The production web command (Dockerfile, docker-compose.yml), on a local port."""
+    """The production web command (Dockerfile, docker-compose.yml), on a local port.
+
+    One worker (the image's default): without Redis the sign-in lockout counts in the process's
+    memory, as a real deployment's workers count it together in Redis."""
     return [
         sys.executable,
         "-m",
@@ -186,8 +194,6 @@ def gunicorn_command(port: int, access_log: Path, error_log: Path) -> list[str]:
         "config.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
-        "--workers",
-        "2",
         "--access-logfile",
         str(access_log),
         "--error-logfile",

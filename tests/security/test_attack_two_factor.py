@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -31,7 +30,6 @@ from rehab.models import EpisodeStatus
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
 from tests.security.helpers import SETUP, TOKEN, VERIFY, enrol, sign_in, totp_at
-from tests.security.production import ProductionSite, production_site
 
 pytestmark = pytest.mark.django_db
 
@@ -257,84 +255,3 @@ def test_the_system_check_refuses_settings_without_the_gate():
         assert [e.id for e in check_two_factor_gate()] == ["pais.E003"]
     assert check_two_factor_gate() == []
     call_command("check")  # the project's own settings pass
-
-
-# --- The same attack on a production process -----------------------------------------------------
-
-_SETUP_PEOPLE = """
-import datetime as dt, json
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from accounts.models import Clinic, Patient, Role, User
-from rehab.models import EpisodeStatus
-clinic = Clinic.objects.create(name="Riverside", slug="riverside")
-therapist = User.objects.create_user(
-    "therapist@riverside.test", "{password}", role=Role.THERAPIST, clinic=clinic
-)
-device = TOTPDevice.objects.create(user=therapist, name="Authenticator app", confirmed=True)
-patient_user = User.objects.create_user(
-    "a@riverside.test", "{password}", role=Role.PATIENT, clinic=clinic,
-    first_name="Ada", last_name="Quinterro",
-)
-patient = Patient.objects.create(user=patient_user, therapist=therapist)
-episode = Episode.objects.create(
-    patient=patient, affected_side="left", start_date=dt.date.today() - dt.timedelta(days=20)
-)
-print(json.dumps({{"patient": patient.pk, "episode": episode.pk}}))
-"""
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProductionSite, dict]]:
-    with production_site(tmp_path_factory.mktemp("two-factor-attack")) as running:
-        ids = json.loads(running.run_script(_SETUP_PEOPLE.format(password=PASSWORD)).strip())
-        yield running, ids
-
-
-@pytest.mark.parametrize("authorization", ["x", "Bogus x", "Bearer x"])
-def test_the_attack_fails_on_gunicorn_with_production_settings(site, authorization):
-    running, ids = site
-    browser = running.browser()
-    signed_in = browser.sign_in("therapist@riverside.test", PASSWORD)
-    assert signed_in.status == 302
-    assert signed_in.location.startswith(VERIFY)
-    headers = {"Authorization": authorization}
-    episode, patient = ids["episode"], ids["patient"]
-    for path in (
-        "/patients/",
-        "/alerts/",
-        f"/episodes/{episode}/",
-        f"/episodes/{episode}/report.pdf",
-        f"/patients/{patient}/",
-        "/admin/",
-    ):
-        answer = browser.request("GET", path, headers=headers)
-        assert answer.status == 302, (path, answer.status)
-        assert answer.location.startswith(VERIFY), answer.location
-        assert "Quinterro" not in answer.text
-    for path in ("/api/v1/patients/", f"/api/v1/episodes/{episode}/"):
-        answer = browser.request("GET", path, headers=headers)
-        assert answer.status == 403, (path, answer.status)
-        assert "Quinterro" not in answer.text
-    created = browser.request(
-        "POST",
-        "/patients/new/",
-        form={"email": "new@riverside.test", "first_name": "N", "last_name": "P"},
-        headers=headers,
-    )
-    assert created.status == 302 and created.location.startswith(VERIFY)
-    count = running.run_script(
-        "from accounts.models import User; print(User.objects.filter(email='new@riverside.test')"
-        ".count())"
-    )
-    assert count.strip() == "0"
-
-
-def test_the_production_site_answers_the_verify_page(site):
-    """The fixture's sign-in really reaches the second step (so the attack test is not vacuous)."""
-    running, _ = site
-    browser = running.browser()
-    browser.sign_in("therapist@riverside.test", PASSWORD)
-    page = browser.request("GET", VERIFY)
-    assert page.status == 200
-    assert "authenticator" in page.text.lower()
-    assert Path(running.access_log).exists()
