@@ -116,10 +116,15 @@ class PatientAdmin(ClinicalRecordAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ClinicalRecordAdmin):
+    """Read-only, reads audited: an invitation names a patient's account, and is issued and
+    accepted only through the services (pointing one at another account here would hand that
+    account to whoever holds the link)."""
+
     list_display = ("user", "created_at", "expires_at", "used_at")
     readonly_fields = ("token_digest",)
     raw_id_fields = ("user", "created_by")
+    patient_id_path = "user.patient.pk"
 
 
 @admin.register(ApiToken)

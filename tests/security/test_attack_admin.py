@@ -25,6 +25,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Invitation, Patient, User
 from rehab.evaluation import evaluate_episode
@@ -84,11 +85,17 @@ def records(cast) -> dict[str, Any]:
         "delivery": Delivery.objects.filter(alert=alert).first(),
         "inboxmessage": InboxMessage.objects.get(alert=alert),
         "reminderlog": ReminderLog.objects.create(patient=cast.patient_a, date=episode.start_date),
+        "invitation": Invitation.objects.create(
+            user=cast.patient_a.user,
+            token_digest="0" * 64,
+            expires_at=timezone.now() + dt.timedelta(days=7),
+        ),
     }
 
 
 CLINICAL = [
     "accounts.patient",
+    "accounts.invitation",
     "rehab.episode",
     "rehab.prescription",
     "rehab.dailyentry",
