@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from accounts import services
+from accounts.admin_reads import AuditedReadsAdmin, ClinicalRecordAdmin
 from accounts.models import ApiToken, AuditEvent, Clinic, Invitation, Patient, User
 
 
@@ -59,7 +60,10 @@ class RevokingPasswordChangeForm(AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedReadsAdmin, DjangoUserAdmin):
+    """Operators edit accounts here (deactivation, a password, a role or clinic); each change is
+    audited. Users include patients, so reading them is audited too."""
+
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "role", "clinic", "is_active")
     list_filter = ("role", "clinic", "is_active", "is_staff")
@@ -78,32 +82,49 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     change_password_form = RevokingPasswordChangeForm
+    patient_id_path = "patient.pk"
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        assert isinstance(request.user, User)  # the admin is for signed-in operators
         deactivating = change and "is_active" in form.changed_data and not obj.is_active
         if deactivating:
             # Save the other changes first; the service then deactivates and revokes tokens.
             obj.is_active = True
         super().save_model(request, obj, form, change)
+        # The admin's own transaction holds the save and these rows together.
+        services.user_saved_by_operator(
+            actor=request.user,
+            user=obj,
+            created=not change,
+            changed_fields=[f for f in form.changed_data if f != "is_active" or not deactivating],
+            previous_clinic_id=form.initial.get("clinic"),
+        )
         if deactivating:
-            assert isinstance(request.user, User)  # the admin is for signed-in operators
             services.user_deactivate(actor=request.user, user=obj)
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(ClinicalRecordAdmin):
+    """Read-only, reads audited: patients are created, reassigned and erased by the services."""
+
     list_display = ("__str__", "therapist", "timezone", "created_at")
     list_select_related = ("user", "therapist")
     search_fields = ("user__email", "user__first_name", "user__last_name")
     list_filter = ("user__clinic",)
     raw_id_fields = ("user", "therapist")
+    patient_id_path = "pk"
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ClinicalRecordAdmin):
+    """Read-only, reads audited: an invitation names a patient's account, and is issued and
+    accepted only through the services (pointing one at another account here would hand that
+    account to whoever holds the link)."""
+
     list_display = ("user", "created_at", "expires_at", "used_at")
     readonly_fields = ("token_digest",)
     raw_id_fields = ("user", "created_by")
+    patient_id_path = "user.patient.pk"
 
 
 @admin.register(ApiToken)

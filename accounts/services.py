@@ -290,6 +290,55 @@ def user_deactivate(*, actor: User, user: User) -> None:
         api_tokens_revoke_all(users=[user], actor=actor, reason="user_deactivated")
 
 
+# What an operator's edit of a user in the Django admin records, by changed form field. Names
+# say what kind of change it was; the new value stays in the user's row (ids only in the trail).
+# Deactivation goes through user_deactivate, the password through password_was_set.
+USER_CHANGE_ACTIONS = {
+    "email": "user.email_changed",
+    "first_name": "user.name_changed",
+    "last_name": "user.name_changed",
+    "role": "user.role_changed",
+    "clinic": "user.clinic_changed",
+    "is_active": "user.reactivated",
+    "is_staff": "user.privileges_changed",
+    "is_superuser": "user.privileges_changed",
+    "groups": "user.privileges_changed",
+    "user_permissions": "user.privileges_changed",
+}
+
+
+def user_saved_by_operator(
+    *,
+    actor: User,
+    user: User,
+    created: bool,
+    changed_fields: Sequence[str],
+    previous_clinic_id: int | None = None,
+) -> list[str]:
+    """Audit an operator's add or edit of ``user`` in the Django admin (already saved, in the
+    admin's transaction). Returns the actions recorded, one row each; a move to another clinic
+    is recorded in both clinics' trails."""
+    if not (actor.is_superuser or actor.is_staff):
+        raise PermissionError("Only an operator edits users in the Django admin.")
+    if created:
+        actions = ["user.created"]
+    else:
+        actions = list(
+            dict.fromkeys(
+                USER_CHANGE_ACTIONS[field]
+                for field in changed_fields
+                if field in USER_CHANGE_ACTIONS and (field != "is_active" or user.is_active)
+            )
+        )
+    for action in actions:
+        audit_record(actor=actor, action=action, obj=user, clinic_id=user.clinic_id)
+    if "user.clinic_changed" in actions and previous_clinic_id not in (None, user.clinic_id):
+        audit_record(
+            actor=actor, action="user.clinic_changed", obj=user, clinic_id=previous_clinic_id
+        )
+    return actions
+
+
 def clinic_two_factor_set(*, actor: User, clinic: Clinic, required: bool) -> int:
     """Require (or stop requiring) two-factor sign-in for the clinic's therapists and admins.
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
+from accounts.admin_reads import ClinicalRecordAdmin, ReadOnlyInline
 from rehab.models import (
     Alert,
     ClinicRuleSettings,
@@ -21,21 +22,25 @@ from rehab.models import (
     WebhookEndpoint,
 )
 
+# --- Clinical records ----------------------------------------------------------------------------
+#
+# A patient's episodes, entries, prescriptions and interventions change only through the services
+# (validated, audited, notifying); here they are read-only, and every page that shows them writes
+# an audit row (accounts/admin_reads.py).
 
-class PrescriptionInline(admin.TabularInline):
+
+class PrescriptionInline(ReadOnlyInline):
     model = Prescription
-    extra = 0
     raw_id_fields = ("exercise", "created_by")
 
 
-class InterventionInline(admin.TabularInline):
+class InterventionInline(ReadOnlyInline):
     model = Intervention
-    extra = 0
     raw_id_fields = ("created_by",)
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(ClinicalRecordAdmin):
     list_display = ("id", "patient", "affected_side", "start_date", "status", "diagnosis")
     list_filter = ("status", "diagnosis", "patient__user__clinic")
     list_select_related = ("patient__user",)
@@ -43,6 +48,7 @@ class EpisodeAdmin(admin.ModelAdmin):
     raw_id_fields = ("patient", "created_by")
     date_hierarchy = "start_date"
     inlines = [PrescriptionInline, InterventionInline]
+    patient_id_path = "patient_id"
 
 
 @admin.register(Exercise)
@@ -53,43 +59,47 @@ class ExerciseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(admin.ModelAdmin):
+class PrescriptionAdmin(ClinicalRecordAdmin):
     list_display = ("name", "episode", "sets", "reps", "start_date", "end_date")
     raw_id_fields = ("episode", "exercise", "created_by")
+    patient_id_path = "episode.patient_id"
 
 
-class ExerciseLogInline(admin.TabularInline):
+class ExerciseLogInline(ReadOnlyInline):
     model = ExerciseLog
-    extra = 0
     raw_id_fields = ("prescription",)
 
 
 @admin.register(DailyEntry)
-class DailyEntryAdmin(admin.ModelAdmin):
+class DailyEntryAdmin(ClinicalRecordAdmin):
     list_display = ("episode", "date", "pain_activity", "pain_rest", "pf_rom_affected")
     list_filter = ("date",)
     raw_id_fields = ("episode", "recorded_by")
     date_hierarchy = "date"
     inlines = [ExerciseLogInline]
+    patient_id_path = "episode.patient_id"
 
 
 @admin.register(ExerciseLog)
-class ExerciseLogAdmin(admin.ModelAdmin):
+class ExerciseLogAdmin(ClinicalRecordAdmin):
     list_display = ("entry", "prescription", "sets_completed")
     raw_id_fields = ("entry", "prescription")
+    patient_id_path = "entry.episode.patient_id"
 
 
 @admin.register(Intervention)
-class InterventionAdmin(admin.ModelAdmin):
+class InterventionAdmin(ClinicalRecordAdmin):
     list_display = ("kind", "episode", "start_date", "end_date", "site")
     list_filter = ("kind",)
     raw_id_fields = ("episode", "created_by")
+    patient_id_path = "episode.patient_id"
 
 
 # --- Rule settings, alerts and notifications ---------------------------------------------------
 #
 # Alerts and the notification rows are written by the evaluation and the delivery tasks, with
-# audit rows and an outbox: editing them here would bypass both, so they are read-only. Clinic
+# audit rows and an outbox: editing them here would bypass both, so they are read-only; those
+# about a patient's alerts are clinical records (no delete either, reads audited). Clinic
 # thresholds are edited on /settings/thresholds/ (validated, audited); here they are read-only
 # too, for the same reason.
 
@@ -109,13 +119,14 @@ class ClinicRuleSettingsAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
+class AlertAdmin(ClinicalRecordAdmin):
     list_display = ("id", "code", "severity", "status", "episode", "first_found_on", "created_at")
     list_filter = ("status", "severity", "code", "episode__patient__user__clinic")
     list_select_related = ("episode__patient__user",)
     search_fields = ("code", "episode__patient__user__email")
     raw_id_fields = ("episode", "acknowledged_by", "resolved_by")
     date_hierarchy = "created_at"
+    patient_id_path = "episode.patient_id"
 
 
 @admin.register(WebhookEndpoint)
@@ -128,31 +139,29 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     fields = ("started_at", "duration_ms", "status_code", "outcome", "error")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ClinicalRecordAdmin):
     list_display = ("id", "channel", "event_type", "status", "attempts", "clinic", "created_at")
     list_filter = ("status", "channel", "event_type")
     raw_id_fields = ("alert", "endpoint", "recipient")
     date_hierarchy = "created_at"
     inlines = [DeliveryAttemptInline]
+    # A webhook test has no alert, and so no patient.
+    patient_id_path = "alert.episode.patient_id"
 
 
 @admin.register(InboxMessage)
-class InboxMessageAdmin(ReadOnlyAdmin):
+class InboxMessageAdmin(ClinicalRecordAdmin):
     list_display = ("title", "clinic", "alert", "created_at")
     list_filter = ("clinic",)
     raw_id_fields = ("alert", "delivery")
+    patient_id_path = "alert.episode.patient_id"
 
 
 @admin.register(DigestLog)
@@ -163,7 +172,9 @@ class DigestLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReminderLog)
-class ReminderLogAdmin(ReadOnlyAdmin):
+class ReminderLogAdmin(ClinicalRecordAdmin):
+    # When a patient was reminded tells that they are in rehab, and on which days.
     list_display = ("patient", "date", "sent_at")
     raw_id_fields = ("patient",)
     date_hierarchy = "date"
+    patient_id_path = "patient_id"

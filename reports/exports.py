@@ -6,11 +6,9 @@ Both are pure builders over rows the caller has already fetched within reach; th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +17,7 @@ from django.db.models import Prefetch
 
 from accounts.audit import audit_record
 from accounts.models import User
+from config.csv_export import csv_text
 from rehab.models import (
     Alert,
     AlertStatus,
@@ -33,29 +32,6 @@ from rehab.models import (
 from rehab.vocabulary import SEVERITY_LABELS, code_label
 
 # --- CSV ---------------------------------------------------------------------------------------
-
-# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...),
-# +cmd|...): OWASP's "CSV injection". A leading apostrophe makes it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def csv_safe(value: object) -> object:
-    """A cell that no spreadsheet will run: text starting like a formula gets a leading '."""
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_FORMULA_STARTS) or value.lstrip().startswith(_FORMULA_STARTS[:4]):
-        return "'" + value
-    return value
-
-
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if cell is None else csv_safe(cell) for cell in row])
-    return buffer.getvalue()
-
 
 ENTRIES_HEADER = [
     "date",

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_GET
 from accounts.audit import audit_read
 from accounts.models import User
 from accounts.scoping import can_manage_patients, therapists_in_clinic
+from config.csv_export import csv_text
 from rehab.models import Episode
 from reports.charts import charts_for_series
-from reports.exports import csv_text
 from reports.outcomes import (
     CSV_HEADER,
     OutcomesReport,
