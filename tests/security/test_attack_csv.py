@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SAFE_WRITER = ROOT / "config" / "csv_export.py"
 
 # Valid email local parts (RFC 5322 atext allows = + - | ' ! /) that a spreadsheet would run.
-FORMULA_EMAIL = "=2+5+cmd|'/Ccalc'!A0@evil.test"
-PLUS_EMAIL = "+1-1+cmd|'/Ccalc'!A0@evil.test"
+# (In lower case: addresses are stored case-folded, accounts/emails.py.)
+FORMULA_EMAIL = "=2+5+cmd|'/ccalc'!a0@evil.test"
+PLUS_EMAIL = "+1-1+cmd|'/ccalc'!a0@evil.test"
 NOTE = "=cmd|' /C calc'!A0"
 EXERCISE = "@SUM(1+1)*cmd|' /C calc'!A0"
 THERAPIST_NAME = "-2+3+cmd|' /C calc'!A0"
