@@ -129,9 +129,29 @@ class InvitationAdmin(ClinicalRecordAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only, with one audited way to act: revoking. A token is a credential: an editable
+    row would let an operator hand a patient's live token to another user, or revive a revoked
+    one, with no trace."""
+
     list_display = ("user", "created_at", "expires_at", "last_used_at", "revoked_at")
-    readonly_fields = ("key_digest",)
-    raw_id_fields = ("user",)
+    readonly_fields = ("user", "key_digest", "created_at", "expires_at", "last_used_at")
+    actions = ("revoke_selected",)
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke_selected(self, request: HttpRequest, queryset: Any) -> None:
+        actor = _actor(request)
+        assert actor is not None  # the admin is for signed-in operators
+        revoked = services.api_tokens_revoke_by_operator(actor=actor, tokens=list(queryset))
+        self.message_user(request, f"Tokens revoked: {revoked}.")
 
 
 @admin.register(AuditEvent)

@@ -250,6 +250,31 @@ def api_tokens_revoke_all(*, users: Sequence[User], actor: User | None, reason: 
     return len(tokens)
 
 
+def api_tokens_revoke_by_operator(*, actor: User, tokens: Sequence[ApiToken]) -> int:
+    """An operator revokes tokens in the Django admin (a lost laptop, a leaked key). Returns how
+    many were still live."""
+    if not (actor.is_staff or actor.is_superuser):
+        raise PermissionError("Only the installation's operators revoke other people's tokens.")
+    now = timezone.now()
+    revoked = 0
+    with transaction.atomic():
+        for token in (
+            ApiToken.objects.select_for_update()
+            .select_related("user")
+            .filter(pk__in=[t.pk for t in tokens], revoked_at__isnull=True)
+        ):
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor,
+                action="api_token.revoked.by_operator",
+                obj=token,
+                clinic_id=token.user.clinic_id,
+            )
+            revoked += 1
+    return revoked
+
+
 def password_change(*, user: User, new_password: str, actor: User | None = None) -> None:
     """Set a new password through Django's validators. Every API token of the user stops
     working, and so do their other sessions (Django ties a session to the password's hash)."""

@@ -27,7 +27,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Invitation, Patient, User
+from accounts.models import ApiToken, AuditEvent, Invitation, Patient, User
+from accounts.services import api_token_issue
 from rehab.evaluation import evaluate_episode
 from rehab.models import (
     Alert,
@@ -461,3 +462,35 @@ def test_erasure_leaves_the_name_and_email_in_no_table(cast, api, operator, thro
     # The audit trail held ids only and keeps every row.
     assert AuditEvent.objects.filter(patient_id=ids["patient"], action="admin.viewed").exists()
     assert not DailyEntry.objects.filter(episode_id=ids["episode"]).exists()
+
+
+def test_an_operator_cannot_hand_a_token_to_someone_else_only_revoke_it(operator, cast):
+    """A token is a credential: reassigning one (or reviving a revoked one) in the admin would
+    be an unaudited account takeover. The admin offers one audited action: revoke."""
+    key = api_token_issue(user=cast.patient_a.user)
+    token = ApiToken.objects.get(user=cast.patient_a.user)
+    url = f"/admin/accounts/apitoken/{token.pk}/change/"
+    moved = operator.post(url, {"user": cast.therapist.pk, "expires_at_0": "2099-01-01"})
+    assert moved.status_code == 403
+    assert (
+        operator.post("/admin/accounts/apitoken/add/", {"user": cast.therapist.pk}).status_code
+        == 403
+    )
+    token.refresh_from_db()
+    assert token.user_id == cast.patient_a.user.pk
+
+    revoked = operator.post(
+        "/admin/accounts/apitoken/",
+        {"action": "revoke_selected", "_selected_action": [token.pk]},
+    )
+    assert revoked.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert (
+        AuditEvent.objects.filter(
+            action="api_token.revoked.by_operator", object_id=str(token.pk)
+        ).count()
+        == 1
+    )
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/episodes/").status_code == 401
