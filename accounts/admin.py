@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.forms import ModelForm
@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from accounts import services
+from accounts.forms import PasswordThroughTheService
 from accounts.models import ApiToken, AuditEvent, Clinic, Invitation, Patient, User
 
 
@@ -47,15 +48,13 @@ class ClinicAdmin(admin.ModelAdmin):
             services.clinic_two_factor_set(actor=actor, clinic=obj, required=obj.require_two_factor)
 
 
-class RevokingPasswordChangeForm(AdminPasswordChangeForm):
-    """The admin's "change password" form (which runs Django's validators); a new password
-    revokes the user's API tokens, as everywhere else."""
+class RevokingPasswordChangeForm(PasswordThroughTheService, AdminPasswordChangeForm):
+    """The admin's "change password" form."""
 
-    def save(self, commit: bool = True) -> Any:
-        user = super().save(commit=commit)
-        if commit:
-            services.password_was_set(user=user, actor=None)
-        return user
+
+# Django's own mixins disagree on set_password_and_save's signature (SetUnusablePasswordMixin).
+class ServiceUserCreationForm(PasswordThroughTheService, AdminUserCreationForm):  # type: ignore[misc]
+    """The admin's "add user" form."""
 
 
 @admin.register(User)
@@ -78,6 +77,7 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     change_password_form = RevokingPasswordChangeForm
+    add_form = ServiceUserCreationForm
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         deactivating = change and "is_active" in form.changed_data and not obj.is_active
