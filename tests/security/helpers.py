@@ -1,8 +1,12 @@
-"""Signing in through the pages, and codes from a TOTP device, for the security tests."""
+"""Signing in through the pages, codes from a TOTP device, and the environment of a production
+process, for the security tests."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import time
+from pathlib import Path
 
 from django.test import Client
 from django_otp.oath import TOTP
@@ -49,3 +53,25 @@ def enrol(client: Client, user: User) -> tuple[TOTPDevice, list[str]]:
     assert response.status_code == 200
     assert response.templates[0].name == "accounts/two_factor_codes.html"
     return TOTPDevice.objects.get(pk=device.pk), list(response.context["codes"])
+
+
+PRODUCTION_HOST = "rehab.example.org"
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The process environment of a production container, on a throwaway SQLite file."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PAIS_", "CELERY_"))
+    }
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS=PRODUCTION_HOST,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        PAIS_VAR_DIR=str(tmp_path / "var"),
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+    )
+    env.update(extra)
+    return env

@@ -9,9 +9,7 @@ the dependency audit script are checked here too.
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 import subprocess
 import sys
 import tomllib
@@ -31,29 +29,11 @@ from config.security import (
     content_security_policy,
     render_policy,
 )
+from tests.security.helpers import PRODUCTION_HOST, production_env
 from tools import audit_deps
 
 ROOT = Path(__file__).resolve().parents[2]
-HOST = "rehab.example.org"
-
-
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The process environment of a production container, on a throwaway SQLite file."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PAIS_", "CELERY_"))
-    }
-    env.update(
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS=HOST,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
-        PAIS_VAR_DIR=str(tmp_path / "var"),
-        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
-    )
-    env.update(extra)
-    return env
+HOST = PRODUCTION_HOST
 
 
 def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
