@@ -34,4 +34,5 @@ RUN pip install --no-deps . \
 USER pais
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# The logger class takes invitation and password-reset tokens out of the access and error logs.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--logger-class", "config.gunicorn_logging.RedactingLogger"]

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.forms import ModelForm
@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.admin_reads import AuditedReadsAdmin, ClinicalRecordAdmin
+from accounts.forms import PasswordThroughTheService
 from accounts.models import ApiToken, AuditEvent, Clinic, Invitation, Patient, User
 
 
@@ -48,15 +49,13 @@ class ClinicAdmin(admin.ModelAdmin):
             services.clinic_two_factor_set(actor=actor, clinic=obj, required=obj.require_two_factor)
 
 
-class RevokingPasswordChangeForm(AdminPasswordChangeForm):
-    """The admin's "change password" form (which runs Django's validators); a new password
-    revokes the user's API tokens, as everywhere else."""
+class RevokingPasswordChangeForm(PasswordThroughTheService, AdminPasswordChangeForm):
+    """The admin's "change password" form."""
 
-    def save(self, commit: bool = True) -> Any:
-        user = super().save(commit=commit)
-        if commit:
-            services.password_was_set(user=user, actor=None)
-        return user
+
+# Django's own mixins disagree on set_password_and_save's signature (SetUnusablePasswordMixin).
+class ServiceUserCreationForm(PasswordThroughTheService, AdminUserCreationForm):  # type: ignore[misc]
+    """The admin's "add user" form."""
 
 
 @admin.register(User)
@@ -83,6 +82,7 @@ class UserAdmin(AuditedReadsAdmin, DjangoUserAdmin):
     )
     change_password_form = RevokingPasswordChangeForm
     patient_id_path = "patient.pk"
+    add_form = ServiceUserCreationForm
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         assert isinstance(request.user, User)  # the admin is for signed-in operators

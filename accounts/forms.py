@@ -7,11 +7,16 @@ from functools import cache
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from accounts import throttling
+from accounts import services, throttling
 from accounts.backends import password_failed
 from accounts.models import User
 from accounts.scoping import therapists_in_clinic
@@ -111,6 +116,66 @@ class InvitationPasswordForm(PageForm):
         if one and two and one != two:
             self.add_error("password2", "The two passwords do not match.")
         return data
+
+
+class PasswordThroughTheService:
+    """For Django's password forms: the password is set by ``services.password_change`` (tokens
+    revoked, other sessions ended, audited, the user told), as everywhere else."""
+
+    def set_password_and_save(
+        self,
+        user: User,
+        password_field_name: str = "password1",  # noqa: S107  (a form field's name)
+        commit: bool = True,
+    ) -> User:
+        cleaned: dict[str, Any] = self.cleaned_data  # type: ignore[attr-defined]
+        if cleaned.get("set_usable_password") is False:
+            # "Password-based authentication: disabled": no password to validate; what worked
+            # under the old one stops working all the same.
+            saved: User = super().set_password_and_save(  # type: ignore[misc]
+                user, password_field_name=password_field_name, commit=commit
+            )
+            if commit:
+                services.api_tokens_revoke_all(users=[user], actor=None, reason="password_changed")
+            return saved
+        password = cleaned[password_field_name]
+        if not commit:
+            user.set_password(password)
+            return user
+        services.password_change(user=user, new_password=password, actor=None)
+        return user
+
+
+class ResetPasswordSetForm(PasswordThroughTheService, SetPasswordForm):
+    """The form behind a password-reset link (Django's, with our service doing the setting)."""
+
+    def set_password_and_save(
+        self,
+        user: User,
+        password_field_name: str = "password1",  # noqa: S107  (a form field's name)
+        commit: bool = True,
+    ) -> User:
+        if not commit:
+            return super().set_password_and_save(user, password_field_name, commit)
+        # Whoever holds the emailed link is taken to be the user.
+        services.password_change(
+            user=user, new_password=self.cleaned_data[password_field_name], actor=user
+        )
+        return user
+
+
+class ResetRequestForm(PasswordResetForm):
+    """Anyone asks for a reset link by email. The answer never says whether the address has an
+    account: the view answers the same, and this sends nothing for an unknown address, an
+    account without a password yet, or an address that had its reset emails for this hour."""
+
+    def save(self, **kwargs: Any) -> None:  # type: ignore[override]
+        for user in self.get_users(self.cleaned_data["email"]):
+            assert isinstance(user, User)
+            try:
+                services.password_reset_email_send(user=user, actor=None)
+            except (throttling.LockedOut, ValidationError):
+                continue
 
 
 class CodeForm(PageForm):

@@ -10,6 +10,7 @@ import datetime
 import zoneinfo
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -201,6 +202,9 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=dj_timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The first GET of the link. From then on it works for PAIS_INVITATION_OPENED_LIFETIME_HOURS
+    # at most, and the patient's page tells staff it was opened and not used.
+    opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -208,9 +212,22 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation for {self.user}"
 
+    def usable_until(self) -> datetime.datetime:
+        if self.opened_at is None:
+            return self.expires_at
+        opened_window = datetime.timedelta(hours=settings.PAIS_INVITATION_OPENED_LIFETIME_HOURS)
+        return min(self.expires_at, self.opened_at + opened_window)
+
     def is_usable(self, *, now: Any | None = None) -> bool:
+        """Unused, within its lifetime (shortened once opened), and for a user who has never
+        set a password: an invitation is never a way into an account somebody already uses."""
         now = now or dj_timezone.now()
-        return self.used_at is None and self.expires_at > now
+        return (
+            self.used_at is None
+            and self.usable_until() > now
+            and not self.user.has_usable_password()
+            and self.user.last_login is None
+        )
 
 
 class ApiToken(models.Model):

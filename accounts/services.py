@@ -10,14 +10,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import throttling
 from accounts.audit import audit_record
 from accounts.emails import normalize_email, upper_case_look_alike
 from accounts.models import (
@@ -123,10 +128,26 @@ def patient_create(
     return CreatedPatient(patient=patient, invitation=issued)
 
 
+ALREADY_ACTIVE_MESSAGE = (
+    "This patient has already set a password, so an invitation cannot be issued. Send them a "
+    "password-reset email instead: the link goes to the patient only."
+)
+
+
+def has_signed_up(user: User) -> bool:
+    """Whether the user ever set a password or signed in: then no invitation is for them."""
+    return user.has_usable_password() or user.last_login is not None
+
+
 def invitation_issue(*, actor: User, patient: Patient) -> IssuedInvitation:
-    """Issue a fresh one-time link (older unused links stop working) and email it."""
+    """Issue a fresh one-time link (older unused links stop working) and email it.
+
+    Only for a patient who never set a password: a link whose holder chooses the password of an
+    account in use would hand that account (and the patient's diary) to whoever holds it."""
     if not can_manage_patients(actor):
         raise PermissionError("Only therapists and clinic admins issue invitations.")
+    if has_signed_up(patient.user):
+        raise ValidationError({"patient": [ALREADY_ACTIVE_MESSAGE]})
     token = new_secret()
     now = timezone.now()
     with transaction.atomic():
@@ -151,6 +172,7 @@ def _send_invitation_email(*, patient: Patient, issued: IssuedInvitation) -> Non
         "clinic": user.clinic.name if user.clinic else "",
         "url": issued.url,
         "days": settings.INVITATION_LIFETIME_DAYS,
+        "opened_hours": settings.PAIS_INVITATION_OPENED_LIFETIME_HOURS,
     }
     send_mail(
         subject="Your ankle rehab diary: set your password",
@@ -161,17 +183,22 @@ def _send_invitation_email(*, patient: Patient, issued: IssuedInvitation) -> Non
     )
 
 
-def invitation_find_usable(*, token: str) -> Invitation | None:
-    invitation = (
-        Invitation.objects.select_related("user").filter(token_digest=digest(token)).first()
-    )
+INVITATION_UNUSABLE_MESSAGE = (
+    "This invitation link is unknown, used or expired. Ask your clinic for a new one."
+)
+
+
+def invitation_find_usable(*, token_digest: str) -> Invitation | None:
+    invitation = Invitation.objects.select_related("user").filter(token_digest=token_digest).first()
     if invitation is None or not invitation.is_usable():
         return None
     return invitation
 
 
-def invitation_accept(*, token: str, password: str) -> User:
-    """Activate an invited account with the chosen password; the link then stops working."""
+def invitation_open(*, token: str) -> Invitation | None:
+    """The link was opened (a GET of ``/invite/<token>/``): the first opening is recorded and
+    audited with the caller's address, and from then on the link works for
+    ``PAIS_INVITATION_OPENED_LIFETIME_HOURS`` at most. None if the link is not usable."""
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update()
@@ -180,29 +207,54 @@ def invitation_accept(*, token: str, password: str) -> User:
             .first()
         )
         if invitation is None or not invitation.is_usable():
-            raise ValidationError(
-                {
-                    "token": [
-                        "This invitation link is unknown, used or expired. Ask your clinic "
-                        "for a new one."
-                    ]
-                }
+            return None
+        if invitation.opened_at is None:
+            invitation.opened_at = timezone.now()
+            invitation.save(update_fields=["opened_at"])
+            audit_record(
+                actor=None,
+                action="invitation.opened",
+                obj=invitation,
+                clinic_id=invitation.user.clinic_id,
+                patient_id=_patient_id(invitation.user),
             )
+    return invitation
+
+
+def _patient_id(user: User) -> int | None:
+    return getattr(getattr(user, "patient", None), "pk", None)
+
+
+def invitation_accept(*, token: str, password: str) -> User:
+    """Activate an invited account with the chosen password; the link then stops working."""
+    return invitation_accept_by_digest(token_digest=digest(token), password=password)
+
+
+def invitation_accept_by_digest(*, token_digest: str, password: str) -> User:
+    """As :func:`invitation_accept`, for the page that keeps only the digest in the session."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("user")
+            .filter(token_digest=token_digest)
+            .first()
+        )
+        # is_usable() also refuses a user who has set a password since the link was issued
+        # (links issued by older versions for active patients).
+        if invitation is None or not invitation.is_usable():
+            raise ValidationError({"token": [INVITATION_UNUSABLE_MESSAGE]})
         user = invitation.user
-        try:
-            validate_password(password, user=user)
-        except ValidationError as exc:
-            raise ValidationError({"password": list(exc.messages)}) from exc
-        user.set_password(password)
-        user.is_active = True
-        user.save(update_fields=["password", "is_active"])
+        password_change(user=user, new_password=password, actor=user, field="password")
+        if not user.is_active:
+            User.objects.filter(pk=user.pk).update(is_active=True)
+            user.is_active = True
         invitation.used_at = timezone.now()
         invitation.save(update_fields=["used_at"])
         audit_record(
             actor=user,
             action="invitation.accepted",
             obj=invitation,
-            patient_id=getattr(getattr(user, "patient", None), "pk", None),
+            patient_id=_patient_id(user),
         )
     return user
 
@@ -275,28 +327,101 @@ def api_tokens_revoke_by_operator(*, actor: User, tokens: Sequence[ApiToken]) ->
     return revoked
 
 
-def password_change(*, user: User, new_password: str, actor: User | None = None) -> None:
-    """Set a new password through Django's validators. Every API token of the user stops
-    working, and so do their other sessions (Django ties a session to the password's hash)."""
+def password_change(
+    *, user: User, new_password: str, actor: User | None, field: str = "new_password"
+) -> None:
+    """The one way a password is set: the invitation (page and API), the reset link, the
+    password page, the Django admin's forms and ``manage.py changepassword`` all end here.
+
+    It validates with Django's validators (errors name ``field``), then: every API token of the
+    user is revoked; every other session ends (Django ties a session to the password's hash, and
+    ``set_password`` always gives a new hash, also when the previous password was unusable; the
+    caller keeps its own session with ``update_session_auth_hash``); a ``password.changed`` row
+    is audited; and, when the user had a password before, they get an email saying it changed,
+    so a change they did not make does not go unnoticed.
+    """
     try:
         validate_password(new_password, user=user)
     except ValidationError as exc:
-        raise ValidationError({"new_password": list(exc.messages)}) from exc
+        raise ValidationError({field: list(exc.messages)}) from exc
+    had_password = user.has_usable_password()
     with transaction.atomic():
         user.set_password(new_password)
-        user.save(update_fields=["password"])
-        audit_record(
-            actor=actor or user, action="password.changed", obj=user, clinic_id=user.clinic_id
-        )
-        api_tokens_revoke_all(users=[user], actor=actor or user, reason="password_changed")
-
-
-def password_was_set(*, user: User, actor: User | None) -> None:
-    """After a password was set elsewhere (the Django admin's form, which validates it): the
-    same consequences as :func:`password_change`."""
-    with transaction.atomic():
+        if user.pk is None:
+            user.save()  # the admin's add-user form: a new account
+        else:
+            user.save(update_fields=["password"])
+        # The actor: the user themself, or None for an operator's tool (the admin, the command).
         audit_record(actor=actor, action="password.changed", obj=user, clinic_id=user.clinic_id)
         api_tokens_revoke_all(users=[user], actor=actor, reason="password_changed")
+        if had_password and user.email:
+            transaction.on_commit(lambda: _send_password_changed_email(user=user))
+
+
+def _send_password_changed_email(*, user: User) -> None:
+    context = {
+        "first_name": user.first_name,
+        "reset_url": f"{settings.SITE_URL}{reverse('password-reset')}",
+    }
+    send_mail(
+        subject="Your ankle rehab diary: your password was changed",
+        message=render_to_string("emails/password_changed.txt", context),
+        html_message=render_to_string("emails/password_changed.html", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+NOT_SIGNED_UP_MESSAGE = (
+    "This patient has not set a password yet: send them a new invitation link instead."
+)
+
+
+def password_reset_email_send(*, user: User, actor: User | None) -> None:
+    """Email the user a one-time link to choose a new password (Django's signed token, valid
+    ``PASSWORD_RESET_TIMEOUT`` and only until the password changes). The link is only in the
+    email: it is never returned, shown or logged.
+
+    Raises throttling.LockedOut beyond ``PAIS_PASSWORD_RESET_EMAILS_PER_HOUR`` for the address
+    (the public form swallows it, so the answer stays the same), and ValidationError on
+    ``patient`` for an account that has no password yet (staff then send an invitation).
+    """
+    if not user.is_active or not user.has_usable_password():
+        raise ValidationError({"patient": [NOT_SIGNED_UP_MESSAGE]})
+    throttling.reset_email_hit(user.email)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password-reset-confirm", kwargs={"uidb64": uid, "token": token})
+    context = {
+        "first_name": user.first_name,
+        "url": f"{settings.SITE_URL}{path}",
+        "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+        "by_clinic": actor is not None and actor.pk != user.pk,
+    }
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="password.reset_requested",
+            obj=user,
+            clinic_id=user.clinic_id,
+            patient_id=_patient_id(user),
+        )
+        transaction.on_commit(
+            lambda: send_mail(
+                subject="Your ankle rehab diary: choose a new password",
+                message=render_to_string("emails/password_reset.txt", context),
+                html_message=render_to_string("emails/password_reset.html", context),
+                from_email=None,
+                recipient_list=[user.email],
+            )
+        )
+
+
+def patient_password_reset(*, actor: User, patient: Patient) -> None:
+    """Staff ask for a password-reset email to go to the patient (who chooses the password)."""
+    if not can_manage_patients(actor):
+        raise PermissionError("Only therapists and clinic admins send password-reset emails.")
+    password_reset_email_send(user=patient.user, actor=actor)
 
 
 def user_deactivate(*, actor: User, user: User) -> None:

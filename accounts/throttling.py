@@ -220,3 +220,20 @@ def otp_failed(user_id: int) -> int:
 
 def otp_succeeded(user_id: int) -> None:
     _unless_cache_down(lambda: _cache().delete(f"fail:otp:{user_id}"), False)
+
+
+# --- Per email address (password-reset emails) ---------------------------------------------------
+
+RESET_EMAIL_WINDOW_SECONDS = 3600
+
+
+def reset_email_hit(email: str) -> None:
+    """Count one password-reset email to this address; raise LockedOut beyond
+    ``PAIS_PASSWORD_RESET_EMAILS_PER_HOUR`` within the hour, whoever asked for it."""
+    key = f"reset-email:{_login_key(email)}"
+    if _count(key, RESET_EMAIL_WINDOW_SECONDS) > settings.PAIS_PASSWORD_RESET_EMAILS_PER_HOUR:
+        raise LockedOut(
+            RESET_EMAIL_WINDOW_SECONDS,
+            "Enough password-reset emails went to this address in the last hour. "
+            "Please try again later.",
+        )

@@ -8,7 +8,25 @@ urlpatterns: list[URLPattern] = [
     # Django's LogoutView answers POST only, so a link or a prefetch cannot sign anybody out. It
     # deletes the session row, so a copied session cookie stops working too.
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    # Before the token route: "set-password" is no token (tokens are 43 random characters).
+    path("invite/set-password/", views.invitation_set_password, name="invitation-set-password"),
     path("invite/<str:token>/", views.invitation, name="invitation"),
+    # Anyone asks for a reset link by email (api-contract.md, "Accounts"); the link's token
+    # moves into the session at once ("<uidb64>/set-password/").
+    path("accounts/password/reset/", views.ResetRequestView.as_view(), name="password-reset"),
+    path(
+        "accounts/password/reset/sent/", views.ResetDoneView.as_view(), name="password-reset-done"
+    ),
+    path(
+        "accounts/password/reset/done/",
+        views.ResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        views.ResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     # The signed-in user's own security: password, two-factor, API tokens.
     path("accounts/security/", views.account_security, name="account-security"),
     path(

@@ -3,18 +3,24 @@ two-factor pages, the account's security page, and the clinic's security setting
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -28,12 +34,16 @@ from accounts.forms import (
     InvitationPasswordForm,
     LockedOutPasswordChangeForm,
     LoginForm,
+    ResetPasswordSetForm,
+    ResetRequestForm,
 )
 from accounts.models import User
 from accounts.scoping import can_manage_patients
-from accounts.services import invitation_accept, invitation_find_usable
+from accounts.services import invitation_accept_by_digest, invitation_find_usable
+from accounts.tokens import digest
 
 GET_POST = ["GET", "POST"]
+ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
 
 
 def _user(request: HttpRequest) -> User:
@@ -91,40 +101,136 @@ class SignInView(LoginView):
         return response
 
 
-def _no_referrer(response: HttpResponse) -> HttpResponse:
+def _no_referrer(response: ResponseT) -> ResponseT:
     # The token sits in the address: keep it out of Referer headers.
     response["Referrer-Policy"] = "no-referrer"
     return response
 
 
+# The digest of the invitation a browser opened: the token leaves the address at once (as
+# Django's password-reset view does), so it is not in the history, the Referer or any log.
+INVITATION_SESSION_KEY = "pais_invitation"
+
+
+def _invitation_invalid(request: HttpRequest, status: int = 404) -> HttpResponse:
+    return _no_referrer(render(request, "accounts/invite_invalid.html", status=status))
+
+
 @never_cache
 @sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """Set a password through a one-time link, then land signed in on today's entry."""
+    """Open a one-time link: the opening is recorded (the link then works for a day at most,
+    ``PAIS_INVITATION_OPENED_LIFETIME_HOURS``) and the browser is sent on to the form at an
+    address without the token. A POST here (the form of older pages) sets the password."""
     try:
         throttling.ip_rate_hit(request, scope="invitation")
     except throttling.LockedOut as exc:
         return _no_referrer(_throttled(request, exc))
-    found = invitation_find_usable(token=token)
+    if request.method == "POST":
+        return _invitation_form(request, token_digest=digest(token))
+    opened = services.invitation_open(token=token)
+    if opened is None:
+        return _invitation_invalid(request)
+    request.session[INVITATION_SESSION_KEY] = opened.token_digest
+    return _no_referrer(redirect("invitation-set-password"))
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(GET_POST)
+def invitation_set_password(request: HttpRequest) -> HttpResponse:
+    """The form of the invitation this browser opened (its digest is in the session)."""
+    try:
+        throttling.ip_rate_hit(request, scope="invitation")
+    except throttling.LockedOut as exc:
+        return _no_referrer(_throttled(request, exc))
+    token_digest = request.session.get(INVITATION_SESSION_KEY)
+    if not isinstance(token_digest, str):
+        return _invitation_invalid(request)
+    return _invitation_form(request, token_digest=token_digest)
+
+
+def _invitation_form(request: HttpRequest, *, token_digest: str) -> HttpResponse:
+    """Set a password through a one-time link, then land signed in on today's entry."""
+    found = invitation_find_usable(token_digest=token_digest)
     if found is None:
-        return _no_referrer(render(request, "accounts/invite_invalid.html", status=404))
+        return _invitation_invalid(request)
     form = InvitationPasswordForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = invitation_accept(token=token, password=form.cleaned_data["password1"])
+            user = invitation_accept_by_digest(
+                token_digest=token_digest, password=form.cleaned_data["password1"]
+            )
         except ValidationError as exc:
             errors = exc.message_dict
             if "token" in errors:
                 # Used by a second tab between our check and the accept.
-                return _no_referrer(render(request, "accounts/invite_invalid.html", status=400))
+                return _invitation_invalid(request, status=400)
             form.add_error("password1", errors.get("password", exc.messages))
         else:
+            request.session.pop(INVITATION_SESSION_KEY, None)
             login(request, user, backend="accounts.backends.EmailBackend")
             messages.success(request, "Your password is set. Welcome!")
             return redirect("home")
     return _no_referrer(
         render(request, "accounts/invite.html", {"form": form, "email": found.user.email})
     )
+
+
+# --- Password reset by email ---------------------------------------------------------------------
+
+
+class _ResetThrottled(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+def _reset_rate_hit(request: HttpRequest) -> None:
+    try:
+        throttling.ip_rate_hit(request, scope="password-reset")
+    except throttling.LockedOut as exc:
+        raise _ResetThrottled(_no_referrer(_throttled(request, exc))) from None
+
+
+class ResetRequestView(PasswordResetView):
+    """``/accounts/password/reset/``: anyone asks for a link by email. Known address or not,
+    the answer is the same redirect to the same page (api-contract.md, "Accounts")."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = ResetRequestForm
+    success_url = reverse_lazy("password-reset-done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            _reset_rate_hit(request)
+        except _ResetThrottled as throttled:
+            return throttled.response
+        return super().post(request, *args, **kwargs)
+
+
+class ResetDoneView(PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class ResetConfirmView(PasswordResetConfirmView):
+    """The link from the email. Django's view moves the token into the session and redirects
+    to ``.../set-password/``; the password is set by ``services.password_change`` (the form)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = ResetPasswordSetForm
+    success_url = reverse_lazy("password-reset-complete")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            _reset_rate_hit(request)
+        except _ResetThrottled as throttled:
+            return throttled.response
+        return _no_referrer(super().dispatch(request, *args, **kwargs))
+
+
+class ResetCompleteView(PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 # --- Two-factor ----------------------------------------------------------------------------------
@@ -322,7 +428,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
             return _throttled(request, exc)
         if form.is_valid():
             try:
-                services.password_change(user=user, new_password=form.cleaned_data["new_password1"])
+                services.password_change(
+                    user=user, new_password=form.cleaned_data["new_password1"], actor=user
+                )
             except ValidationError as exc:
                 form.add_error("new_password2", exc.message_dict.get("new_password", exc.messages))
             else:

@@ -89,6 +89,8 @@ def start_gunicorn(env: BenchEnv, workers: int, log_dir: Path) -> Server:
                 "60",
                 "--log-level",
                 "warning",
+                "--logger-class",
+                "config.gunicorn_logging.RedactingLogger",
             ],
             cwd=ROOT,
             env=env.django_env(),

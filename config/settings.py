@@ -323,6 +323,14 @@ SPECTACULAR_SETTINGS = {
 
 # --- Product settings --------------------------------------------------------------------------
 INVITATION_LIFETIME_DAYS = env_int("PAIS_INVITATION_LIFETIME_DAYS", 7)
+# Once an invitation link has been opened, it works for this many more hours at most (never past
+# its 7 days): a link somebody else opened cannot wait a week (docs/security.md, "Invitations").
+PAIS_INVITATION_OPENED_LIFETIME_HOURS = env_int("PAIS_INVITATION_OPENED_LIFETIME_HOURS", 24)
+# Password-reset links (Django's signed tokens) work for a day and only once.
+PASSWORD_RESET_TIMEOUT = env_int("PAIS_PASSWORD_RESET_TIMEOUT_SECONDS", 24 * 3600)
+# Reset emails per email address and hour, whoever asks (the public form or staff): beyond this
+# the public form stays silent and staff get 429, so nobody can email-bomb a patient.
+PAIS_PASSWORD_RESET_EMAILS_PER_HOUR = env_int("PAIS_PASSWORD_RESET_EMAILS_PER_HOUR", 3)
 API_TOKEN_LIFETIME_DAYS = env_int("PAIS_API_TOKEN_LIFETIME_DAYS", 90)
 
 # --- Sign-in security (docs/security.md) -------------------------------------------------------
@@ -384,7 +392,23 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # One-time secrets in addresses (invitation and password-reset links) never reach a log:
+    # django.request logs "Not Found: /invite/<token>/", django.server (runserver) every request
+    # line. The handler's filter covers records of every other logger too.
+    "filters": {"redact_secrets": {"()": "config.log_redaction.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
+    "loggers": {
+        "django.request": {"filters": ["redact_secrets"]},
+        # Django's default sends runserver's lines to a handler of its own, without propagating;
+        # ours go through the console handler like the rest.
+        "django.server": {"filters": ["redact_secrets"], "propagate": True},
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }

@@ -15,7 +15,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
-from accounts.models import Patient, User
+from accounts.models import Invitation, Patient, User
 from accounts.scoping import (
     AnyUser,
     can_manage_patients,
@@ -209,6 +209,9 @@ class PatientDetail:
     patient: Patient
     episodes: list[Episode]
     has_password: bool
+    # When the newest unused invitation link was opened, if it was: staff see that somebody
+    # opened it and has not set a password (a link opened by somebody else must not go unnoticed).
+    invitation_opened_at: dt.datetime | None = None
 
 
 def patient_detail_for(*, user: AnyUser, patient_id: int) -> PatientDetail:
@@ -224,6 +227,10 @@ def patient_detail_for(*, user: AnyUser, patient_id: int) -> PatientDetail:
         patient=patient,
         episodes=list(patient.episodes.all()),
         has_password=patient.user.has_usable_password(),
+        invitation_opened_at=Invitation.objects.filter(user=patient.user, used_at__isnull=True)
+        .order_by("-created_at")
+        .values_list("opened_at", flat=True)
+        .first(),
     )
 
 

@@ -36,6 +36,11 @@ urlpatterns: list[URLPattern] = [
     path("patients/new/", views.patient_new, name="patient-new"),
     path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
     path("patients/<int:pk>/invite/", views.patient_reinvite, name="patient-reinvite"),
+    path(
+        "patients/<int:pk>/password-reset/",
+        views.patient_password_reset,
+        name="patient-password-reset",
+    ),
     path("patients/<int:pk>/episodes/new/", views.episode_new, name="episode-new"),
     # The alert inbox: a stable link (api-contract.md, "Stable page links").
     path("alerts/", views.alert_inbox, name="alert-inbox"),

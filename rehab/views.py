@@ -33,6 +33,8 @@ from accounts.forms import PatientCreateForm
 from accounts.models import Patient, User
 from accounts.scoping import can_manage_patients
 from accounts.services import IssuedInvitation, invitation_issue, patient_create
+from accounts.services import patient_password_reset as services_patient_password_reset
+from accounts.throttling import LockedOut
 from rehab import rules, selectors
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
 from rehab.forms import (
@@ -369,7 +371,38 @@ def patient_reinvite(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     patient = selectors.patient_detail_for(user=user, patient_id=pk).patient
     _require_staff(request)
-    return _invite_page(request, patient, invitation_issue(actor=user, patient=patient))
+    try:
+        issued = invitation_issue(actor=user, patient=patient)
+    except ValidationError as exc:
+        # The patient has set a password: a link whose holder picks a new one is a takeover.
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("patient-detail", pk=patient.pk)
+    return _invite_page(request, patient, issued)
+
+
+@never_cache
+@login_required
+@require_POST
+def patient_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Email the patient a password-reset link; the link goes to the patient only."""
+    user = _user(request)
+    patient = selectors.patient_detail_for(user=user, patient_id=pk).patient
+    _require_staff(request)
+    try:
+        services_patient_password_reset(actor=user, patient=patient)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except LockedOut as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"A password-reset email is on its way to {patient.user.email}. The link in it goes "
+            "to the patient only.",
+        )
+    return redirect("patient-detail", pk=patient.pk)
 
 
 @login_required

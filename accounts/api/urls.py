@@ -21,4 +21,9 @@ urlpatterns: list[URLPattern] = [
         views.PatientInvitationView.as_view(),
         name="api-patient-invitation",
     ),
+    path(
+        "patients/<int:pk>/password-reset/",
+        views.PatientPasswordResetView.as_view(),
+        name="api-patient-password-reset",
+    ),
 ]

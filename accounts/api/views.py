@@ -243,15 +243,52 @@ class PatientInvitationView(ApiView):
         tags=PATIENT_TAG,
         operation_id="patients_invitation_issue",
         summary="Issue a fresh invitation link (earlier unused links stop working)",
+        description="Only for a patient who has never set a password or signed in; for one who "
+        "has, the answer is 400 naming `patient`: send a password-reset email instead "
+        "(`POST /api/v1/patients/{id}/password-reset/`).",
         request=None,
-        responses={200: InvitationIssuedSerializer},
+        responses={
+            200: InvitationIssuedSerializer,
+            400: OpenApiResponse(description="The patient has already set a password"),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         patient = patient_for_user_or_404(request.user, pk)
         actor = self.require_clinic_staff()
+        # A patient who has set a password gets 400 naming "patient": staff send a password-reset
+        # email instead (PatientPasswordResetView).
         issued = services.invitation_issue(actor=actor, patient=patient)
         return Response(
             InvitationIssuedSerializer(
                 {"invite_url": issued.url, "expires_at": issued.invitation.expires_at}
             ).data
+        )
+
+
+class PatientPasswordResetView(ApiView):
+    @extend_schema(
+        tags=PATIENT_TAG,
+        operation_id="patients_password_reset",
+        summary="Email the patient a link to choose a new password",
+        description="The link goes to the patient's email address only: it is never in the "
+        "answer. At most `PAIS_PASSWORD_RESET_EMAILS_PER_HOUR` (3) reset emails an hour go to one "
+        "address, whoever asks; beyond that 429. A patient who has not set a password yet: 400 "
+        "naming `patient` (send a new invitation instead).",
+        request=None,
+        responses={
+            202: OpenApiResponse(description="The email is on its way"),
+            400: OpenApiResponse(description="The patient has not set a password yet"),
+            429: OpenApiResponse(description="Enough reset emails to this address this hour"),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        patient = patient_for_user_or_404(request.user, pk)
+        actor = self.require_clinic_staff()
+        try:
+            services.patient_password_reset(actor=actor, patient=patient)
+        except throttling.LockedOut as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None
+        return Response(
+            {"detail": "A password-reset link is on its way to the patient's email address."},
+            status=status.HTTP_202_ACCEPTED,
         )

@@ -148,6 +148,9 @@ def test_reissue_invitation_is_staff_only(cast, api):
 
 
 def test_reissue_invitation(cast, api):
+    # For a patient who never set a password (one who has is refused: test_attack_invitations).
+    cast.patient_b.user.set_unusable_password()
+    cast.patient_b.user.save(update_fields=["password"])
     response = api(cast.admin).post(url("api-patient-invitation", pk=cast.patient_b.pk))
     assert response.status_code == 200
     assert "/invite/" in response.json()["invite_url"]

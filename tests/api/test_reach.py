@@ -153,10 +153,20 @@ ENDPOINTS = [
         staff_only=True,
         admin_only=True,
     ),
+    # Every persona's patient has set a password, so within reach the answer is the refusal
+    # (400 on "patient"); issuing one for an invited patient is in test_patients.
     Endpoint(
         "api-patient-invitation",
         "post",
         lambda w, p: url("api-patient-invitation", pk=w.patient_id(p)),
+        ok=400,
+        staff_only=True,
+    ),
+    Endpoint(
+        "api-patient-password-reset",
+        "post",
+        lambda w, p: url("api-patient-password-reset", pk=w.patient_id(p)),
+        ok=202,
         staff_only=True,
     ),
     Endpoint(

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent, Patient, User
@@ -114,7 +115,9 @@ def test_therapist_creates_a_patient_and_sees_the_invite_link_once(
     assert link.group(0) in mail.outbox[0].body
     assert AuditEvent.objects.filter(action="patient.created", actor=cast.therapist).count() == 1
     # The link shown is the real one: the patient can use it.
-    assert therapist.get(link.group(0).removeprefix("http://testserver")).status_code == 200
+    opened = Client().get(link.group(0).removeprefix("http://testserver"), follow=True)
+    assert opened.status_code == 200
+    assert opened.redirect_chain == [("/invite/set-password/", 302)]
 
 
 def test_a_duplicate_email_is_shown_on_the_field(

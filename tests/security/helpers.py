@@ -1,4 +1,5 @@
-"""Signing in through the pages, and codes from a TOTP device, for the security tests."""
+"""Signing in through the pages, codes from a TOTP device, and the environment of a production
+process, for the security tests."""
 
 from __future__ import annotations
 

@@ -159,6 +159,8 @@ class ProductionSite:
     env: dict[str, str]
     access_log: Path
     error_log: Path
+    # What the process wrote to stdout and stderr (Django's console log: "Not Found: ...").
+    output_log: Path
 
     def browser(self) -> Browser:
         return Browser(self.port)
@@ -182,20 +184,31 @@ class ProductionSite:
         return self.manage("shell", "-c", code).strip().splitlines()[-1]
 
 
+def dockerfile_gunicorn_words() -> list[str]:
+    """The production web command, as the image runs it (the Dockerfile's ``CMD``)."""
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("CMD "):
+            words = json.loads(line.removeprefix("CMD "))
+            assert words[0] == "gunicorn"
+            return list(words)
+    raise AssertionError("no CMD in the Dockerfile")
+
+
 def gunicorn_command(port: int, access_log: Path, error_log: Path) -> list[str]:
-    """The production web command (Dockerfile, docker-compose.yml), on a local port.
+    """The image's own command, pointed at a local port and at log files instead of the console.
 
     One worker (the image's default): without Redis the sign-in lockout counts in the process's
     memory, as a real deployment's workers count it together in Redis."""
+    words = dockerfile_gunicorn_words()[1:]
+    words[words.index("--bind") + 1] = f"127.0.0.1:{port}"
+    words[words.index("--access-logfile") + 1] = str(access_log)
     return [
         sys.executable,
         "-m",
         "gunicorn",
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--access-logfile",
-        str(access_log),
+        *words,
+        "--workers",
+        "1",
         "--error-logfile",
         str(error_log),
     ]
@@ -215,16 +228,18 @@ def production_site(tmp_path: Path) -> Iterator[ProductionSite]:
             env=env,
             access_log=tmp_path / "access.log",
             error_log=tmp_path / "error.log",
+            output_log=tmp_path / "output.log",
         )
         site.manage("migrate", "--noinput", "-v", "0")
         site.manage("collectstatic", "--noinput", "-v", "0")
-        process = subprocess.Popen(
-            gunicorn_command(port, site.access_log, site.error_log),
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with site.output_log.open("wb") as output:
+            process = subprocess.Popen(
+                gunicorn_command(port, site.access_log, site.error_log),
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         try:
             deadline = time.monotonic() + 60
             while True:

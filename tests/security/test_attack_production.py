@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import PASSWORD
 from tests.security.helpers import TOKEN, VERIFY
-from tests.security.production import ProductionSite, production_site
+from tests.security.production import HOST, ProductionSite, production_site
 
 _SETUP_PEOPLE = """
 import datetime as dt, json
@@ -123,3 +123,52 @@ def test_finding_5_deeply_nested_json_is_a_400_without_a_traceback(site):
     assert entry.status == 400, entry.text
     log = running.error_log.read_text()
     assert "RecursionError" not in log and "Traceback" not in log, log[-2000:]
+
+
+# An invited patient (their link's token) and a patient with a password (a reset link).
+_SEED_LINKS = r"""
+import json
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from accounts.models import Patient, Role, User
+from accounts.services import patient_create
+
+therapist = User.objects.get(email="admin@riverside.test")
+invited = patient_create(actor=therapist, email="i@log.test", first_name="I", last_name="N")
+active = User.objects.create_user(
+    email="p@log.test", password="a-long-password-2", role=Role.PATIENT, clinic=therapist.clinic
+)
+Patient.objects.create(user=active)
+print(json.dumps({
+    "invite": invited.invitation.token,
+    "uid": urlsafe_base64_encode(force_bytes(active.pk)),
+    "reset": default_token_generator.make_token(active),
+}))
+"""
+
+
+def test_finding_8_no_log_holds_an_invitation_or_reset_token(site):
+    running, _ = site
+    seeded = json.loads(running.run_script(_SEED_LINKS))
+    invite, uid, reset = seeded["invite"], seeded["uid"], seeded["reset"]
+    unknown = "unknown-" + "Q" * 35
+    browser = running.browser()
+    assert browser.request("GET", f"/invite/{invite}/").status == 302
+    assert browser.request("GET", f"/invite/{unknown}/").status == 404
+    assert browser.request("GET", f"/accounts/password/reset/{uid}/{reset}/").status == 302
+    referer = f"https://{HOST}/invite/{invite}/?token={reset}"
+    leaky = browser.request("GET", f"/invite/{invite}/?token={reset}", headers={"Referer": referer})
+    assert leaky.status == 302
+
+    logs = {
+        path.name: path.read_text()
+        for path in (running.access_log, running.error_log, running.output_log)
+    }
+    # The requests were logged, with the secrets taken out.
+    assert logs["access.log"].count("/invite/[redacted]/") >= 3, logs["access.log"]
+    assert f"/accounts/password/reset/{uid}/[redacted]/" in logs["access.log"]
+    assert "Not Found: /invite/[redacted]/" in logs["output.log"] + logs["error.log"]
+    for name, text in logs.items():
+        for secret in (invite, unknown, reset):
+            assert secret not in text, f"{secret} in {name}:\n{text}"

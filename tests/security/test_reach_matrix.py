@@ -67,6 +67,11 @@ SKIPPED_NAMES = {
     "manifest": "the web app manifest every page links to",
     "api-auth-token": "exchanging a password for a token (tests/security/test_throttling.py)",
     "api-auth-invitation-accept": "accepting an invitation with its token",
+    "invitation-set-password": "the invitation's form, for the browser that opened the link",
+    "password-reset": "asking for a password-reset email: anyone may, the answer is always alike",
+    "password-reset-done": "the page after asking for a reset email",
+    "password-reset-confirm": "the password-reset link: the token in the address is the credential",
+    "password-reset-complete": "the page after setting a password through a reset link",
 }
 
 PERSONAS = [
