@@ -25,9 +25,10 @@ from accounts.audit import audit_record
 from accounts.models import Patient, User
 from accounts.prepared import PreparedQuery
 from accounts.scoping import can_manage_patients, patients_for
-from rehab import rules
+from rehab import dates, rules
 from rehab.alerts import alerts_resolve_for_episode
 from rehab.bulk import insert_rows
+from rehab.dates import Ahead, clinical_date_problem
 from rehab.models import (
     DailyEntry,
     Diagnosis,
@@ -105,6 +106,31 @@ def _audit(actor: User, action: str, obj: Any, episode: Episode) -> None:
         clinic_id=episode.patient.user.clinic_id,
         patient_id=episode.patient_id,
     )
+
+
+def _check_clinical_date(
+    errors: Errors,
+    field: str,
+    value: dt.date | None,
+    *,
+    episode: Episode,
+    may_precede_start: bool = False,
+    ahead: Ahead = Ahead.NOT_AFTER_TODAY,
+    years_after_start: int | None = dates.WINDOW_YEARS,
+) -> None:
+    """The one check of every stored clinical date against its window (``rehab.dates``)."""
+    if value is None:
+        return
+    problem = clinical_date_problem(
+        value,
+        episode_start=episode.start_date,
+        today=episode.patient.local_today(),
+        may_precede_start=may_precede_start,
+        ahead=ahead,
+        years_after_start=years_after_start,
+    )
+    if problem is not None:
+        errors.add(field, problem)
 
 
 # --- Episodes ----------------------------------------------------------------------------------
@@ -185,8 +211,7 @@ def episode_record_referral(
     errors = Errors()
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", "This episode is closed; reopen is not supported.")
-    if date < episode.start_date:
-        errors.add("date", "The referral cannot be dated before the episode's start.")
+    _check_clinical_date(errors, "date", date, episode=episode)
     errors.raise_if_any()
     with transaction.atomic():
         episode.status = EpisodeStatus.REFERRED
@@ -213,8 +238,8 @@ def episode_close(*, actor: User, episode: Episode, date: dt.date, outcome: str)
         errors.add("outcome", f"Must be one of: {', '.join(Outcome.values)}.")
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", "This episode is already closed.")
-    if date < episode.start_date:
-        errors.add("date", "The episode cannot close before it started.")
+    # No limit after the start but today: an episode forgotten for years must still be closable.
+    _check_clinical_date(errors, "date", date, episode=episode, years_after_start=None)
     errors.raise_if_any()
     with transaction.atomic():
         episode.status = EpisodeStatus.CLOSED
@@ -252,6 +277,9 @@ def prescription_create(
         errors.add("exercise", "Keep the exercise name under 120 characters.")
     _check_int(errors, "sets", sets, 1, MAX_SETS, required=True)
     start = start_date or episode.start_date
+    # A prescription is part of the trial: not before its start; it may be planned ahead.
+    _check_clinical_date(errors, "start_date", start, episode=episode, ahead=Ahead.PLANNED)
+    _check_clinical_date(errors, "end_date", end_date, episode=episode, ahead=Ahead.PLANNED)
     if end_date is not None and end_date < start:
         errors.add("end_date", "The end date cannot be before the start date.")
     if episode.status == EpisodeStatus.CLOSED:
@@ -275,8 +303,13 @@ def prescription_create(
 
 def prescription_end(*, actor: User, prescription: Prescription, end_date: dt.date) -> Prescription:
     _require_staff(actor)
+    errors = Errors()
+    _check_clinical_date(
+        errors, "end_date", end_date, episode=prescription.episode, ahead=Ahead.PLANNED
+    )
     if end_date < prescription.start_date:
-        raise ValidationError({"end_date": ["The end date cannot be before the start date."]})
+        errors.add("end_date", "The end date cannot be before the start date.")
+    errors.raise_if_any()
     with transaction.atomic():
         prescription.end_date = end_date
         prescription.save(update_fields=["end_date"])
@@ -588,6 +621,13 @@ def intervention_record(
     errors = Errors()
     if kind not in InterventionKind.values:
         errors.add("kind", f"Must be one of: {', '.join(InterventionKind.values)}.")
+    # An intervention may have begun before the trial (a boot from the emergency department,
+    # a drug the GP started: the immobilization rule counts its days from its own start), and
+    # may be planned ahead.
+    for field, value in (("start_date", start_date), ("end_date", end_date)):
+        _check_clinical_date(
+            errors, field, value, episode=episode, may_precede_start=True, ahead=Ahead.PLANNED
+        )
     if end_date is not None and end_date < start_date:
         errors.add("end_date", "The end date cannot be before the start date.")
     site = (site or "").strip()
