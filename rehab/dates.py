@@ -3,7 +3,7 @@
 Pure Python, no Django: the services check dates with ``clinical_date_problem`` before anything
 is written, and the reports shift dates with ``shift_days`` so that rows stored before the rule
 (or written straight to the tables) cannot make a page fail with ``OverflowError``
-(issue 10, finding 6; docs/security.md, "Dates").
+(issue 10, finding 6; docs/security.md, "Clinical dates").
 
 The window: a clinical date lies within ``WINDOW_YEARS`` of the episode's start (on or after the
 start itself unless the kind of date may precede it), and never later than the patient's local
