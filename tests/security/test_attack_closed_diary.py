@@ -25,7 +25,7 @@ BODY = {"pain_activity": 1, "pain_rest": 0, "note": "rewritten after the referra
 
 
 def _end(episode: Episode, status: str) -> None:
-    """Refer or close the episode as staff do, through the API's own services."""
+    """Leave the episode referred or closed as the services do (the diary is what is tested)."""
     today = episode.patient.local_today()
     episode.status = status
     if status == EpisodeStatus.REFERRED:
