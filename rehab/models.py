@@ -237,6 +237,38 @@ class ExerciseLog(models.Model):
         return f"{self.sets_completed} sets of prescription {self.prescription_id}"
 
 
+class CorrectionAction(models.TextChoices):
+    CREATED = "created", "Created"
+    REPLACED = "replaced", "Replaced"
+    DELETED = "deleted", "Deleted"
+
+
+class EntryCorrection(models.Model):
+    """A staff correction of a referred or closed episode's diary: why, and what it replaced.
+
+    After referral or closure the diary is the evidence behind the decision: the patient can no
+    longer change it, and staff may only with a reason. The audit trail (``accounts.AuditEvent``)
+    holds ids only, so the reason and the old values are kept here, with the patient's clinical
+    record (erased with it, exported with it); the audit row ``entry.corrected`` points here.
+    """
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="entry_corrections")
+    entry_date = models.DateField()
+    action = models.CharField(max_length=10, choices=CorrectionAction.choices)
+    reason = models.TextField()
+    # The entry as it was before the correction (values and exercise logs); null when the
+    # correction created the day's entry.
+    old_values = models.JSONField(null=True, blank=True)
+    corrected_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    corrected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["corrected_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Correction ({self.action}) of entry {self.entry_date} of episode {self.episode_id}"
+
+
 class InterventionKind(models.TextChoices):
     IMMOBILIZATION = "immobilization", "Immobilization"
     CORTICOSTEROID_INJECTION = "corticosteroid_injection", "Corticosteroid injection"

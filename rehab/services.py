@@ -25,12 +25,15 @@ from accounts.audit import audit_record
 from accounts.models import Patient, User
 from accounts.prepared import PreparedQuery
 from accounts.scoping import can_manage_patients, patients_for
-from rehab import rules
+from rehab import dates, rules
 from rehab.alerts import alerts_resolve_for_episode
 from rehab.bulk import insert_rows
+from rehab.dates import Ahead, clinical_date_problem
 from rehab.models import (
+    CorrectionAction,
     DailyEntry,
     Diagnosis,
+    EntryCorrection,
     Episode,
     EpisodeStatus,
     Exercise,
@@ -46,6 +49,7 @@ PAIN_MIN, PAIN_MAX = 0, 10
 ROM_MIN, ROM_MAX = 0, 90
 BMI_MIN, BMI_MAX = Decimal("10"), Decimal("80")
 MAX_SETS = 50
+REASON_MAX_LENGTH = 1000
 # The dates an episode may start on, and that progress may be asked about. Wide on purpose; the
 # point is that date arithmetic around them (trial weeks, chart margins) stays far from the
 # calendar's ends, where it overflowed into 500s (found by schemathesis, docs/security.md).
@@ -74,6 +78,14 @@ class Errors:
     def raise_if_any(self) -> None:
         if self._errors:
             raise ValidationError(self._errors)
+
+
+class DiaryClosedError(Exception):
+    """The diary of a referred or closed episode is read-only for the patient (API: 409).
+
+    The entries are the evidence behind the referral or the closing outcome; staff may still
+    correct them, with a reason (``EntryCorrection``).
+    """
 
 
 def _check_int(
@@ -105,6 +117,31 @@ def _audit(actor: User, action: str, obj: Any, episode: Episode) -> None:
         clinic_id=episode.patient.user.clinic_id,
         patient_id=episode.patient_id,
     )
+
+
+def _check_clinical_date(
+    errors: Errors,
+    field: str,
+    value: dt.date | None,
+    *,
+    episode: Episode,
+    may_precede_start: bool = False,
+    ahead: Ahead = Ahead.NOT_AFTER_TODAY,
+    years_after_start: int | None = dates.WINDOW_YEARS,
+) -> None:
+    """The one check of every stored clinical date against its window (``rehab.dates``)."""
+    if value is None:
+        return
+    problem = clinical_date_problem(
+        value,
+        episode_start=episode.start_date,
+        today=episode.patient.local_today(),
+        may_precede_start=may_precede_start,
+        ahead=ahead,
+        years_after_start=years_after_start,
+    )
+    if problem is not None:
+        errors.add(field, problem)
 
 
 # --- Episodes ----------------------------------------------------------------------------------
@@ -185,8 +222,7 @@ def episode_record_referral(
     errors = Errors()
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", "This episode is closed; reopen is not supported.")
-    if date < episode.start_date:
-        errors.add("date", "The referral cannot be dated before the episode's start.")
+    _check_clinical_date(errors, "date", date, episode=episode)
     errors.raise_if_any()
     with transaction.atomic():
         episode.status = EpisodeStatus.REFERRED
@@ -213,8 +249,8 @@ def episode_close(*, actor: User, episode: Episode, date: dt.date, outcome: str)
         errors.add("outcome", f"Must be one of: {', '.join(Outcome.values)}.")
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", "This episode is already closed.")
-    if date < episode.start_date:
-        errors.add("date", "The episode cannot close before it started.")
+    # No limit after the start but today: an episode forgotten for years must still be closable.
+    _check_clinical_date(errors, "date", date, episode=episode, years_after_start=None)
     errors.raise_if_any()
     with transaction.atomic():
         episode.status = EpisodeStatus.CLOSED
@@ -252,6 +288,9 @@ def prescription_create(
         errors.add("exercise", "Keep the exercise name under 120 characters.")
     _check_int(errors, "sets", sets, 1, MAX_SETS, required=True)
     start = start_date or episode.start_date
+    # A prescription is part of the trial: not before its start; it may be planned ahead.
+    _check_clinical_date(errors, "start_date", start, episode=episode, ahead=Ahead.PLANNED)
+    _check_clinical_date(errors, "end_date", end_date, episode=episode, ahead=Ahead.PLANNED)
     if end_date is not None and end_date < start:
         errors.add("end_date", "The end date cannot be before the start date.")
     if episode.status == EpisodeStatus.CLOSED:
@@ -275,8 +314,13 @@ def prescription_create(
 
 def prescription_end(*, actor: User, prescription: Prescription, end_date: dt.date) -> Prescription:
     _require_staff(actor)
+    errors = Errors()
+    _check_clinical_date(
+        errors, "end_date", end_date, episode=prescription.episode, ahead=Ahead.PLANNED
+    )
     if end_date < prescription.start_date:
-        raise ValidationError({"end_date": ["The end date cannot be before the start date."]})
+        errors.add("end_date", "The end date cannot be before the start date.")
+    errors.raise_if_any()
     with transaction.atomic():
         prescription.end_date = end_date
         prescription.save(update_fields=["end_date"])
@@ -304,13 +348,17 @@ def entry_record(
     pf_rom_unaffected: Any = None,
     exercises: Sequence[Mapping[str, Any]] = (),
     note: str = "",
+    reason: str = "",
 ) -> EntryResult:
     """Create or replace the entry for ``date``: the same call twice leaves one entry.
 
     The date must lie between the episode's start and the patient's local today. Everything is
     validated before anything is written, so a bad request leaves the saved entry untouched.
+    Once the episode is referred or closed, only staff may write, with a ``reason``
+    (``DiaryClosedError`` for the patient); the old values are kept in an ``EntryCorrection``.
     """
     errors = Errors()
+    correction_reason = _diary_write_check(errors, actor=actor, episode=episode, reason=reason)
     pain_activity = _check_int(
         errors, "pain_activity", pain_activity, PAIN_MIN, PAIN_MAX, required=True
     )
@@ -334,8 +382,6 @@ def entry_record(
             f"An entry cannot be dated after today ({local_today:%Y-%m-%d} in "
             "the patient's time zone).",
         )
-    if episode.status == EpisodeStatus.CLOSED:
-        errors.add("non_field_errors", "This episode is closed; no more entries can be logged.")
 
     # The episode's prescriptions are read once, to check the exercises and to show them back.
     prescriptions = (
@@ -347,6 +393,12 @@ def entry_record(
     now = timezone.now()
     statements = _entry_statements(connection.vendor)
     with transaction.atomic():
+        # Only a correction after referral or closure reads the old entry first (to keep it).
+        old_values = (
+            _entry_snapshot(DailyEntry.objects.filter(episode=episode, date=date).first())
+            if correction_reason is not None
+            else None
+        )
         entry, created = _entry_upsert(
             episode=episode,
             date=date,
@@ -370,6 +422,18 @@ def entry_record(
         # One multi-row INSERT ... RETURNING, as bulk_create sends, without the ORM's compiler.
         insert_rows(ExerciseLog, logs)
         _audit(actor, "entry.created" if created else "entry.replaced", entry, episode)
+        if correction_reason is not None:
+            _record_correction(
+                actor=actor,
+                episode=episode,
+                date=date,
+                action=CorrectionAction.CREATED if created else CorrectionAction.REPLACED,
+                reason=correction_reason,
+                old_values=old_values,
+                now=now,
+            )
+        # Evaluation skips episodes no longer active (rehab.evaluation): a correction after
+        # referral or closure raises no alert; the request is only cleared.
         _request_evaluation(episode, now)
     # The entry comes back with its exercise logs attached as if prefetched (in the model's
     # order, by prescription), so that showing it costs no further query.
@@ -563,12 +627,116 @@ def _validated_exercise_sets(
     return result
 
 
-def entry_delete(*, actor: User, entry: DailyEntry) -> None:
+def entry_delete(*, actor: User, entry: DailyEntry, reason: str = "") -> None:
+    """Delete one day's entry; after referral or closure only staff may, with a ``reason``."""
     episode = entry.episode
+    errors = Errors()
+    correction_reason = _diary_write_check(errors, actor=actor, episode=episode, reason=reason)
+    errors.raise_if_any()
+    now = timezone.now()
     with transaction.atomic():
         _audit(actor, "entry.deleted", entry, episode)
+        if correction_reason is not None:
+            _record_correction(
+                actor=actor,
+                episode=episode,
+                date=entry.date,
+                action=CorrectionAction.DELETED,
+                reason=correction_reason,
+                old_values=_entry_snapshot(entry),
+                now=now,
+            )
         entry.delete()
-        _request_evaluation(episode, timezone.now())
+        _request_evaluation(episode, now)
+
+
+def diary_closed_message(episode: Episode) -> str:
+    """Why the patient can no longer write the diary of ``episode``, in their words."""
+    if episode.status == EpisodeStatus.REFERRED and episode.referral_date is not None:
+        why = f"you were referred on {episode.referral_date:%Y-%m-%d}"
+    elif episode.status == EpisodeStatus.CLOSED and episode.closed_date is not None:
+        why = f"the programme was closed on {episode.closed_date:%Y-%m-%d}"
+    else:
+        why = f"the programme is {episode.get_status_display().lower()}"
+    return (
+        f"This diary is closed: {why}. Your entries are kept as they are; if one is wrong, "
+        "ask your physical therapist to correct it."
+    )
+
+
+def diary_check_writable(*, actor: User, episode: Episode) -> None:
+    """Refuse, before anything else, a patient's write to a referred or closed episode's diary.
+
+    The API calls it before parsing the body, so the answer is the 409 whatever was sent;
+    ``entry_record`` and ``entry_delete`` apply the same rule themselves.
+    """
+    if episode.status != EpisodeStatus.ACTIVE and not can_manage_patients(actor):
+        raise DiaryClosedError(diary_closed_message(episode))
+
+
+def _diary_write_check(errors: Errors, *, actor: User, episode: Episode, reason: str) -> str | None:
+    """The reason of a staff correction after referral or closure; None for an ordinary write.
+
+    The patient is refused outright (``DiaryClosedError``); staff must say why (400 naming
+    ``reason`` without one).
+    """
+    diary_check_writable(actor=actor, episode=episode)
+    if episode.status == EpisodeStatus.ACTIVE:
+        return None
+    reason = (reason or "").strip()
+    if not reason:
+        errors.add(
+            "reason",
+            f"This episode is {episode.get_status_display().lower()}: its diary is the evidence "
+            "behind that, so say why you are correcting it. The reason and the old values "
+            "are kept.",
+        )
+    elif len(reason) > REASON_MAX_LENGTH:
+        errors.add("reason", f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+    return reason
+
+
+def _entry_snapshot(entry: DailyEntry | None) -> dict[str, Any] | None:
+    """The values of an entry as JSON, kept by a correction (None: there was no entry)."""
+    if entry is None:
+        return None
+    return {
+        "pain_activity": entry.pain_activity,
+        "pain_rest": entry.pain_rest,
+        "pf_rom_affected": entry.pf_rom_affected,
+        "pf_rom_unaffected": entry.pf_rom_unaffected,
+        "note": entry.note,
+        "exercises": [
+            {"prescription": log.prescription_id, "sets_completed": log.sets_completed}
+            for log in ExerciseLog.objects.filter(entry_id=entry.pk).order_by("prescription_id")
+        ],
+        "recorded_by": entry.recorded_by_id,
+        "updated_at": entry.updated_at.isoformat(),
+    }
+
+
+def _record_correction(
+    *,
+    actor: User,
+    episode: Episode,
+    date: dt.date,
+    action: str,
+    reason: str,
+    old_values: dict[str, Any] | None,
+    now: dt.datetime,
+) -> EntryCorrection:
+    correction = EntryCorrection.objects.create(
+        episode=episode,
+        entry_date=date,
+        action=action,
+        reason=reason,
+        old_values=old_values,
+        corrected_by=actor,
+        corrected_at=now,
+    )
+    # Ids only, as every audit row: the reason and the values stay in the clinical table.
+    _audit(actor, "entry.corrected", correction, episode)
+    return correction
 
 
 # --- Interventions -----------------------------------------------------------------------------
@@ -588,6 +756,13 @@ def intervention_record(
     errors = Errors()
     if kind not in InterventionKind.values:
         errors.add("kind", f"Must be one of: {', '.join(InterventionKind.values)}.")
+    # An intervention may have begun before the trial (a boot from the emergency department,
+    # a drug the GP started: the immobilization rule counts its days from its own start), and
+    # may be planned ahead.
+    for field, value in (("start_date", start_date), ("end_date", end_date)):
+        _check_clinical_date(
+            errors, field, value, episode=episode, may_precede_start=True, ahead=Ahead.PLANNED
+        )
     if end_date is not None and end_date < start_date:
         errors.add("end_date", "The end date cannot be before the start date.")
     site = (site or "").strip()

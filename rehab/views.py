@@ -48,6 +48,7 @@ from rehab.forms import (
 )
 from rehab.models import Alert, Episode, EpisodeStatus
 from rehab.services import (
+    diary_closed_message,
     entry_record,
     episode_close,
     episode_open,
@@ -149,7 +150,39 @@ def _exercise_rows(form: EntryForm, data: selectors.EntryFormData) -> list[dict[
     return rows
 
 
+def _closed_diary_page(request: HttpRequest, patient: Patient) -> HttpResponse | None:
+    """The diary of a referred or closed episode, shown as closed instead of the form.
+
+    Shown for ``?episode=ID`` of such an episode, or when the patient's latest episode is no
+    longer active and none is. A POST to it is refused with a 409 and saves nothing: after
+    referral or closure the entries are the evidence behind it (``rehab.services``).
+    """
+    episodes = patient.episodes.order_by("-start_date", "-id")
+    wanted = request.GET.get("episode")
+    if wanted:
+        closed = (
+            episodes.exclude(status=EpisodeStatus.ACTIVE).filter(pk=wanted).first()
+            if wanted.isdigit()
+            else None
+        )
+    elif episodes.filter(status=EpisodeStatus.ACTIVE).exists():
+        closed = None
+    else:
+        closed = episodes.first()
+    if closed is None:
+        return None
+    return render(
+        request,
+        "patient/diary_closed.html",
+        {"episode": closed, "message": diary_closed_message(closed)},
+        status=409 if request.method == "POST" else 200,
+    )
+
+
 def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) -> HttpResponse:
+    closed = _closed_diary_page(request, patient)
+    if closed is not None:
+        return closed
     episode, episodes = _chosen_episode(request, patient)
     if episode is None:
         past = list(patient.episodes.order_by("-start_date", "-id"))

@@ -69,7 +69,8 @@ def charts_for_series(series: CourseSeries, *, prefix: str = "chart") -> list[Ch
             "pain",
             "Pain",
             lambda: pain_figure(series, intervention_labels=INTERVENTION_LABELS),
-            pain_summary(series),
+            # The notes of what could not be drawn as recorded, visible under the first chart.
+            " ".join([pain_summary(series), *series.notes]),
         ),
         ("rom", "Plantar flexion", lambda: rom_figure(series), rom_summary(series)),
         (

@@ -32,6 +32,7 @@ from typing import Any, Final
 
 import plotly.graph_objects as go
 
+from rehab.dates import shift_days
 from reports.series import CourseSeries, InterventionSpan, WeekAdherence
 
 # Normal plantar flexion is "about 35–50°" (clinical-rules.md, "Why these numbers").
@@ -79,8 +80,8 @@ RIGHT_MARGIN: Final = 112
 
 def axis_range(series: CourseSeries) -> tuple[dt.date, dt.date]:
     """The time axis of all three charts: start − 1 day to past the overdue day or as_of."""
-    end = max(series.as_of, series.overdue_date) + dt.timedelta(days=AXIS_TAIL_DAYS)
-    return series.start_date - dt.timedelta(days=1), end
+    end = shift_days(max(series.as_of, series.overdue_date), AXIS_TAIL_DAYS)
+    return shift_days(series.start_date, -1), end
 
 
 def _base_layout(series: CourseSeries, *, height: int, y_title: str) -> dict[str, Any]:
@@ -396,7 +397,7 @@ def _intervention_traces(
                 "yref": "paper",
                 # The span covers whole days: from the start of its first to the end of its
                 # last, so a one-week boot is as wide as seven daily points.
-                "x0": _noon(span.start - dt.timedelta(days=1)),
+                "x0": _noon(shift_days(span.start, -1)),
                 "x1": _noon(end),
                 "y0": 0,
                 "y1": 1,
@@ -410,7 +411,7 @@ def _intervention_traces(
             _top_label(
                 name=f"{name}_label",
                 text=_kind_label(span.kind, labels),
-                x=_noon(span.start - dt.timedelta(days=1)),
+                x=_noon(shift_days(span.start, -1)),
                 colour="#7a2f5b",
             )
         )
@@ -739,7 +740,7 @@ def adherence_figure(series: CourseSeries) -> go.Figure:
     for week, data in adherence_weeks(series):
         if data is not None and data.percent is not None:
             continue
-        start = series.start_date + dt.timedelta(days=(week - 1) * 7)
+        start = shift_days(series.start_date, (week - 1) * 7)
         notes.append(
             {
                 "name": f"gap_week_{week}",
@@ -762,4 +763,4 @@ def adherence_figure(series: CourseSeries) -> go.Figure:
 def _week_middle(start: dt.date) -> dt.date:
     # Daily points sit at midnight of their date, so a 6-day-wide bar centred on the fourth day
     # spans exactly the week's seven points in the pain chart above it.
-    return start + dt.timedelta(days=3)
+    return shift_days(start, 3)

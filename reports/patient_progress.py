@@ -20,6 +20,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.scoping import AnyUser, scope_to_patients
 from rehab import rules
+from rehab.dates import WINDOW_YEARS, shift_years
 from rehab.evaluation import load_episode_data, thresholds_for_clinic
 from rehab.models import Episode, EpisodeStatus, Prescription
 from reports.series import CourseSeries, course_series
@@ -50,8 +51,11 @@ def exercise_streak(data: rules.EpisodeData, as_of: dt.date) -> Streak | None:
     by_date = {e.date: e for e in data.entries}
     today_done = False
     days = 0
-    day = as_of
-    while day >= data.start_date:
+    # Back to the start, but never more than the clinical window (rehab.dates): by ordinal, so
+    # a start stored at the calendar's first day cannot overflow or walk for centuries.
+    first = max(data.start_date, shift_years(as_of, -WINDOW_YEARS))
+    for ordinal in range(as_of.toordinal(), first.toordinal() - 1, -1):
+        day = dt.date.fromordinal(ordinal)
         due = [
             p
             for p in prescribed
@@ -64,7 +68,6 @@ def exercise_streak(data: rules.EpisodeData, as_of: dt.date) -> Streak | None:
                     today_done = True
             elif day != as_of:
                 break
-        day -= dt.timedelta(days=1)
     return Streak(days=days, today_done=today_done)
 
 

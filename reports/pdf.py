@@ -426,7 +426,8 @@ def pain_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawi
             backdrop=True,
         )
     for span in series.interventions:
-        start = frame.x(series.trial_day(span.start))
+        # One begun before the trial is drawn from the chart's left edge, not off the page.
+        start = frame.x(max(series.trial_day(span.start), x_min))
         label = span.kind.replace("_", " ")
         if span.kind in _SINGLE_DAY:
             drawing.add(
@@ -898,6 +899,8 @@ def referral_pdf(report: ReferralReport) -> bytes:
             ]
         ),
         KeepTogether([Paragraph("Exercise adherence by week", s.h2), adherence_chart(series)]),
+        # What the charts could not draw as recorded (dates outside the clinical window).
+        *(Paragraph(para_text(note), s.body) for note in series.notes),
         Paragraph("Findings, with their evidence and sources", s.h2),
         *_findings(report),
         *_care(report),

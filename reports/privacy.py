@@ -3,10 +3,12 @@
 Two formats of the same record:
 
 - **JSON**: the profile and every episode with its prescriptions, daily entries (with the
-  exercises done) and interventions, in the same shapes as API v1, so a developer who knows the
-  API can read it;
+  exercises done), interventions and the staff corrections of its diary after referral or
+  closure (with their reason and the values replaced), in the same shapes as API v1, so a
+  developer who knows the API can read it;
 - **FHIR R4**: one ``collection`` Bundle with the Patient once, and per episode its Condition and
-  Observations, as ``reports.exports.fhir_bundle`` builds them for one episode.
+  Observations, as ``reports.exports.fhir_bundle`` builds them for one episode (the current
+  values only; the corrections are in the JSON).
 
 Alerts are left out of both, as everywhere a patient looks: they are the clinic's working list,
 written for clinicians (docs/security.md, "Patient data rights").
@@ -24,6 +26,7 @@ from accounts.api.serializers import PatientSerializer
 from accounts.audit import audit_record
 from accounts.models import Patient, User
 from rehab.api.serializers import (
+    EntryCorrectionSerializer,
     EntrySerializer,
     EpisodeSerializer,
     InterventionSerializer,
@@ -49,6 +52,7 @@ def _episodes(patient: Patient) -> list[Episode]:
         .prefetch_related(
             "prescriptions",
             "interventions",
+            "entry_corrections",
             Prefetch(
                 "entries",
                 queryset=DailyEntry.objects.order_by("date").prefetch_related(
@@ -73,6 +77,10 @@ def patient_record(*, patient: Patient, now: dt.datetime) -> dict[str, Any]:
         data["entries"] = EntrySerializer(episode.entries.all(), many=True).data
         data["interventions"] = InterventionSerializer(
             sorted(episode.interventions.all(), key=lambda i: (i.start_date, i.pk)), many=True
+        ).data
+        # Staff corrections after referral or closure: the reason and the values replaced.
+        data["entry_corrections"] = EntryCorrectionSerializer(
+            episode.entry_corrections.all(), many=True
         ).data
         episodes.append(data)
     return {

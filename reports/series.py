@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from rehab import rules
+from rehab.dates import WINDOW_YEARS, shift_days, shift_years
 
 WINDOW_DAYS = 7
 
@@ -71,6 +72,9 @@ class CourseSeries:
     overdue_date: dt.date
     adherence_min_percent: float
     rom_reference: float | None
+    # What could not be drawn as recorded: dates outside the drawable window (rows stored
+    # before the services bounded them), said in words under the charts.
+    notes: tuple[str, ...] = ()
 
     def trial_day(self, date: dt.date) -> int:
         return (date - self.start_date).days + 1
@@ -108,14 +112,27 @@ def course_series(
     the lines drawn are the numbers the findings used.
     """
     start = episode.start_date
+    notes: list[str] = []
+    # Nothing is drawn more than WINDOW_YEARS past the start, the window every stored clinical
+    # date keeps to (rehab.dates): a trial's course fits in it, and a start decades back (stored
+    # before the rule) cannot make a chart of thousands of weeks.
+    drawn_until = shift_years(start, WINDOW_YEARS)
+    if as_of > drawn_until:
+        notes.append(
+            f"The charts stop at {drawn_until:%Y-%m-%d}, {WINDOW_YEARS} years after the "
+            "episode's start; anything later is not drawn."
+        )
+        as_of = drawn_until
     entries = sorted((e for e in episode.entries if start <= e.date <= as_of), key=lambda e: e.date)
     by_date = {e.date: e for e in entries}
 
     pain: list[PainPoint] = []
     for entry in entries:
+        # By ordinal, so that an entry near the calendar's first day cannot overflow.
+        last = entry.date.toordinal()
         window = [
             by_date[d].pain_activity
-            for d in (entry.date - dt.timedelta(days=k) for k in range(WINDOW_DAYS))
+            for d in map(dt.date.fromordinal, range(max(1, last - WINDOW_DAYS + 1), last + 1))
             if d in by_date
         ]
         mean = (
@@ -158,23 +175,15 @@ def course_series(
     adherence = tuple(
         WeekAdherence(
             week=week,
-            start=start + dt.timedelta(days=(week - 1) * WINDOW_DAYS),
-            end=start + dt.timedelta(days=week * WINDOW_DAYS - 1),
+            start=shift_days(start, (week - 1) * WINDOW_DAYS),
+            end=shift_days(start, week * WINDOW_DAYS - 1),
             sets_done=done,
             sets_prescribed=prescribed,
         )
         for week, (done, prescribed) in sorted(weeks.items())
     )
 
-    interventions = tuple(
-        InterventionSpan(
-            kind=i.kind,
-            start=i.start_date,
-            end=min(i.end_date, as_of) if i.end_date is not None else None,
-        )
-        for i in sorted(episode.interventions, key=lambda i: i.start_date)
-        if i.start_date <= as_of
-    )
+    interventions, intervention_notes = _drawable_interventions(episode, as_of)
 
     return CourseSeries(
         start_date=start,
@@ -185,8 +194,44 @@ def course_series(
         interventions=interventions,
         baseline=baseline,
         mcid_target=mcid_target(baseline, thresholds),
-        review_date=start + dt.timedelta(days=thresholds.review_day - 1),
-        overdue_date=start + dt.timedelta(days=thresholds.overdue_day - 1),
+        review_date=shift_days(start, thresholds.review_day - 1),
+        overdue_date=shift_days(start, thresholds.overdue_day - 1),
         adherence_min_percent=float(thresholds.adherence_min_percent),
         rom_reference=rom_reference,
+        notes=(*notes, *intervention_notes),
+    )
+
+
+def _drawable_interventions(
+    episode: rules.EpisodeData, as_of: dt.date
+) -> tuple[tuple[InterventionSpan, ...], tuple[str, ...]]:
+    """The interventions to draw up to ``as_of``, and a note for each not drawn as recorded.
+
+    The services keep an intervention within ``WINDOW_YEARS`` of the episode's start
+    (``rehab.dates``); one stored outside it (before that rule, or straight into the table) is
+    cut at the window's first day, so no chart or PDF computes with dates far off its axis.
+    """
+    first = shift_years(episode.start_date, -WINDOW_YEARS)
+    spans: list[InterventionSpan] = []
+    notes: list[str] = []
+    for i in sorted(episode.interventions, key=lambda i: i.start_date):
+        if i.start_date > as_of:
+            continue
+        end = min(i.end_date, as_of) if i.end_date is not None else None
+        if end is not None and end < first:
+            notes.append(f"{_recorded(i)} lies outside the charts and is not drawn.")
+            continue
+        if i.start_date < first:
+            notes.append(f"{_recorded(i)} is drawn from {first:%Y-%m-%d} only.")
+        spans.append(InterventionSpan(kind=i.kind, start=max(i.start_date, first), end=end))
+    return tuple(spans), tuple(notes)
+
+
+def _recorded(intervention: rules.InterventionData) -> str:
+    kind = intervention.kind.replace("_", " ").capitalize()
+    if intervention.end_date is None:
+        return f"{kind} recorded from {intervention.start_date:%Y-%m-%d}"
+    return (
+        f"{kind} recorded from {intervention.start_date:%Y-%m-%d} "
+        f"to {intervention.end_date:%Y-%m-%d}"
     )

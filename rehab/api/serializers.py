@@ -23,6 +23,7 @@ from rehab.models import (
     AlertStatus,
     DailyEntry,
     Diagnosis,
+    EntryCorrection,
     Episode,
     EpisodeStatus,
     Exercise,
@@ -41,6 +42,7 @@ from rehab.services import (
     MAX_SETS,
     PAIN_MAX,
     PAIN_MIN,
+    REASON_MAX_LENGTH,
     ROM_MAX,
     ROM_MIN,
 )
@@ -60,6 +62,16 @@ def _rom(**kwargs: Any) -> StrictIntegerField:
 
 def _note() -> serializers.CharField:
     return serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
+
+
+def _correction_reason() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=REASON_MAX_LENGTH,
+        allow_blank=True,
+        default="",
+        help_text="Staff only, required once the episode is referred or closed: why the diary "
+        "is corrected. Kept with the old values.",
+    )
 
 
 # --- Episodes ----------------------------------------------------------------------------------
@@ -226,6 +238,28 @@ class EntryInputSerializer(serializers.Serializer[Any]):
         child=EntryExerciseInputSerializer(), default=list, max_length=EXERCISES_MAX
     )
     note = _note()
+    reason = _correction_reason()
+
+
+class EntryDeleteInputSerializer(serializers.Serializer[Any]):
+    reason = _correction_reason()
+
+
+class EntryCorrectionSerializer(serializers.ModelSerializer[EntryCorrection]):
+    """A staff correction of a referred or closed episode's diary (in the patient's export)."""
+
+    class Meta:
+        model = EntryCorrection
+        fields = [
+            "id",
+            "entry_date",
+            "action",
+            "reason",
+            "old_values",
+            "corrected_by",
+            "corrected_at",
+        ]
+        read_only_fields = fields
 
 
 class EntryExerciseSerializer(serializers.ModelSerializer[ExerciseLog]):
@@ -315,6 +349,10 @@ def entry_input_plainly_valid(data: Any) -> dict[str, Any] | None:
     if len(note) > NOTE_MAX_LENGTH or _REFUSED_IN_TEXT.search(note):
         return None
     values["note"] = note
+    # A correction's reason is the serializer's to check (the rare path).
+    if "reason" in data:
+        return None
+    values["reason"] = ""
     return values
 
 

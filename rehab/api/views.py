@@ -32,6 +32,7 @@ from rehab.api.serializers import (
     AlertSerializer,
     AlertSnoozeInputSerializer,
     CloseInputSerializer,
+    EntryDeleteInputSerializer,
     EntryInputSerializer,
     EntryRangeQuerySerializer,
     EntrySerializer,
@@ -331,10 +332,17 @@ class EntryDetailView(EpisodeApiView):
         responses={
             200: OpenApiResponse(EntrySerializer, description="Replaced"),
             201: OpenApiResponse(EntrySerializer, description="Created"),
+            409: OpenApiResponse(
+                description="The episode is referred or closed: its diary is read-only for "
+                "the patient (staff correct it with a reason)."
+            ),
         },
     )
     def put(self, request: Request, pk: int, date: str) -> Response:
         episode = self.get_episode(pk)
+        # A referred or closed episode's diary is read-only for the patient: 409, whatever the
+        # body holds.
+        services.diary_check_writable(actor=self.caller, episode=episode)
         day = _parse_url_date(date)
         # The common, plainly valid body skips the serializer; anything else goes through it.
         values = entry_input_plainly_valid(request.data)
@@ -352,6 +360,7 @@ class EntryDetailView(EpisodeApiView):
             pf_rom_unaffected=values["pf_rom_unaffected"],
             exercises=[dict(item) for item in values["exercises"]],
             note=values["note"],
+            reason=values.get("reason", ""),
         )
         # The service hands the entry back with its exercises: no need to read it again.
         return Response(
@@ -363,13 +372,36 @@ class EntryDetailView(EpisodeApiView):
         tags=ENTRY_TAG,
         operation_id="entries_delete",
         summary="Delete the entry of one day",
-        parameters=[DATE_PARAMETER],
-        responses={204: None},
+        parameters=[
+            DATE_PARAMETER,
+            OpenApiParameter(
+                "reason",
+                OpenApiTypes.STR,
+                description="Required from staff when the episode is referred or closed "
+                "(also accepted as a JSON body field).",
+            ),
+        ],
+        request=EntryDeleteInputSerializer,
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                description="The episode is referred or closed: its diary is read-only for "
+                "the patient (staff correct it with a reason)."
+            ),
+        },
     )
     def delete(self, request: Request, pk: int, date: str) -> Response:
         episode = self.get_episode(pk)
+        services.diary_check_writable(actor=self.caller, episode=episode)
         entry = self.get_entry(episode, _parse_url_date(date))
-        services.entry_delete(actor=self.caller, entry=entry)
+        # The reason may come as a body field or, for clients that send no body with a
+        # DELETE, as ?reason=.
+        body = request.data if isinstance(request.data, dict) else {}
+        data = EntryDeleteInputSerializer(
+            data={"reason": body.get("reason", request.query_params.get("reason", ""))}
+        )
+        data.is_valid(raise_exception=True)
+        services.entry_delete(actor=self.caller, entry=entry, reason=data.validated_data["reason"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -299,7 +299,9 @@ def test_closed_episode_takes_no_entries(cast, api, saved):
     response = api(cast.patient_a.user).put(
         entry_url(cast.episode_a.pk, saved.date), {"pain_activity": 1}, format="json"
     )
-    assert "non_field_errors" in errors(response)
+    # The diary of a closed episode is read-only for the patient (issue 10, finding 7).
+    assert response.status_code == 409
+    assert "diary is closed" in response.json()["detail"]
     assert snapshot(cast.episode_a.pk) == before
 
 

@@ -233,10 +233,11 @@ def test_a_patient_without_an_active_episode_gets_a_friendly_message(cast, clien
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "no active ankle programme" in html
+    # Their latest episode is closed: its diary is shown closed, and a POST is refused (409).
+    assert "Your diary is closed" in html
     assert f'href="/episodes/{cast.episode_b.pk}/"' in html
     assert 'name="pain_activity"' not in html
-    assert client.post("/log/2020-01-01/", VALID).status_code == 200
+    assert client.post("/log/2020-01-01/", VALID).status_code == 409
     assert not DailyEntry.objects.exists()
 
 

@@ -299,7 +299,7 @@ def test_a_referral_before_the_start_is_shown_on_the_date_field(cast, therapist)
     before = cast.episode_a.start_date - dt.timedelta(days=1)
     response = therapist.post(f"/episodes/{cast.episode_a.pk}/referral/", {"date": before})
     assert response.status_code == 200
-    assert "The referral cannot be dated before the episode" in response.content.decode()
+    assert "Cannot be before the episode" in response.content.decode()
     assert "id_date_error" in described_by_ids(response, control(response, "date"))
     cast.episode_a.refresh_from_db()
     assert cast.episode_a.status == EpisodeStatus.ACTIVE
