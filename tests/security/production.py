@@ -215,11 +215,12 @@ def gunicorn_command(port: int, access_log: Path, error_log: Path) -> list[str]:
 
 
 @contextmanager
-def production_site(tmp_path: Path) -> Iterator[ProductionSite]:
-    """Migrate, collect the static files and start gunicorn with the production settings."""
+def production_site(tmp_path: Path, **extra_env: str) -> Iterator[ProductionSite]:
+    """Migrate, collect the static files and start gunicorn with the production settings (and
+    ``extra_env``)."""
     with _database(tmp_path) as database_url:
         env = {
-            **production_env(tmp_path, DATABASE_URL=database_url),
+            **production_env(tmp_path, DATABASE_URL=database_url, **extra_env),
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
         port = _free_port()

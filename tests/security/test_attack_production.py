@@ -29,15 +29,27 @@ TOTPDevice.objects.create(user=therapist, name="Authenticator app", confirmed=Tr
 admin = User.objects.create_user(
     "admin@riverside.test", "{password}", role=Role.CLINIC_ADMIN, clinic=clinic
 )
-patient_user = User.objects.create_user(
-    "a@riverside.test", "{password}", role=Role.PATIENT, clinic=clinic,
-    first_name="Ada", last_name="Quinterro",
+# Locked on purpose by the look-alike test: nobody else signs in as them.
+User.objects.create_user(
+    "locked@riverside.test", "{password}", role=Role.CLINIC_ADMIN, clinic=clinic
 )
-patient = Patient.objects.create(user=patient_user, therapist=therapist)
-episode = Episode.objects.create(
-    patient=patient, affected_side="left", start_date=dt.date.today() - dt.timedelta(days=20)
-)
-print(json.dumps({{"patient": patient.pk, "episode": episode.pk}}))
+User.objects.create_superuser("ops@installation.test", "{password}")
+episodes = {{}}
+for email, last_name in (
+    ("a@riverside.test", "Quinterro"),
+    ("c@riverside.test", "Castellane"),
+    ("formula@riverside.test", "Hollis"),
+):
+    user = User.objects.create_user(
+        email, "{password}", role=Role.PATIENT, clinic=clinic, first_name="Ada",
+        last_name=last_name,
+    )
+    patient = Patient.objects.create(user=user, therapist=therapist)
+    episode = Episode.objects.create(
+        patient=patient, affected_side="left", start_date=dt.date.today() - dt.timedelta(days=20)
+    )
+    episodes[email] = {{"patient": patient.pk, "episode": episode.pk}}
+print(json.dumps({{**episodes["a@riverside.test"], "people": episodes}}))
 """
 
 DEEP_JSON = ("[" * 5000 + "]" * 5000).encode()
@@ -45,7 +57,11 @@ DEEP_JSON = ("[" * 5000 + "]" * 5000).encode()
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProductionSite, Any]]:
-    with production_site(tmp_path_factory.mktemp("attacks")) as running:
+    # Every request comes from 127.0.0.1: the per-address rate (30 sign-ins a minute, tested in
+    # test_throttling.py) is raised so that it does not mask the per-account answers under test.
+    with production_site(
+        tmp_path_factory.mktemp("attacks"), PAIS_AUTH_RATE_PER_MINUTE="10000"
+    ) as running:
         yield running, json.loads(running.run_script(_SETUP_PEOPLE.format(password=PASSWORD)))
 
 
@@ -97,14 +113,16 @@ def test_finding_1_a_password_and_any_header_open_nothing(site, authorization):
 
 def test_finding_3_look_alike_addresses_do_not_dodge_the_lockout(site):
     running, _ = site
-    assert _token(running, "admin@riverside.test").status == 200
+    assert _token(running, "locked@riverside.test").status == 200
     for _ in range(10):
-        assert _token(running, "admin@riverside.test", "wrong-password-1").status in (400, 429)
-    for look_alike in ("adm\u0131n@riverside.test", "admin@riverside.te\u017ft"):
+        assert _token(running, "locked@riverside.test", "wrong-password-1").status in (400, 429)
+    # The long s (NFKC: the same address, so the same lock) and the dotless i (another address,
+    # which PostgreSQL's UPPER() used to fold onto this one).
+    for look_alike in ("locked@riverside.te\u017ft", "locked@r\u0131verside.test"):
         answer = _token(running, look_alike)
         assert answer.status in (400, 429), (look_alike, answer.status, answer.text)
         assert "token" not in answer.json()
-    assert _token(running, "admin@riverside.test").status == 429
+    assert _token(running, "locked@riverside.test").status == 429
 
 
 def test_finding_5_deeply_nested_json_is_a_400_without_a_traceback(site):
@@ -172,3 +190,146 @@ def test_finding_8_no_log_holds_an_invitation_or_reset_token(site):
     for name, text in logs.items():
         for secret in (invite, unknown, reset):
             assert secret not in text, f"{secret} in {name}:\n{text}"
+
+
+def _api(running: ProductionSite, email: str) -> tuple[Any, dict[str, str]]:
+    token = _token(running, email).json()["token"]
+    return running.browser(), {"Authorization": f"Token {token}"}
+
+
+def _post_json(browser: Any, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    return browser.request("POST", path, json_body=json.dumps(body).encode(), headers=headers)
+
+
+def test_finding_2_staff_cannot_invite_an_active_patient_only_send_a_reset_email(site):
+    running, ids = site
+    api, auth = _api(running, "admin@riverside.test")
+    patient = ids["patient"]
+    invited = _post_json(api, f"/api/v1/patients/{patient}/invitation/", {}, auth)
+    assert invited.status == 400, invited.text
+    assert "password-reset" in " ".join(invited.json()["patient"])
+    reset = _post_json(api, f"/api/v1/patients/{patient}/password-reset/", {}, auth)
+    assert reset.status == 202, reset.text
+    assert "/accounts/password/reset/" not in reset.text and "token" not in reset.json()
+    # The patient's own token still works: nothing was taken over.
+    mine, patient_auth = _api(running, "a@riverside.test")
+    assert mine.request("GET", "/api/v1/episodes/", headers=patient_auth).status == 200
+
+
+def test_finding_4_wrong_old_passwords_on_the_password_page_lock_the_account(site):
+    running, _ = site
+    browser = running.browser()
+    assert browser.sign_in("c@riverside.test", PASSWORD).status == 302
+    page = "/accounts/password/"
+    browser.request("GET", page)
+    new = {"new_password1": "a-fresh-ankle-phrase-7", "new_password2": "a-fresh-ankle-phrase-7"}
+    for _ in range(10):
+        wrong = browser.request("POST", page, form={"old_password": "not-it-at-all", **new})
+        assert wrong.status in (200, 429)
+    right = browser.request("POST", page, form={"old_password": PASSWORD, **new})
+    assert right.status in (200, 429), right.status
+    assert "Too many failed attempts" in right.text
+    # The password did not change, and the lock holds for sign-in too.
+    assert _token(running, "c@riverside.test").status == 429
+
+
+def test_finding_6_out_of_window_dates_are_400s_and_stored_ones_break_no_page(site):
+    running, ids = site
+    api, auth = _api(running, "admin@riverside.test")
+    episode = ids["people"]["formula@riverside.test"]["episode"]
+    refused = _post_json(
+        api,
+        f"/api/v1/episodes/{episode}/interventions/",
+        {"kind": "nsaid", "start_date": "0001-01-01", "end_date": "9999-12-31"},
+        auth,
+    )
+    assert refused.status == 400, refused.text
+    assert "start_date" in refused.json()
+    # Rows that got in before the window existed are drawn, not trusted.
+    running.run_script(
+        "import datetime as dt\n"
+        "from rehab.models import Intervention\n"
+        f"Intervention.objects.create(episode_id={episode}, kind='nsaid',"
+        " start_date=dt.date(1, 1, 1), end_date=dt.date(9999, 12, 31))\n"
+        "print('ok')"
+    )
+    staff = running.browser()
+    assert staff.sign_in("admin@riverside.test", PASSWORD).status == 302
+    for path in (f"/episodes/{episode}/", f"/episodes/{episode}/report/", "/patients/"):
+        assert staff.request("GET", path).status == 200, path
+    pdf = staff.request("GET", f"/episodes/{episode}/report.pdf")
+    assert pdf.status == 200 and pdf.body.startswith(b"%PDF")
+
+
+def test_finding_7_the_patient_cannot_rewrite_the_diary_after_referral(site):
+    running, _ = site
+    ids = json.loads(
+        running.run_script(
+            "import datetime as dt, json\n"
+            "from accounts.models import Patient, Role, User\n"
+            "from rehab.models import Episode\n"
+            "therapist = User.objects.get(email='therapist@riverside.test')\n"
+            "user = User.objects.create_user('d@riverside.test', '"
+            + PASSWORD
+            + "', role=Role.PATIENT, clinic=therapist.clinic)\n"
+            "patient = Patient.objects.create(user=user, therapist=therapist)\n"
+            "episode = Episode.objects.create(patient=patient, affected_side='left',"
+            " start_date=dt.date.today() - dt.timedelta(days=20))\n"
+            "print(json.dumps({'episode': episode.pk}))"
+        )
+    )
+    episode = ids["episode"]
+    day = running.run_script("import datetime as dt; print(dt.date.today() - dt.timedelta(days=2))")
+    patient, patient_auth = _api(running, "d@riverside.test")
+    entry = f"/api/v1/episodes/{episode}/entries/{day}/"
+    body = json.dumps({"pain_activity": 7, "pain_rest": 3}).encode()
+    assert patient.request("PUT", entry, json_body=body, headers=patient_auth).status == 201
+    staff, staff_auth = _api(running, "admin@riverside.test")
+    today = running.run_script("import datetime as dt; print(dt.date.today())")
+    referred = _post_json(
+        staff, f"/api/v1/episodes/{episode}/referral/", {"date": today}, staff_auth
+    )
+    assert referred.status == 200, referred.text
+    rewrite = json.dumps({"pain_activity": 2, "pain_rest": 0}).encode()
+    answer = patient.request("PUT", entry, json_body=rewrite, headers=patient_auth)
+    assert answer.status == 409, answer.text
+    assert patient.request("DELETE", entry, headers=patient_auth).status == 409
+    kept = patient.request("GET", entry, headers=patient_auth).json()
+    assert kept["pain_activity"] == 7
+
+
+def test_findings_9_and_10_the_admin_is_read_only_and_the_audit_csv_is_inert(site):
+    running, ids = site
+    episode = ids["episode"]
+    operator = running.browser()
+    assert operator.sign_in("ops@installation.test", PASSWORD).status == 302
+    change = f"/admin/rehab/episode/{episode}/change/"
+    assert operator.request("GET", change).status == 200
+    forged = operator.request("POST", change, form={"affected_side": "right"})
+    assert forged.status == 403
+    side = running.run_script(
+        f"from rehab.models import Episode; print(Episode.objects.get(pk={episode}).affected_side)"
+    )
+    assert side == "left"
+    reads = running.run_script(
+        "from accounts.models import AuditEvent; "
+        "print(AuditEvent.objects.filter(action='admin.viewed').count())"
+    )
+    assert int(reads) >= 1
+    # A formula-shaped address (valid RFC 5322) reaches the clinic's audit trail CSV inert.
+    running.run_script(
+        "from accounts.models import Clinic, Role, User; "
+        "User.objects.create_user(\"=1+2+cmd|'/ccalc'!a0@evil.test\", '"
+        + PASSWORD
+        + "', role=Role.THERAPIST, clinic=Clinic.objects.get(slug='riverside')); print('ok')"
+    )
+    formula = running.browser()
+    assert formula.sign_in("=1+2+cmd|'/ccalc'!a0@evil.test", PASSWORD).status == 302
+    assert formula.request("GET", "/patients/").status == 200
+    admin = running.browser()
+    assert admin.sign_in("admin@riverside.test", PASSWORD).status == 302
+    csv_answer = admin.request("GET", "/settings/audit/?format=csv")
+    assert csv_answer.status == 200
+    cells = [cell for line in csv_answer.text.splitlines() for cell in line.split(",")]
+    assert any(cell.startswith("'=1+2+cmd") for cell in cells), csv_answer.text[:500]
+    assert not any(cell.startswith("=") for cell in cells)
