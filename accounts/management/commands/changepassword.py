@@ -16,6 +16,7 @@ from django.contrib.auth.management.commands import changepassword
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.services import password_change
 
@@ -33,8 +34,10 @@ class Command(changepassword.Command):
         return str(self._get_pass(prompt))  # type: ignore[attr-defined]
 
     def handle(self, *args: Any, **options: Any) -> str | None:
-        username = options["username"] or getpass.getuser()
+        username = normalize_email(options["username"] or getpass.getuser())
         try:
+            # Stored addresses are in their normal form (accounts/emails.py), so "Admin@X" finds
+            # admin@x as the sign-in page does.
             user = User._default_manager.using(options["database"]).get(
                 **{User.USERNAME_FIELD: username}
             )
