@@ -287,9 +287,7 @@ def test_manage_py_changepassword_revokes_tokens_too(cast, monkeypatch):
     assert AuditEvent.objects.filter(action="api_token.revoked.password_changed").count() == 1
 
 
-def test_manage_py_changepassword_finds_the_account_however_the_address_is_typed(
-    cast, monkeypatch
-):
+def test_manage_py_changepassword_finds_the_account_however_the_address_is_typed(cast, monkeypatch):
     monkeypatch.setattr(ChangePassword, "_get_pass", lambda self, prompt="": NEW_PASSWORD)
     call_command("changepassword", "  Therapist@Riverside.TEST ", stdout=io.StringIO())
     assert User.objects.get(pk=cast.therapist.pk).check_password(NEW_PASSWORD)
