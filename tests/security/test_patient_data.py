@@ -24,6 +24,7 @@ from rehab.models import (
     DailyEntry,
     Delivery,
     DeliveryAttempt,
+    EntryCorrection,
     Episode,
     ExerciseLog,
     InboxMessage,
@@ -213,6 +214,14 @@ def everything(records) -> Any:
         expires_at=timezone.now() + dt.timedelta(days=7),
     )
     ReminderLog.objects.create(patient=cast.patient_a, date=cast.episode_a.start_date)
+    EntryCorrection.objects.create(
+        episode=cast.episode_a,
+        entry_date=cast.episode_a.start_date,
+        action="replaced",
+        reason="Patient phoned: the pain score was typed on the wrong day.",
+        old_values={"pain_activity": 7},
+        corrected_by=cast.therapist,
+    )
     alert = Alert.objects.get(episode=cast.episode_a)
     alert_notifications_write(alert=alert, event_type="alert.raised")
     # Sending the in-app delivery writes the inbox message and an attempt row.
@@ -252,6 +261,7 @@ def _clinical_rows(episode_ids: list[int], patient_id: int) -> dict[str, int]:
         ).count(),
         "inbox": InboxMessage.objects.filter(alert__episode_id__in=episode_ids).count(),
         "reminders": ReminderLog.objects.filter(patient_id=patient_id).count(),
+        "entry corrections": EntryCorrection.objects.filter(episode_id__in=episode_ids).count(),
     }
 
 
