@@ -28,8 +28,8 @@ def capture(as_of: dt.date) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
 
     from bench.probe import floor_queryset
-    from rehab.evaluation import rule_inputs_bulk
     from rehab.models import Episode, EpisodeStatus
+    from rehab.rule_inputs import read_rule_inputs
 
     ids = list(
         Episode.objects.filter(status=EpisodeStatus.ACTIVE)
@@ -37,8 +37,9 @@ def capture(as_of: dt.date) -> dict[str, Any]:
         .values_list("pk", flat=True)[:CHUNK]
     )
     with CaptureQueriesContext(connection) as queries:
-        rule_inputs_bulk(ids, until=as_of)
-    labels = ("prescriptions", "exercise logs", "entries", "interventions")
+        read_rule_inputs(ids, until=as_of)
+    # In the order ``read_rule_inputs`` sends them.
+    labels = ("exercise logs", "entries", "prescriptions", "interventions")
     plans: dict[str, Any] = {"chunk_episodes": len(ids)}
     for label, query in zip(labels, queries.captured_queries, strict=False):
         # The captured SQL has its parameters inlined already.

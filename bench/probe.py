@@ -114,17 +114,17 @@ def inputs(as_of: dt.date | None, chunk_size: int) -> dict[str, Any]:
     """What the evaluation reads before any rule runs, and nothing more.
 
     Every active episode's diary, exercise logs, prescriptions and interventions, chunk by chunk
-    through the evaluation's own reader (``rule_inputs_bulk``): no rules, no locks, no writes.
+    through the evaluation's own reader (``read_rule_inputs``): no rules, no locks, no writes.
     Beside the floor it shows how much of the evaluation's time the reading alone takes.
     """
-    from rehab.evaluation import rule_inputs_bulk
     from rehab.nightly import active_episode_id_chunks
+    from rehab.rule_inputs import read_rule_inputs
 
     entries = 0
     with counting_queries() as queries:
         began, cpu = time.perf_counter(), time.process_time()
         for ids in active_episode_id_chunks(chunk_size):
-            read = rule_inputs_bulk(ids, until=as_of)
+            read = read_rule_inputs(ids, until=as_of)
             entries += sum(len(diary) for diary in read.entries.values())
         seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     return {"seconds": seconds, "cpu_seconds": cpu, "entries": entries, "queries": queries[0]}

@@ -13,6 +13,7 @@ there everything falls back to what the ORM would have sent.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -160,3 +161,24 @@ def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
     )
     with server_bound_cursor() as cursor:
         cursor.execute(sql, [value for row in values for value in row])
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many episodes are read and evaluated.
+
+    A chunk (or a long caseload) builds ~50,000 small objects (entries, their sets, findings)
+    that live until it ends and form no cycles. The collector would walk them again at every
+    700th allocation and cost a third of the time for nothing; reference counting frees them
+    all when the work is done, and the collector runs again from there. (The switch is
+    process-wide: in a threaded server two requests' pauses may overlap, which costs time at
+    worst, never memory for long or correctness.)
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -24,7 +24,7 @@ from accounts.scoping import (
     scope_to_patients,
 )
 from rehab import rules
-from rehab.evaluation import episode_data_from_rows, thresholds_for_clinic
+from rehab.evaluation import thresholds_for_clinic
 from rehab.models import (
     Alert,
     AlertStatus,
@@ -36,6 +36,7 @@ from rehab.models import (
     Prescription,
     Severity,
 )
+from rehab.rule_inputs import prefetched_episode_data
 from rehab.vocabulary import RECOMMENDATION_LABELS
 
 # A patient may correct today and the six days before it from the phone pages: the same 7-day
@@ -353,17 +354,7 @@ def episode_progress_for(*, episode: Episode, as_of: dt.date) -> EpisodeProgress
     verdict costs one query (the clinic's thresholds) and the alerts two, whatever the
     episode's length. Read-only, like the progress endpoint.
     """
-    entries = [e for e in episode.entries.all() if e.date <= as_of]
-    data = episode_data_from_rows(
-        episode,
-        entries=entries,
-        sets_done={
-            e.pk: {log.prescription_id: log.sets_completed for log in e.exercises.all()}
-            for e in entries
-        },
-        prescriptions=[p for p in episode.prescriptions.all() if p.start_date <= as_of],
-        interventions=[i for i in episode.interventions.all() if i.start_date <= as_of],
-    )
+    data = prefetched_episode_data(episode, as_of=as_of)
     evaluation = rules.evaluate(data, thresholds_for_clinic(episode.patient.user.clinic_id), as_of)
     alerts = Alert.objects.filter(episode=episode).select_related("episode__patient__user")
     return EpisodeProgress(

@@ -3,9 +3,9 @@
 A therapist's home page (a clinic admin's: the whole clinic) must cost the same few queries for
 5 patients or 1,000, so nothing here reads per row:
 
-1. the episodes with their patient and therapist, as plain tuples (``values_list``);
+1. the episodes with their patient and therapist, as rows keyed by field name (``values``);
 2. the unresolved alerts, counted per episode and severity (one aggregate);
-3. the rules' inputs for all listed episodes at once (``rehab.evaluation.rule_inputs_bulk``, the
+3. the rules' inputs for all listed episodes at once (``rehab.rule_inputs.read_rule_inputs``, the
    reader the nightly evaluation uses too): entries, exercise logs, prescriptions and
    interventions, one query each, restricted to the listed episodes by a subquery;
 4. the clinic's thresholds, once.
@@ -33,7 +33,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, scope_to_patients, therapists_in_clinic
 from rehab import rules
-from rehab.evaluation import cyclic_gc_paused, rule_inputs_bulk, thresholds_for_clinic
+from rehab.bulk import cyclic_gc_paused
+from rehab.evaluation import thresholds_for_clinic
 from rehab.models import (
     Alert,
     AlertStatus,
@@ -41,6 +42,7 @@ from rehab.models import (
     EpisodeStatus,
     Side,
 )
+from rehab.rule_inputs import EPISODE_RULE_FIELDS, episode_row, read_rule_inputs
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
 from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
 
@@ -206,8 +208,8 @@ def caseload(
         )
 
     episodes = list(
-        listed.values_list(
-            "pk",
+        listed.values(
+            *EPISODE_RULE_FIELDS,
             "patient_id",
             "patient__user__first_name",
             "patient__user__last_name",
@@ -218,13 +220,6 @@ def caseload(
             "patient__therapist__last_name",
             "patient__therapist__email",
             "affected_side",
-            "start_date",
-            "status",
-            "referral_date",
-            "intake_pain_activity",
-            "intake_pf_rom_affected",
-            "intake_pf_rom_unaffected",
-            "bmi",
         )
     )
     therapists = (
@@ -252,7 +247,7 @@ def caseload(
 
 
 def _rows(
-    user: User, episodes: list[tuple[Any, ...]], listed: Any, now: dt.datetime
+    user: User, episodes: list[dict[str, Any]], listed: Any, now: dt.datetime
 ) -> list[CaseloadRow]:
     # Every bulk read below is narrowed by the same (scoped, filtered) episode query, as a
     # subquery: no list of ids travels to the database, however long the caseload.
@@ -269,44 +264,19 @@ def _rows(
         alerts[episode_id].append((severity, code))
 
     # The rules' inputs of every listed episode: the same bulk reader as the nightly job's.
-    inputs = rule_inputs_bulk(listed)
+    inputs = read_rule_inputs(listed)
 
     thresholds = thresholds_for_clinic(user.clinic_id)
     today_in: dict[str, dt.date] = {}
     rows = []
-    for (
-        episode_id,
-        patient_id,
-        first,
-        last,
-        email,
-        tz,
-        therapist_id,
-        t_first,
-        t_last,
-        t_email,
-        side,
-        start_date,
-        status,
-        referral_date,
-        intake_pain,
-        intake_rom_a,
-        intake_rom_u,
-        bmi,
-    ) in episodes:
+    for values in episodes:
+        episode = episode_row(values)
+        episode_id, start_date = episode.id, episode.start_date
+        tz = values["patient__timezone"]
         as_of = today_in.get(tz)
         if as_of is None:
             as_of = today_in[tz] = now.astimezone(zoneinfo.ZoneInfo(tz)).date()
-        data = inputs.episode_data(
-            episode_id,
-            start_date,
-            status,
-            referral_date,
-            intake_pain,
-            intake_rom_a,
-            intake_rom_u,
-            bmi,
-        )
+        data = inputs.episode_data(episode)
         # Entries after the patient's today (another zone's tomorrow) never count.
         own = [e for e in data.entries if e.date <= as_of]
         first_sparkline_day = as_of - dt.timedelta(days=SPARKLINE_DAYS - 1)
@@ -319,10 +289,22 @@ def _rows(
         rows.append(
             CaseloadRow(
                 episode_id=episode_id,
-                patient_id=patient_id,
-                patient_name=_name(first, last, email),
-                affected_side=_SIDES.get(side, side),
-                therapist_name=_name(t_first, t_last, t_email) if therapist_id else None,
+                patient_id=values["patient_id"],
+                patient_name=_name(
+                    values["patient__user__first_name"],
+                    values["patient__user__last_name"],
+                    values["patient__user__email"],
+                ),
+                affected_side=_SIDES.get(values["affected_side"], values["affected_side"]),
+                therapist_name=(
+                    _name(
+                        values["patient__therapist__first_name"],
+                        values["patient__therapist__last_name"],
+                        values["patient__therapist__email"],
+                    )
+                    if values["patient__therapist_id"]
+                    else None
+                ),
                 start_date=start_date,
                 as_of=as_of,
                 trial_day=evaluation.trial_day,

@@ -17,8 +17,9 @@ from typing import Any
 import plotly.graph_objects as go
 
 from rehab import rules
-from rehab.evaluation import episode_data_from_rows, thresholds_for_clinic
+from rehab.evaluation import thresholds_for_clinic
 from rehab.models import Episode, InterventionKind
+from rehab.rule_inputs import prefetched_episode_data
 from reports.course import Course
 from reports.figures import (
     IMMOBILIZATION,
@@ -101,17 +102,7 @@ def charts_for_episode_page(
     and reference come from the page's own evaluation, so the lines drawn are the numbers its
     findings used.
     """
-    entries = [e for e in episode.entries.all() if e.date <= as_of]
-    data = episode_data_from_rows(
-        episode,
-        entries=entries,
-        sets_done={
-            e.pk: {log.prescription_id: log.sets_completed for log in e.exercises.all()}
-            for e in entries
-        },
-        prescriptions=[p for p in episode.prescriptions.all() if p.start_date <= as_of],
-        interventions=[i for i in episode.interventions.all() if i.start_date <= as_of],
-    )
+    data = prefetched_episode_data(episode, as_of=as_of)
     series = course_series(
         data,
         thresholds_for_clinic(episode.patient.user.clinic_id),

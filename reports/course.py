@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from rehab import rules
-from rehab.evaluation import load_episode_data, thresholds_for_clinic
+from rehab.evaluation import thresholds_for_clinic
 from rehab.models import Episode
+from rehab.rule_inputs import load_episode_data
 from reports.series import CourseSeries, course_series
 
 

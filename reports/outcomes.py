@@ -3,16 +3,15 @@
 Episodes started in a date range (optionally one therapist's) by outcome, the share resolved
 without surgery beside the literature, how long trials ran before referral, which referrals came
 after the overdue day, and how well patients did their exercises. A fixed number of queries
-whatever the number of episodes: the episodes, their entries, exercise logs and prescriptions are
-read in one query each, and the adherence of every episode is the rules' own figure, computed
-in Python from those rows.
+whatever the number of episodes: the episodes, then the rules' inputs of all of them (four
+queries, ``rehab.rule_inputs.read_rule_inputs``); the adherence of every episode is the rules'
+own figure, computed in Python from those rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -21,15 +20,9 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.scoping import scope_to_patients
 from rehab import rules
-from rehab.evaluation import episode_data_from_rows, thresholds_for_clinic
-from rehab.models import (
-    DailyEntry,
-    Episode,
-    EpisodeStatus,
-    ExerciseLog,
-    Outcome,
-    Prescription,
-)
+from rehab.evaluation import thresholds_for_clinic
+from rehab.models import Episode, EpisodeStatus, Outcome
+from rehab.rule_inputs import episode_row_of, read_rule_inputs
 from reports.sources import SHARE_RESOLVED, Source
 
 # Outcome categories, in the order the report shows them.
@@ -181,38 +174,14 @@ def _trial_end(episode: Episode, today: dt.date) -> dt.date:
 def _adherence(
     episodes: QuerySet[Episode], listed: list[Episode], thresholds: rules.Thresholds, today: dt.date
 ) -> dict[int, float | None]:
-    """Each episode's adherence as the rules compute it, from three bulk reads."""
-    entries: dict[int, list[DailyEntry]] = defaultdict(list)
-    for entry in DailyEntry.objects.filter(episode__in=episodes).only(
-        "id",
-        "episode_id",
-        "date",
-        "pain_activity",
-        "pain_rest",
-        "pf_rom_affected",
-        "pf_rom_unaffected",
-    ):
-        entries[entry.episode_id].append(entry)
-    sets_done: dict[int, dict[int, int]] = defaultdict(dict)
-    for entry_id, prescription_id, sets in ExerciseLog.objects.filter(
-        entry__episode__in=episodes
-    ).values_list("entry_id", "prescription_id", "sets_completed"):
-        sets_done[entry_id][prescription_id] = sets
-    prescriptions: dict[int, list[Prescription]] = defaultdict(list)
-    for prescription in Prescription.objects.filter(episode__in=episodes):
-        prescriptions[prescription.episode_id].append(prescription)
-    result: dict[int, float | None] = {}
-    for episode in listed:
-        data = episode_data_from_rows(
-            episode,
-            entries=entries[episode.pk],
-            sets_done=sets_done,
-            prescriptions=prescriptions[episode.pk],
-            interventions=(),
-        )
-        evaluation = rules.evaluate(data, thresholds, _trial_end(episode, today))
-        result[episode.pk] = evaluation.metrics.adherence_pct
-    return result
+    """Each episode's adherence as the rules compute it, from one bulk read of their inputs."""
+    inputs = read_rule_inputs(episodes)
+    return {
+        episode.pk: rules.evaluate(
+            inputs.episode_data(episode_row_of(episode)), thresholds, _trial_end(episode, today)
+        ).metrics.adherence_pct
+        for episode in listed
+    }
 
 
 def clinic_outcomes(

@@ -21,8 +21,9 @@ from accounts.models import User
 from accounts.scoping import AnyUser, scope_to_patients
 from rehab import rules
 from rehab.dates import WINDOW_YEARS, shift_years
-from rehab.evaluation import load_episode_data, thresholds_for_clinic
+from rehab.evaluation import thresholds_for_clinic
 from rehab.models import Episode, EpisodeStatus, Prescription
+from rehab.rule_inputs import load_episode_data
 from reports.series import CourseSeries, course_series
 from reports.sparkline import Svg, pain_trend_chart
 

@@ -19,8 +19,9 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, get_in_reach_or_404
 from rehab import rules
-from rehab.evaluation import load_episode_data, thresholds_for_clinic
+from rehab.evaluation import thresholds_for_clinic
 from rehab.models import Episode, EpisodeStatus, Intervention, Prescription
+from rehab.rule_inputs import load_episode_data
 from rehab.templatetags.alerts import evidence_items
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
 from reports.course import Course

@@ -1,0 +1,245 @@
+"""What an evaluation changes in an episode's alerts: a pure function, no database.
+
+``diff_alerts`` takes the episode's unresolved alerts (``LiveAlert``), the rules' findings and the
+date evaluated as of, and returns the changes, in the order they are to be written:
+
+- a finding that is an alert (warning, high, critical) with no unresolved alert of its code
+  **raises** one (``Raise``); high and critical notify;
+- one whose alert is snoozed until a date on or before the evaluated day **reopens** it
+  (``Reopen``): open again, the snooze cleared, notified again if high or critical;
+- one whose alert is open, acknowledged, or snoozed until later is **refreshed** (``Refresh``):
+  severity, message and evidence as found now, ``last_found_on`` never moved back; the status
+  stays (an acknowledged alert is not raised again while its condition lasts), nothing is sent;
+- an unresolved alert whose finding is gone is **resolved** automatically (``Resolve``), with
+  the reason, whatever its status.
+
+So there is at most one unresolved alert per (episode, code), evaluating again changes nothing
+but the clock, and info findings never become alerts (docs/clinical-rules.md, "Alerts";
+``rehab.alerts`` says what acknowledge, snooze and resolve mean to a clinician).
+
+``rehab.alert_sync`` reads the live alerts and writes the changes for one episode or a whole
+nightly chunk; ``apply_changes`` is the same semantics on plain values, for reasoning and tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rehab import rules
+
+# The alert statuses (``rehab.models.AlertStatus`` holds the same values).
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+SNOOZED = "snoozed"
+RESOLVED = "resolved"
+
+NOTIFYING_SEVERITIES = frozenset({rules.HIGH, rules.CRITICAL})
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAlert:
+    """An unresolved alert, as much of it as the diff decides on."""
+
+    id: int
+    code: str
+    status: str  # open, acknowledged or snoozed
+    snoozed_until: dt.date | None
+    last_found_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Raise:
+    """A new alert, first and last found on ``found_on``."""
+
+    code: str
+    severity: str
+    message: str
+    evidence: dict[str, Any]
+    found_on: dt.date
+    notify: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """An unresolved alert found again; its status stays."""
+
+    alert_id: int
+    severity: str
+    message: str
+    evidence: dict[str, Any]
+    last_found_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Reopen:
+    """A snoozed alert whose snooze has ended and whose condition still holds: open again."""
+
+    alert_id: int
+    severity: str
+    message: str
+    evidence: dict[str, Any]
+    last_found_on: dt.date
+    notify: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    """An unresolved alert no longer found."""
+
+    alert_id: int
+    reason: str
+
+
+AlertChange = Raise | Refresh | Reopen | Resolve
+
+
+def resolution_reason(as_of: dt.date) -> str:
+    return f"Resolved automatically: no longer found when evaluated as of {as_of:%Y-%m-%d}."
+
+
+def diff_alerts(
+    *, live: Sequence[LiveAlert], findings: Iterable[rules.Finding], as_of: dt.date
+) -> list[AlertChange]:
+    """The changes that make one episode's unresolved alerts agree with its findings.
+
+    Raises, refreshes and reopens come in the order of the findings (the order notifications
+    are written), then the resolves in the order of ``live``. ``live`` holds at most one alert
+    per code and the findings at most one per code (the database and the rules guarantee both);
+    anything else is refused rather than guessed at.
+    """
+    unresolved: dict[str, LiveAlert] = {}
+    for alert in live:
+        if alert.code in unresolved:
+            raise ValueError(f"Two unresolved alerts of code {alert.code}.")
+        if alert.status == RESOLVED:
+            raise ValueError(f"Alert {alert.id} is resolved, not live.")
+        unresolved[alert.code] = alert
+    changes: list[AlertChange] = []
+    seen: set[str] = set()
+    for finding in findings:
+        if not finding.is_alert:
+            continue
+        if finding.code in seen:
+            raise ValueError(f"Two findings of code {finding.code}.")
+        seen.add(finding.code)
+        notify = finding.severity in NOTIFYING_SEVERITIES
+        if finding.code not in unresolved:
+            changes.append(
+                Raise(
+                    code=finding.code,
+                    severity=finding.severity,
+                    message=finding.message,
+                    evidence=finding.evidence,
+                    found_on=as_of,
+                    notify=notify,
+                )
+            )
+            continue
+        alert = unresolved.pop(finding.code)
+        last_found_on = max(alert.last_found_on, as_of)
+        if (
+            alert.status == SNOOZED
+            and alert.snoozed_until is not None
+            and alert.snoozed_until <= as_of
+        ):
+            changes.append(
+                Reopen(
+                    alert_id=alert.id,
+                    severity=finding.severity,
+                    message=finding.message,
+                    evidence=finding.evidence,
+                    last_found_on=last_found_on,
+                    notify=notify,
+                )
+            )
+        else:
+            changes.append(
+                Refresh(
+                    alert_id=alert.id,
+                    severity=finding.severity,
+                    message=finding.message,
+                    evidence=finding.evidence,
+                    last_found_on=last_found_on,
+                )
+            )
+    reason = resolution_reason(as_of)
+    changes += [Resolve(alert_id=alert.id, reason=reason) for alert in unresolved.values()]
+    return changes
+
+
+# --- The same semantics on plain values ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """An alert's columns that the changes set, as a value (``apply_changes``)."""
+
+    id: int
+    code: str
+    severity: str
+    status: str
+    message: str
+    evidence: dict[str, Any]
+    first_found_on: dt.date
+    last_found_on: dt.date
+    snoozed_until: dt.date | None = None
+    resolution_reason: str = ""
+
+    def live(self) -> LiveAlert:
+        return LiveAlert(
+            id=self.id,
+            code=self.code,
+            status=self.status,
+            snoozed_until=self.snoozed_until,
+            last_found_on=self.last_found_on,
+        )
+
+
+def apply_changes(
+    records: Sequence[AlertRecord], changes: Iterable[AlertChange]
+) -> list[AlertRecord]:
+    """One episode's alerts after ``changes``: what ``rehab.alert_sync`` writes, on values.
+
+    New alerts take the ids after the largest one given, in order.
+    """
+    by_id = {record.id: record for record in records}
+    next_id = max(by_id, default=0) + 1
+    for change in changes:
+        if isinstance(change, Raise):
+            by_id[next_id] = AlertRecord(
+                id=next_id,
+                code=change.code,
+                severity=change.severity,
+                status=OPEN,
+                message=change.message,
+                evidence=change.evidence,
+                first_found_on=change.found_on,
+                last_found_on=change.found_on,
+            )
+            next_id += 1
+        elif isinstance(change, Refresh):
+            by_id[change.alert_id] = replace(
+                by_id[change.alert_id],
+                severity=change.severity,
+                message=change.message,
+                evidence=change.evidence,
+                last_found_on=change.last_found_on,
+            )
+        elif isinstance(change, Reopen):
+            by_id[change.alert_id] = replace(
+                by_id[change.alert_id],
+                severity=change.severity,
+                message=change.message,
+                evidence=change.evidence,
+                last_found_on=change.last_found_on,
+                status=OPEN,
+                snoozed_until=None,
+            )
+        else:
+            by_id[change.alert_id] = replace(
+                by_id[change.alert_id], status=RESOLVED, resolution_reason=change.reason
+            )
+    return list(by_id.values())

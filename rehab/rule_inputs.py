@@ -1,0 +1,267 @@
+"""Database rows into the rules' input: the one adapter from rows to ``rules.EpisodeData``.
+
+Every reader of the rules goes through here, so they all see an episode the same way: one
+episode (``load_episode_data``), a chunk of the nightly job (``rehab.evaluation``), the
+therapist's caseload (``reports.caseload``), the clinic's outcomes and the pages whose rows are
+already prefetched (``prefetched_episode_data``).
+
+The rows are named (``EpisodeRow``, ``EntryRow``, ``ExerciseLogRow``, ``PrescriptionRow``,
+``InterventionRow``): each is read with the columns its fields name, so a column added to a
+query cannot shift another one's meaning. ``RuleInputs.from_rows`` groups them by episode into
+the rules' tuples; ``episode_data`` adds an episode's own columns. ``read_rule_inputs`` reads the
+rows of any number of episodes in four queries, whatever their number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple, TypeVar
+
+from django.db.models import Q, QuerySet, Subquery
+
+from rehab import rules
+from rehab.bulk import AnyOf, any_of, cyclic_gc_paused
+from rehab.models import DailyEntry, Episode, ExerciseLog, Intervention, Prescription
+
+
+class EpisodeRow(NamedTuple):
+    """An episode's own columns that the rules read."""
+
+    id: int
+    start_date: dt.date
+    status: str
+    referral_date: dt.date | None
+    intake_pain_activity: int | None
+    intake_pf_rom_affected: int | None
+    intake_pf_rom_unaffected: int | None
+    bmi: Decimal | None
+
+
+class EntryRow(NamedTuple):
+    id: int
+    episode_id: int
+    date: dt.date
+    pain_activity: int
+    pain_rest: int | None
+    pf_rom_affected: int | None
+    pf_rom_unaffected: int | None
+
+
+class ExerciseLogRow(NamedTuple):
+    entry_id: int
+    prescription_id: int
+    sets_completed: int
+
+
+class PrescriptionRow(NamedTuple):
+    id: int
+    episode_id: int
+    sets: int
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+class InterventionRow(NamedTuple):
+    episode_id: int
+    kind: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+# The Episode columns behind ``EpisodeRow``, for a query that reads them beside others.
+EPISODE_RULE_FIELDS: tuple[str, ...] = EpisodeRow._fields
+
+
+def rom_for_rules(stored: int | None) -> int | None:
+    """A stored plantar flexion (a diary's or the intake's) as the rules take it.
+
+    The one place where a stored range of motion becomes a rules input: every reader passes
+    through it, so a change of the stored type changes only this function.
+    """
+    return stored
+
+
+def episode_row(values: Mapping[str, Any]) -> EpisodeRow:
+    """An ``EpisodeRow`` from a row read with ``.values(*EPISODE_RULE_FIELDS, ...)``."""
+    return EpisodeRow._make([values[name] for name in EPISODE_RULE_FIELDS])
+
+
+def episode_row_of(episode: Episode) -> EpisodeRow:
+    """An ``EpisodeRow`` from a loaded episode."""
+    return EpisodeRow._make([getattr(episode, name) for name in EPISODE_RULE_FIELDS])
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInputs:
+    """The diaries, prescriptions and interventions of many episodes, keyed by episode id."""
+
+    entries: Mapping[int, list[rules.EntryData]]
+    prescriptions: Mapping[int, list[rules.PrescriptionData]]
+    interventions: Mapping[int, list[rules.InterventionData]]
+
+    @classmethod
+    def from_rows(
+        cls,
+        *,
+        entries: Iterable[EntryRow],
+        logs: Iterable[ExerciseLogRow],
+        prescriptions: Iterable[PrescriptionRow],
+        interventions: Iterable[InterventionRow],
+    ) -> RuleInputs:
+        """Group the rows by episode into the rules' tuples, keeping each list's row order.
+
+        The exercise logs are read first: each entry's ``{prescription id: sets}`` map is built in
+        that one pass, not per entry later.
+        """
+        sets_done: dict[int, dict[int, int]] = defaultdict(dict)
+        for log in logs:
+            sets_done[log.entry_id][log.prescription_id] = log.sets_completed
+
+        by_entry = sets_done.get
+        no_sets = rules.NO_SETS
+        entry_data = rules.EntryData
+        entry_lists: dict[int, list[rules.EntryData]] = defaultdict(list)
+        for entry in entries:
+            entry_lists[entry.episode_id].append(
+                entry_data(
+                    entry.date,
+                    entry.pain_activity,
+                    entry.pain_rest,
+                    rom_for_rules(entry.pf_rom_affected),
+                    rom_for_rules(entry.pf_rom_unaffected),
+                    by_entry(entry.id, no_sets),
+                )
+            )
+
+        prescription_lists: dict[int, list[rules.PrescriptionData]] = defaultdict(list)
+        for p in prescriptions:
+            prescription_lists[p.episode_id].append(
+                rules.PrescriptionData(p.id, p.sets, p.start_date, p.end_date)
+            )
+
+        intervention_lists: dict[int, list[rules.InterventionData]] = defaultdict(list)
+        for i in interventions:
+            intervention_lists[i.episode_id].append(
+                rules.InterventionData(i.kind, i.start_date, i.end_date)
+            )
+        return cls(
+            entries=entry_lists, prescriptions=prescription_lists, interventions=intervention_lists
+        )
+
+    def episode_data(self, episode: EpisodeRow) -> rules.EpisodeData:
+        """The rules' input for one episode, given its own columns."""
+        return rules.EpisodeData(
+            start_date=episode.start_date,
+            status=episode.status,
+            has_referral=episode.referral_date is not None,
+            intake_pain_activity=episode.intake_pain_activity,
+            intake_pf_rom_affected=rom_for_rules(episode.intake_pf_rom_affected),
+            intake_pf_rom_unaffected=rom_for_rules(episode.intake_pf_rom_unaffected),
+            bmi=float(episode.bmi) if episode.bmi is not None else None,
+            entries=self.entries.get(episode.id, ()),
+            prescriptions=self.prescriptions.get(episode.id, ()),
+            interventions=self.interventions.get(episode.id, ()),
+        )
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+Row = TypeVar("Row", bound=tuple[Any, ...])
+
+
+def _named(row_type: type[Row], rows: QuerySet[Any, Any]) -> Iterator[Row]:
+    """The rows of ``values_list(*row_type._fields)`` as ``row_type``: named, at a tuple's cost."""
+    make = tuple.__new__
+    for values in rows:
+        yield make(row_type, values)
+
+
+def read_rule_inputs(
+    episodes: Sequence[int] | QuerySet[Episode], *, until: dt.date | None = None
+) -> RuleInputs:
+    """Read the rules' inputs of many episodes in four queries, whatever their number.
+
+    ``episodes`` is a list of ids or a queryset of episodes (used as a subquery, so that no list
+    of ids travels to the database however long it is). Rows dated after ``until`` are not read:
+    the rules would ignore them anyway. Each query is an index-only scan of a covering index
+    (docs/performance.md shows the plans): the exercise logs are found through their
+    prescriptions, so no join with the entries is needed.
+    """
+    episode_in: Q | AnyOf
+    if isinstance(episodes, QuerySet):
+        episode_in = Q(episode_id__in=Subquery(episodes.values("pk")))
+    else:
+        episode_in = any_of("episode_id", episodes)
+
+    prescription_rows = Prescription.objects.filter(episode_in)
+    entry_rows = DailyEntry.objects.filter(episode_in)
+    intervention_rows = Intervention.objects.filter(episode_in)
+    if until is not None:
+        # A prescription starting later is not yet in force; the rules skip it, and its logs.
+        prescription_rows = prescription_rows.filter(start_date__lte=until)
+        entry_rows = entry_rows.filter(date__lte=until)
+        intervention_rows = intervention_rows.filter(start_date__lte=until)
+    log_rows = ExerciseLog.objects.filter(
+        prescription_id__in=Subquery(prescription_rows.order_by().values("pk"))
+    )
+    with cyclic_gc_paused():
+        return RuleInputs.from_rows(
+            prescriptions=_named(
+                PrescriptionRow,
+                prescription_rows.values_list(*PrescriptionRow._fields).order_by(
+                    "episode_id", "start_date", "pk"
+                ),
+            ),
+            logs=_named(ExerciseLogRow, log_rows.values_list(*ExerciseLogRow._fields).order_by()),
+            entries=_named(EntryRow, entry_rows.values_list(*EntryRow._fields).order_by()),
+            interventions=_named(
+                InterventionRow,
+                intervention_rows.values_list(*InterventionRow._fields).order_by(
+                    "episode_id", "start_date", "pk"
+                ),
+            ),
+        )
+
+
+def load_episode_data(episode: Episode, *, as_of: dt.date) -> rules.EpisodeData:
+    """Read one episode's data in four queries, whatever its length.
+
+    Rows dated after ``as_of`` are not even read: they never count.
+    """
+    return read_rule_inputs([episode.pk], until=as_of).episode_data(episode_row_of(episode))
+
+
+def prefetched_episode_data(episode: Episode, *, as_of: dt.date) -> rules.EpisodeData:
+    """The rules' input of an episode whose entries (with their exercise logs), prescriptions and
+    interventions are prefetched (pages that show the rows too): no query.
+
+    The same rows as ``load_episode_data`` reads: nothing dated after ``as_of``.
+    """
+    entries = [e for e in episode.entries.all() if e.date <= as_of]
+    prescriptions = [p for p in episode.prescriptions.all() if p.start_date <= as_of]
+    in_force = {p.pk for p in prescriptions}
+    inputs = RuleInputs.from_rows(
+        entries=[_row_of(EntryRow, e) for e in entries],
+        logs=[
+            _row_of(ExerciseLogRow, log)
+            for e in entries
+            for log in e.exercises.all()
+            if log.prescription_id in in_force
+        ],
+        prescriptions=[_row_of(PrescriptionRow, p) for p in prescriptions],
+        interventions=[
+            _row_of(InterventionRow, i)
+            for i in episode.interventions.all()
+            if i.start_date <= as_of
+        ],
+    )
+    return inputs.episode_data(episode_row_of(episode))
+
+
+def _row_of(row_type: type[Row], instance: Any) -> Row:
+    """A named row from a model instance whose attributes bear the row's field names."""
+    return row_type._make(getattr(instance, name) for name in row_type._fields)  # type: ignore[attr-defined]
