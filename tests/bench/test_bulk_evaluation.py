@@ -8,6 +8,7 @@ bulk evaluation of the same episodes from the same state.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -18,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Patient
 from rehab import nightly
+from rehab.alert_diff import AlertRecord, Raise, Reopen, apply_changes, diff_alerts
 from rehab.evaluation import episode_progress, evaluate_episode, evaluate_episodes_bulk
 from rehab.models import (
     Alert,
@@ -78,6 +80,91 @@ def _state() -> dict[str, Any]:
         Episode.objects.filter(evaluation_requested_at__isnull=False).values_list("pk", flat=True)
     )
     return {"alerts": alerts, "deliveries": sorted(deliveries), "requested": requested}
+
+
+def _comparable(episode_id: int, alert: Alert | AlertRecord) -> tuple[Any, ...]:
+    return (
+        episode_id,
+        alert.code,
+        alert.severity,
+        alert.status,
+        alert.message,
+        json.dumps(alert.evidence, sort_keys=True),
+        alert.first_found_on,
+        alert.last_found_on,
+        alert.snoozed_until,
+        alert.resolution_reason,
+    )
+
+
+def _record(alert: Alert) -> AlertRecord:
+    return AlertRecord(
+        id=alert.pk,
+        code=alert.code,
+        severity=alert.severity,
+        status=alert.status,
+        message=alert.message,
+        evidence=alert.evidence,
+        first_found_on=alert.first_found_on,
+        last_found_on=alert.last_found_on,
+        snoozed_until=alert.snoozed_until,
+        resolution_reason=alert.resolution_reason,
+    )
+
+
+def _pure_diff_oracle(ids: list[int], as_of: dt.date | None) -> tuple[list[Any], set[Any]]:
+    """What the pure diff says an evaluation of these episodes leaves: every alert, and the
+    (episode, code, event) of every notification it sends.
+
+    Independent of the writer and of the bulk reader: each active episode's findings come from
+    ``episode_progress`` (one episode's own read), its alerts from the ORM, and the changes are
+    applied on plain values (``rehab.alert_diff.apply_changes``).
+    """
+    alerts: list[Any] = []
+    notified: set[Any] = set()
+    for episode in Episode.objects.filter(pk__in=ids).select_related("patient__user"):
+        records = [_record(a) for a in Alert.objects.filter(episode=episode).order_by("pk")]
+        if episode.status == EpisodeStatus.ACTIVE:
+            day = as_of or Patient(timezone=episode.patient.timezone).local_today()
+            findings = episode_progress(episode=episode, as_of=day).findings
+            # As stored: the evidence goes through JSON.
+            changes = diff_alerts(
+                live=[r.live() for r in records if r.status != AlertStatus.RESOLVED],
+                findings=[
+                    dataclasses.replace(f, evidence=json.loads(json.dumps(f.evidence)))
+                    for f in findings
+                ],
+                as_of=day,
+            )
+            code_of = {r.id: r.code for r in records}
+            notified |= {
+                (episode.pk, c.code, "alert.raised")
+                for c in changes
+                if isinstance(c, Raise) and c.notify
+            }
+            notified |= {
+                (episode.pk, code_of[c.alert_id], "alert.reopened")
+                for c in changes
+                if isinstance(c, Reopen) and c.notify
+            }
+            records = apply_changes(records, changes)
+        alerts += [_comparable(episode.pk, r) for r in records]
+    return sorted(alerts), notified
+
+
+def _check_against_the_pure_diff(
+    expected: tuple[list[Any], set[Any]], deliveries_before: set[int]
+) -> None:
+    alerts, notified = expected
+    assert sorted(_comparable(a.episode_id, a) for a in Alert.objects.all()) == alerts
+    sent = {
+        (d.alert.episode_id, d.alert.code, d.event_type)
+        for d in Delivery.objects.exclude(pk__in=deliveries_before).select_related("alert")
+    }
+    # Every notification sent is one the diff asked for (an alert with nobody to tell sends
+    # none), and the diff's are sent where anyone is there to receive them.
+    assert sent <= notified
+    assert sent, "the world should notify someone"
 
 
 def _one_by_one(ids: list[int], as_of: dt.date | None) -> tuple[dict[str, Any], list[Any]]:
@@ -151,9 +238,12 @@ def test_bulk_and_one_by_one_evaluation_write_the_same_alerts_and_notifications(
 
     # Night 1, explicit date: every alert new.
     expected, expected_outcomes = _one_by_one(ids, AS_OF)
+    oracle = _pure_diff_oracle(ids, AS_OF)
+    before = set(Delivery.objects.values_list("pk", flat=True))
     got, got_outcomes = _bulk(ids, AS_OF)
     assert got == expected
     assert got_outcomes == expected_outcomes
+    _check_against_the_pure_diff(oracle, before)
     codes = {alert[1] for alert in got["alerts"]}
     channels = {delivery[2] for delivery in got["deliveries"]}
     assert {"REFERRAL_CONSIDER", "LOGGING_GAP", "IMMOBILIZATION_PROLONGED"} <= codes
@@ -174,9 +264,12 @@ def test_bulk_and_one_by_one_evaluation_write_the_same_alerts_and_notifications(
     # Night 2, as of each patient's own today: updates, reopens, auto-resolves, new alerts.
     _touch_between_nights(w)
     expected, expected_outcomes = _one_by_one(ids, None)
+    oracle = _pure_diff_oracle(ids, None)
+    before = set(Delivery.objects.values_list("pk", flat=True))
     got, got_outcomes = _bulk(ids, None)
     assert got == expected
     assert got_outcomes == expected_outcomes
+    _check_against_the_pure_diff(oracle, before)
     days = {day for _, day, _ in got_outcomes if day is not None}
     assert days == {AS_OF, AS_OF + dt.timedelta(days=1)}  # zones on both sides of midnight
     statuses = {alert[3] for alert in got["alerts"]}
