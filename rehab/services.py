@@ -650,12 +650,17 @@ def entry_delete(*, actor: User, entry: DailyEntry, reason: str = "") -> None:
         _request_evaluation(episode, now)
 
 
+def _day(date: dt.date) -> str:
+    # "30 Nov 2026", as the patient's pages write dates (no leading zero, on every platform).
+    return f"{date.day} {date:%b %Y}"
+
+
 def diary_closed_message(episode: Episode) -> str:
     """Why the patient can no longer write the diary of ``episode``, in their words."""
     if episode.status == EpisodeStatus.REFERRED and episode.referral_date is not None:
-        why = f"you were referred on {episode.referral_date:%Y-%m-%d}"
+        why = f"you were referred on {_day(episode.referral_date)}"
     elif episode.status == EpisodeStatus.CLOSED and episode.closed_date is not None:
-        why = f"the programme was closed on {episode.closed_date:%Y-%m-%d}"
+        why = f"the programme ended on {_day(episode.closed_date)}"
     else:
         why = f"the programme is {episode.get_status_display().lower()}"
     return (
