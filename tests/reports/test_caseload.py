@@ -25,6 +25,7 @@ from rehab.models import (
     Prescription,
 )
 from tests.alerts.factories import AlertFactory
+from tests.courses import log_days
 from tests.factories import (
     DailyEntryFactory,
     EpisodeFactory,
@@ -54,16 +55,6 @@ def _episode(therapist: User, *, day: int, name: str = "", **patient) -> Episode
     patient_ = PatientFactory(therapist=therapist, **extra, **patient)
     start = patient_.local_today() - dt.timedelta(days=day - 1)
     return EpisodeFactory(patient=patient_, start_date=start)
-
-
-def _log(episode: Episode, scores: dict[int, int]) -> None:
-    """Entries by trial day: {day: activity pain}."""
-    for day, pain in scores.items():
-        DailyEntryFactory(
-            episode=episode,
-            date=episode.start_date + dt.timedelta(days=day - 1),
-            pain_activity=pain,
-        )
 
 
 # --- Order -------------------------------------------------------------------------------------
@@ -128,7 +119,7 @@ def test_each_row_carries_the_rules_numbers_as_of_the_patients_today(cast):
     heel = PrescriptionFactory(episode=episode, sets=3)
     week_1 = {d: 7 for d in range(1, 8)}
     week_3 = {d: 4 for d in range(15, 22)}
-    _log(episode, {**week_1, **week_3})
+    log_days(episode, {**week_1, **week_3})
     for entry in DailyEntry.objects.filter(episode=episode):
         done = 1 if entry.date.day % 5 == 0 else 3
         entry.exercises.create(prescription=heel, sets_completed=done)
@@ -163,12 +154,12 @@ def test_rows_agree_with_the_single_episode_evaluation(cast):
     """The bulk computation gives what the episode's own progress endpoint would say."""
     t = cast.therapist
     overdue = _episode(t, day=57)
-    _log(overdue, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
+    log_days(overdue, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
     missing = _episode(t, day=12)
-    _log(missing, {10: 5, 12: 6})
+    log_days(missing, {10: 5, 12: 6})
     adherence = _episode(t, day=20)
     rx = PrescriptionFactory(episode=adherence, sets=4)
-    _log(adherence, {d: 5 for d in range(1, 21)})
+    log_days(adherence, {d: 5 for d in range(1, 21)})
     for entry in DailyEntry.objects.filter(episode=adherence):
         entry.exercises.create(prescription=rx, sets_completed=1)
     immobilized = _episode(t, day=25, timezone="America/Los_Angeles")
@@ -239,13 +230,13 @@ def mixed(cast):
     """Episodes of cast.therapist with distinct recommendations and alerts."""
     t = cast.therapist
     overdue = _episode(t, day=57, name="Olga Overdue")
-    _log(overdue, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
+    log_days(overdue, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
     AlertFactory(episode=overdue, code=rules.REFERRAL_OVERDUE, severity=rules.CRITICAL)
     AlertFactory(episode=overdue, code=rules.LOGGING_GAP, severity=rules.WARNING)
     gap = _episode(t, day=12, name="Gary Gapson")
     AlertFactory(episode=gap, code=rules.BASELINE_MISSING, severity=rules.WARNING)
     worse = _episode(t, day=16, name="Wendy Smithers")
-    _log(worse, {**{d: 3 for d in range(1, 8)}, **{d: 3 for d in range(10, 17)}})
+    log_days(worse, {**{d: 3 for d in range(1, 8)}, **{d: 3 for d in range(10, 17)}})
     AlertFactory(episode=worse, code=rules.PAIN_WORSENING, severity=rules.HIGH)
     return {"overdue": overdue, "gap": gap, "worse": worse}
 

@@ -27,17 +27,11 @@ from rehab.models import Episode
 from reports.charts import charts_for_course
 from reports.course import episode_course
 from reports.staticfiles import PLOTLY_JS, plotly_js_path
-from tests.factories import (
-    DailyEntryFactory,
-    EpisodeFactory,
-    ExerciseLogFactory,
-    InterventionFactory,
-    PrescriptionFactory,
-)
+from tests.courses import WEEK_ONE, log_days
+from tests.factories import EpisodeFactory, InterventionFactory, PrescriptionFactory
 
 ROOT = Path(settings.BASE_DIR)
 CHARTS = ("chart-pain", "chart-rom", "chart-adherence")
-WEEK_ONE = (7, 7, 8, 7, 7, 6, 7)
 
 # The same reading of "another origin" as tests/pages/test_static.py.
 _EXTERNAL = re.compile(
@@ -97,17 +91,16 @@ def staff_client(user: User) -> Client:
 def course(episode: Episode, *, days: int) -> None:
     """``days`` daily entries from the start (week-1 pain as in the spec, then 6), all sets done,
     plantar flexion twice a week, a one-week boot and an injection."""
-    prescription = PrescriptionFactory(episode=episode, sets=3, start_date=episode.start_date)
-    for n in range(1, days + 1):
-        entry = DailyEntryFactory(
-            episode=episode,
-            date=episode.start_date + dt.timedelta(days=n - 1),
-            pain_activity=WEEK_ONE[n - 1] if n <= 7 else 6,
-            pain_rest=2,
-            pf_rom_affected=28 if n % 7 in (1, 4) else None,
-            pf_rom_unaffected=45 if n % 7 in (1, 4) else None,
-        )
-        ExerciseLogFactory(entry=entry, prescription=prescription, sets_completed=3)
+    log_days(
+        episode,
+        {n: WEEK_ONE[n - 1] if n <= 7 else 6 for n in range(1, days + 1)},
+        prescription=PrescriptionFactory(episode=episode, sets=3, start_date=episode.start_date),
+        fields=lambda n: {
+            "pain_rest": 2,
+            "pf_rom_affected": 28 if n % 7 in (1, 4) else None,
+            "pf_rom_unaffected": 45 if n % 7 in (1, 4) else None,
+        },
+    )
     InterventionFactory(
         episode=episode,
         kind="immobilization",

@@ -23,7 +23,8 @@ from reports.patient_progress import (
     streak_message,
 )
 from tests.alerts.factories import AlertFactory
-from tests.factories import DailyEntryFactory, EpisodeFactory, PrescriptionFactory
+from tests.courses import START, day, log_days
+from tests.factories import EpisodeFactory, PrescriptionFactory
 
 URL = "/progress/"
 T = rules.Thresholds()
@@ -41,12 +42,6 @@ def _text(html: str) -> str:
 
 # --- The streak (pure) ---------------------------------------------------------------------------
 
-START = dt.date(2026, 3, 1)
-
-
-def _day(n: int) -> dt.date:
-    return START + dt.timedelta(days=n - 1)
-
 
 def _data(
     done: dict[int, dict[int, int]],
@@ -56,7 +51,7 @@ def _data(
     return rules.EpisodeData(
         start_date=START,
         entries=[
-            rules.EntryData(date=_day(d), pain_activity=5, sets_done=sets)
+            rules.EntryData(date=day(d), pain_activity=5, sets_done=sets)
             for d, sets in done.items()
         ],
         prescriptions=prescriptions,
@@ -64,51 +59,51 @@ def _data(
 
 
 def test_no_streak_without_a_prescription():
-    assert exercise_streak(_data({1: {}}, prescriptions=()), _day(3)) is None
-    later = (rules.PrescriptionData(1, 3, _day(5)),)
-    assert exercise_streak(_data({1: {}}, prescriptions=later), _day(3)) is None
+    assert exercise_streak(_data({1: {}}, prescriptions=()), day(3)) is None
+    later = (rules.PrescriptionData(1, 3, day(5)),)
+    assert exercise_streak(_data({1: {}}, prescriptions=later), day(3)) is None
 
 
 def test_today_counts_once_complete():
     data = _data({d: {1: 3} for d in (3, 4, 5)})
-    assert exercise_streak(data, _day(5)) == Streak(days=3, today_done=True)
+    assert exercise_streak(data, day(5)) == Streak(days=3, today_done=True)
 
 
 def test_an_unfinished_today_does_not_break_the_streak():
-    assert exercise_streak(_data({d: {1: 3} for d in (3, 4)}), _day(5)) == Streak(2, False)
+    assert exercise_streak(_data({d: {1: 3} for d in (3, 4)}), day(5)) == Streak(2, False)
     partial_today = _data({3: {1: 3}, 4: {1: 3}, 5: {1: 1}})
-    assert exercise_streak(partial_today, _day(5)) == Streak(2, False)
+    assert exercise_streak(partial_today, day(5)) == Streak(2, False)
 
 
 def test_a_missed_or_partial_day_ends_it():
-    assert exercise_streak(_data({1: {1: 3}, 2: {1: 3}, 4: {1: 3}}), _day(5)) == Streak(1, False)
-    assert exercise_streak(_data({2: {1: 3}, 3: {1: 2}, 4: {1: 3}}), _day(4)) == Streak(1, True)
+    assert exercise_streak(_data({1: {1: 3}, 2: {1: 3}, 4: {1: 3}}), day(5)) == Streak(1, False)
+    assert exercise_streak(_data({2: {1: 3}, 3: {1: 2}, 4: {1: 3}}), day(4)) == Streak(1, True)
     # Nothing yesterday and nothing today: no streak.
-    assert exercise_streak(_data({1: {1: 3}}), _day(3)) == Streak(0, False)
+    assert exercise_streak(_data({1: {1: 3}}), day(3)) == Streak(0, False)
 
 
 def test_every_prescription_of_the_day_must_be_done_and_extra_sets_are_fine():
     two = (rules.PrescriptionData(1, 3, START), rules.PrescriptionData(2, 2, START))
     data = _data({1: {1: 3, 2: 2}, 2: {1: 5, 2: 2}, 3: {1: 3}}, prescriptions=two)
-    assert exercise_streak(data, _day(3)) == Streak(2, False)
-    assert exercise_streak(data, _day(2)) == Streak(2, True)
+    assert exercise_streak(data, day(3)) == Streak(2, False)
+    assert exercise_streak(data, day(2)) == Streak(2, True)
 
 
 def test_days_with_nothing_prescribed_neither_count_nor_break():
     gap = (
-        rules.PrescriptionData(1, 3, START, end_date=_day(2)),
-        rules.PrescriptionData(2, 3, _day(5)),
+        rules.PrescriptionData(1, 3, START, end_date=day(2)),
+        rules.PrescriptionData(2, 3, day(5)),
     )
     # Days 3-4 have no prescription active and no entry; days 1, 2, 5, 6 are complete.
     data = _data({1: {1: 3}, 2: {1: 3}, 5: {2: 3}, 6: {2: 3}}, prescriptions=gap)
-    assert exercise_streak(data, _day(6)) == Streak(4, True)
+    assert exercise_streak(data, day(6)) == Streak(4, True)
 
 
 def test_the_streak_stops_at_the_start_and_ignores_later_entries():
     data = _data({d: {1: 3} for d in range(1, 11)})
-    assert exercise_streak(data, _day(10)) == Streak(10, True)
-    assert exercise_streak(data, _day(4)) == Streak(4, True)
-    assert exercise_streak(data, _day(0)) is None  # before the start nothing is prescribed yet
+    assert exercise_streak(data, day(10)) == Streak(10, True)
+    assert exercise_streak(data, day(4)) == Streak(4, True)
+    assert exercise_streak(data, day(0)) is None  # before the start nothing is prescribed yet
 
 
 def test_streak_words():
@@ -169,15 +164,8 @@ def test_adherence_words():
 
 
 def _course(episode: Episode, scores: dict[int, int], *, sets_done: int = 3) -> None:
-    prescription = episode.prescriptions.first()
-    for day, pain in scores.items():
-        entry = DailyEntryFactory(
-            episode=episode,
-            date=episode.start_date + dt.timedelta(days=day - 1),
-            pain_activity=pain,
-        )
-        if prescription is not None:
-            entry.exercises.create(prescription=prescription, sets_completed=sets_done)
+    """Entries by trial day, each logging ``sets_done`` sets of the first prescription, if any."""
+    log_days(episode, scores, prescription=episode.prescriptions.first(), sets_done=sets_done)
 
 
 @pytest.fixture

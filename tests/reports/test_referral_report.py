@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Patient
 from rehab.models import Episode, EpisodeStatus
-from tests.reports.builders import stalled_trial
+from tests.courses import stalled_trial
 
 pytestmark = pytest.mark.django_db
 
