@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.test import Client
+
 from accounts.models import Patient, User
 
 # The signed-in personas, each an attribute of the cast (patients are Patient rows).
@@ -46,3 +48,10 @@ def user_of(cast: Any, persona: str) -> User:
     """The account a persona signs in with."""
     value = getattr(cast, persona)
     return value.user if isinstance(value, Patient) else value
+
+
+def signed_in_client(user: User | Patient) -> Client:
+    """A browser-like client with ``user``'s session (a Patient row signs in as its user)."""
+    client = Client()
+    client.force_login(user.user if isinstance(user, Patient) else user)
+    return client

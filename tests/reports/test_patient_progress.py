@@ -10,7 +10,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
 from rehab import rules
 from rehab.models import DailyEntry, Episode, EpisodeStatus, Exercise
 from rehab.vocabulary import CODE_LABELS, RECOMMENDATION_LABELS, SEVERITY_LABELS
@@ -25,15 +24,10 @@ from reports.patient_progress import (
 from tests.alerts.factories import AlertFactory
 from tests.courses import START, day, log_days
 from tests.factories import EpisodeFactory, PrescriptionFactory
+from tests.personas import signed_in_client
 
 URL = "/progress/"
 T = rules.Thresholds()
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _text(html: str) -> str:
@@ -180,7 +174,7 @@ def improving(cast) -> Episode:
 
 
 def test_the_progress_page_shows_trend_streak_adherence_and_prescription(cast, improving):
-    response = _client(cast.patient_a.user).get(URL)
+    response = signed_in_client(cast.patient_a.user).get(URL)
     assert response.status_code == 200
     assert response.templates[0].name == "patient/progress.html"
     html = response.content.decode()
@@ -209,7 +203,7 @@ def test_the_progress_page_shows_trend_streak_adherence_and_prescription(cast, i
 
 
 def test_the_page_is_light_for_a_phone(cast, improving):
-    html = _client(cast.patient_a.user).get(URL).content.decode()
+    html = signed_in_client(cast.patient_a.user).get(URL).content.decode()
     assert "<script" not in html and "plotly" not in html.lower()
     assert "style=" not in html
     assert len(html.encode()) < 30_000
@@ -225,7 +219,7 @@ def test_the_patient_never_reads_clinical_codes_or_referral_words(cast):
     _course(episode, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
     AlertFactory(episode=episode, code=rules.REFERRAL_OVERDUE, severity=rules.CRITICAL)
 
-    html = _client(cast.patient_a.user).get(URL).content.decode()
+    html = signed_in_client(cast.patient_a.user).get(URL).content.decode()
     text = _text(html)
     # A one-point fall is too small for the clinic, but it is still the patient's progress.
     assert "has come down from about 7 to about 6 out of 10 since you started" in text
@@ -241,7 +235,7 @@ def test_the_patient_never_reads_clinical_codes_or_referral_words(cast):
 
 
 def test_nothing_logged_yet(cast):
-    html = _client(cast.patient_b.user).get(URL).content.decode()
+    html = signed_in_client(cast.patient_b.user).get(URL).content.decode()
     assert "Your chart appears here once you log your first day." in html
     assert "<svg" not in html
     assert "No exercises are prescribed right now." in html
@@ -249,12 +243,16 @@ def test_nothing_logged_yet(cast):
 
 def test_reach_own_episodes_only(cast, improving):
     # Patient B asks for patient A's episode: as absent as one that does not exist.
-    assert _client(cast.patient_b.user).get(URL, {"episode": improving.pk}).status_code == 404
-    assert _client(cast.patient_b.user).get(URL, {"episode": "abc"}).status_code == 404
-    assert _client(cast.patient_a.user).get(URL, {"episode": improving.pk}).status_code == 200
+    assert (
+        signed_in_client(cast.patient_b.user).get(URL, {"episode": improving.pk}).status_code == 404
+    )
+    assert signed_in_client(cast.patient_b.user).get(URL, {"episode": "abc"}).status_code == 404
+    assert (
+        signed_in_client(cast.patient_a.user).get(URL, {"episode": improving.pk}).status_code == 200
+    )
     # Staff have the episode page; this page is the patient's.
     for staff in (cast.therapist, cast.admin):
-        assert _client(staff).get(URL, {"episode": improving.pk}).status_code == 404
+        assert signed_in_client(staff).get(URL, {"episode": improving.pk}).status_code == 404
     response = Client().get(URL)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
@@ -265,7 +263,7 @@ def test_a_patient_with_several_episodes_picks_one(cast, improving):
         status=EpisodeStatus.CLOSED,
         start_date=improving.start_date - dt.timedelta(days=120),
     )
-    client = _client(cast.patient_a.user)
+    client = signed_in_client(cast.patient_a.user)
     default = client.get(URL)
     assert default.context["progress"].episode == improving  # the active one first
     assert f'href="/progress/?episode={old.pk}"' in default.content.decode()
@@ -276,20 +274,20 @@ def test_a_patient_with_several_episodes_picks_one(cast, improving):
 
 def test_a_patient_without_an_episode(cast):
     Episode.objects.filter(patient=cast.patient_b).delete()
-    response = _client(cast.patient_b.user).get(URL)
+    response = signed_in_client(cast.patient_b.user).get(URL)
     assert response.status_code == 200
     assert response.templates[0].name == "patient/no_episode.html"
 
 
 def test_reached_from_the_today_page_and_the_nav(cast):
-    html = _client(cast.patient_a.user).get("/").content.decode()
+    html = signed_in_client(cast.patient_a.user).get("/").content.decode()
     assert html.count('href="/progress/"') == 2
-    nav = _client(cast.patient_a.user).get(URL).content.decode()
+    nav = signed_in_client(cast.patient_a.user).get(URL).content.decode()
     assert 'href="/progress/" aria-current="page">Progress</a>' in nav
 
 
 def test_the_page_costs_the_same_queries_whatever_the_trial_length(cast, improving):
-    client = _client(cast.patient_a.user)
+    client = signed_in_client(cast.patient_a.user)
     client.get(URL)
     with CaptureQueriesContext(connection) as short:
         client.get(URL)
