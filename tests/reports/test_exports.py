@@ -11,8 +11,9 @@ import yaml
 from django.core.management import call_command
 
 from accounts.models import AuditEvent
+from tests.courses import stalled_trial
 from tests.factories import DailyEntryFactory, ExerciseLogFactory, PrescriptionFactory
-from tests.reports.builders import stalled_trial
+from tests.personas import out_of_reach_of, user_of
 
 pytestmark = pytest.mark.django_db
 
@@ -128,10 +129,9 @@ def test_the_patient_may_export_their_own_entries(cast, api):
     assert event.patient_id == cast.patient_a.pk
 
 
-@pytest.mark.parametrize("persona", ["patient_b", "therapist_2", "other_therapist"])
+@pytest.mark.parametrize("persona", out_of_reach_of("patient_a"))
 def test_out_of_reach_is_404_and_writes_no_audit(cast, api, persona):
-    user = getattr(cast, persona)
-    response = api(getattr(user, "user", user)).get(_url(cast.episode_a))
+    response = api(user_of(cast, persona)).get(_url(cast.episode_a))
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="entries.exported").exists()
 
