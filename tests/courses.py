@@ -1,4 +1,4 @@
-"""Trial days and the courses the tests lay out: daily entries for an episode, by trial day.
+"""The courses the tests lay out: daily entries for an episode, by trial day (tests/days.py).
 
 Day 1 is the episode's start; ``day(n)`` counts from the spec's worked examples' start
 (2026-01-05) unless given another. ``log_days`` is the one loop that writes a course's entries
@@ -13,6 +13,7 @@ from typing import Any
 
 from accounts.models import Patient
 from rehab.models import DailyEntry, Episode, Prescription
+from tests.days import START, WEEK_ONE, day
 from tests.factories import (
     DailyEntryFactory,
     EpisodeFactory,
@@ -20,16 +21,6 @@ from tests.factories import (
     InterventionFactory,
     PrescriptionFactory,
 )
-
-# The start of the clinical rules' worked examples (docs/clinical-rules.md).
-START = dt.date(2026, 1, 5)
-# Week-1 activity pain of worked example 1: baseline 7.0.
-WEEK_ONE = (7, 7, 8, 7, 7, 6, 7)
-
-
-def day(n: int, *, start: dt.date = START) -> dt.date:
-    """The date of trial day ``n`` of a trial that started on ``start`` (day 0: the day before)."""
-    return start + dt.timedelta(days=n - 1)
 
 
 def prescribe(episode: Episode, **fields: Any) -> Prescription:
