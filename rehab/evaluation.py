@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from django.db import transaction
@@ -59,6 +60,11 @@ EPISODE_RULE_FIELDS = (
     "intake_pf_rom_unaffected",
     "bmi",
 )
+
+
+def degrees(value: Decimal | None) -> Fraction | None:
+    """A stored angle (a Decimal kept to 0.1°) as the rules read it: the exact Fraction."""
+    return None if value is None else Fraction(value)
 
 
 # --- Thresholds --------------------------------------------------------------------------------
@@ -103,16 +109,16 @@ def episode_data_from_rows(
         status=episode.status,
         has_referral=episode.referral_date is not None,
         intake_pain_activity=episode.intake_pain_activity,
-        intake_pf_rom_affected=episode.intake_pf_rom_affected,
-        intake_pf_rom_unaffected=episode.intake_pf_rom_unaffected,
+        intake_pf_rom_affected=degrees(episode.intake_pf_rom_affected),
+        intake_pf_rom_unaffected=degrees(episode.intake_pf_rom_unaffected),
         bmi=float(episode.bmi) if episode.bmi is not None else None,
         entries=tuple(
             rules.EntryData(
                 date=e.date,
                 pain_activity=e.pain_activity,
                 pain_rest=e.pain_rest,
-                pf_rom_affected=e.pf_rom_affected,
-                pf_rom_unaffected=e.pf_rom_unaffected,
+                pf_rom_affected=degrees(e.pf_rom_affected),
+                pf_rom_unaffected=degrees(e.pf_rom_unaffected),
                 sets_done=sets_done.get(e.pk, {}),
             )
             for e in entries
@@ -145,8 +151,8 @@ class RuleInputs:
         status: str,
         referral_date: dt.date | None,
         intake_pain_activity: int | None,
-        intake_pf_rom_affected: int | None,
-        intake_pf_rom_unaffected: int | None,
+        intake_pf_rom_affected: Decimal | None,
+        intake_pf_rom_unaffected: Decimal | None,
         bmi: Decimal | None,
     ) -> rules.EpisodeData:
         """The rules' input for one episode, given its own columns (``EPISODE_RULE_FIELDS``)."""
@@ -155,8 +161,8 @@ class RuleInputs:
             status=status,
             has_referral=referral_date is not None,
             intake_pain_activity=intake_pain_activity,
-            intake_pf_rom_affected=intake_pf_rom_affected,
-            intake_pf_rom_unaffected=intake_pf_rom_unaffected,
+            intake_pf_rom_affected=degrees(intake_pf_rom_affected),
+            intake_pf_rom_unaffected=degrees(intake_pf_rom_unaffected),
             bmi=float(bmi) if bmi is not None else None,
             entries=self.entries.get(episode_id, ()),
             prescriptions=self.prescriptions.get(episode_id, ()),
@@ -257,7 +263,14 @@ def _rule_inputs_bulk(
         "pf_rom_unaffected",
     ).order_by():
         entries[episode_id].append(
-            entry_data(date, pain, rest, rom_affected, rom_unaffected, sets_of(entry_id, no_sets))
+            entry_data(
+                date,
+                pain,
+                rest,
+                degrees(rom_affected),
+                degrees(rom_unaffected),
+                sets_of(entry_id, no_sets),
+            )
         )
 
     intervention_rows = Intervention.objects.filter(episode_in)

@@ -208,10 +208,10 @@ def _exact(thresholds: Thresholds) -> _Exact:
     return _Exact(**{f.name: _fraction(getattr(thresholds, f.name)) for f in fields(_Exact)})
 
 
-def _fraction(value: float) -> Fraction:
+def _fraction(value: Fraction | float) -> Fraction:
     # repr() is the shortest decimal that round-trips, i.e. what the clinic typed: 1.1 -> 11/10,
     # where Fraction(1.1) would be 2476979795053773/2251799813685248.
-    if isinstance(value, int):
+    if isinstance(value, int | Fraction):
         return Fraction(value)
     return Fraction(repr(float(value)))
 
@@ -234,8 +234,8 @@ class EntryData(NamedTuple):
     date: dt.date
     pain_activity: int
     pain_rest: int | None = None
-    pf_rom_affected: float | None = None
-    pf_rom_unaffected: float | None = None
+    pf_rom_affected: Fraction | float | None = None
+    pf_rom_unaffected: Fraction | float | None = None
     sets_done: Mapping[int, int] = NO_SETS
 
 
@@ -262,8 +262,8 @@ class EpisodeData:
     status: str = "active"
     has_referral: bool = False
     intake_pain_activity: float | None = None
-    intake_pf_rom_affected: float | None = None
-    intake_pf_rom_unaffected: float | None = None
+    intake_pf_rom_affected: Fraction | float | None = None
+    intake_pf_rom_unaffected: Fraction | float | None = None
     bmi: float | None = None
     entries: Sequence[EntryData] = ()
     prescriptions: Sequence[PrescriptionData] = ()
@@ -1007,7 +1007,7 @@ def _mean(total: float, count: int) -> Fraction:
     return _fraction(total) / count
 
 
-def _mean_or(total: float, count: int, fallback: float | None) -> Fraction | None:
+def _mean_or(total: float, count: int, fallback: Fraction | float | None) -> Fraction | None:
     if count:
         return _mean(total, count)
     if fallback is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -47,7 +48,7 @@ def test_header_row_and_one_row_per_entry_oldest_first(cast, api):
         pain_activity=7,
         pain_rest=3,
         pf_rom_affected=30,
-        pf_rom_unaffected=45,
+        pf_rom_unaffected=Decimal("45.5"),
         note="Stairs hurt, first day",
     )
     ExerciseLogFactory(entry=first, prescription=heel, sets_completed=3)
@@ -74,8 +75,9 @@ def test_header_row_and_one_row_per_entry_oldest_first(cast, api):
         "1",
         "7",
         "3",
-        "30",
-        "45",
+        # Degrees as stored, kept to 0.1°.
+        "30.0",
+        "45.5",
         "Heel raises: 3/3 sets; Single-leg balance: 1/2 sets",
         "Stairs hurt, first day",
     ]
