@@ -20,12 +20,9 @@ somebody else's health data). Their writes and exports are recorded like everybo
 
 from __future__ import annotations
 
-import functools
 from contextvars import ContextVar
-from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
 from django.db.models import Model
 
 from accounts.models import AuditEvent, User
@@ -54,43 +51,8 @@ def audit_record(
         item_count=item_count,
         ip_address=current_ip.get(),
     )
-    _insert(event)
+    event.save(force_insert=True)
     return event
-
-
-def _insert(event: AuditEvent) -> None:
-    """INSERT the new row, as ``Model.save()`` would, with SQL built once.
-
-    Every write and most staff reads append a row, the busiest (the entry PUT) many times a
-    second; ``save()`` spent more CPU deciding how to insert (signals, the insert compiler) than
-    the database spent inserting. Nothing listens to AuditEvent's signals, and its ``save()``
-    only refuses changes to existing rows, which this never makes.
-    """
-    sql, fields, returns_id = _insert_statement(connection.vendor)
-    params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if returns_id:
-            event.pk = cursor.fetchone()[0]
-        else:
-            event.pk = connection.ops.last_insert_id(cursor, AuditEvent._meta.db_table, "id")
-    event._state.adding = False
-    event._state.db = connection.alias
-
-
-@functools.cache
-def _insert_statement(vendor: str) -> tuple[str, list[Any], bool]:
-    meta = AuditEvent._meta
-    quote = connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    returns_id = connection.features.can_return_columns_from_insert
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608  # nosec B608
-        f"({', '.join(quote(str(field.column)) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-        + (f" RETURNING {quote('id')}" if returns_id else "")
-    )
-    return sql, fields, returns_id
 
 
 def reads_are_audited(user: User | AnonymousUser) -> bool:

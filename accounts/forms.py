@@ -149,6 +149,10 @@ class PasswordThroughTheService:
 class ResetPasswordSetForm(PasswordThroughTheService, SetPasswordForm):
     """The form behind a password-reset link (Django's, with our service doing the setting)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""  # labels read like every other form of the site
+
     def set_password_and_save(
         self,
         user: User,
@@ -168,6 +172,11 @@ class ResetRequestForm(PasswordResetForm):
     """Anyone asks for a reset link by email. The answer never says whether the address has an
     account: the view answers the same, and this sends nothing for an unknown address, an
     account without a password yet, or an address that had its reset emails for this hour."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""  # labels read like every other form of the site
+        self.fields["email"].label = "Email address"
 
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
         for user in self.get_users(self.cleaned_data["email"]):

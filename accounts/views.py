@@ -102,7 +102,11 @@ class SignInView(LoginView):
 
 
 def _no_referrer(response: ResponseT) -> ResponseT:
-    # The token sits in the address: keep it out of Referer headers.
+    """For answers at an address that holds a token: keep it out of Referer headers.
+
+    Only there. A page with a form must keep the site's ``same-origin`` policy: under
+    ``no-referrer`` Chromium sends ``Origin: null`` with the form's POST, which Django's CSRF
+    check refuses (403), and nobody could set their password."""
     response["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -144,7 +148,7 @@ def invitation_set_password(request: HttpRequest) -> HttpResponse:
     try:
         throttling.ip_rate_hit(request, scope="invitation")
     except throttling.LockedOut as exc:
-        return _no_referrer(_throttled(request, exc))
+        return _throttled(request, exc)
     token_digest = request.session.get(INVITATION_SESSION_KEY)
     if not isinstance(token_digest, str):
         return _invitation_invalid(request)
@@ -173,9 +177,8 @@ def _invitation_form(request: HttpRequest, *, token_digest: str) -> HttpResponse
             login(request, user, backend="accounts.backends.EmailBackend")
             messages.success(request, "Your password is set. Welcome!")
             return redirect("home")
-    return _no_referrer(
-        render(request, "accounts/invite.html", {"form": form, "email": found.user.email})
-    )
+    # The form is served at /invite/set-password/, which holds no secret (see _no_referrer).
+    return render(request, "accounts/invite.html", {"form": form, "email": found.user.email})
 
 
 # --- Password reset by email ---------------------------------------------------------------------
@@ -226,7 +229,12 @@ class ResetConfirmView(PasswordResetConfirmView):
             _reset_rate_hit(request)
         except _ResetThrottled as throttled:
             return throttled.response
-        return _no_referrer(super().dispatch(request, *args, **kwargs))
+        response = super().dispatch(request, *args, **kwargs)
+        if kwargs.get("token") != self.reset_url_token:
+            # The link from the email, with its token: the redirect to the form (or the
+            # invalid-link page) leaves no Referer. The form itself keeps the site's policy.
+            _no_referrer(response)
+        return response
 
 
 class ResetCompleteView(PasswordResetCompleteView):

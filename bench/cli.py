@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             "gunicorn_workers": args.gunicorn_workers,
             "celery_workers": args.celery_workers,
             "quick": args.quick,
+            "skip": sorted(args.skip),
         },
         "targets": report.TARGETS,
         "sizes": [],

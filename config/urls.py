@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config import pages
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -18,8 +20,11 @@ urlpatterns = [
     path("api/v1/", include("rehab.api.urls")),
     path("api/v1/", include("rehab.notify.api_urls")),
     path("api/v1/", include("reports.api_urls")),
+    # Stable links (api-contract.md, "Stable page links") that answer staff and patients with
+    # different pages, from different apps: config/pages.py says why they are routed here.
+    path("", pages.home, name="home"),
+    path("episodes/<int:pk>/", pages.episode_page, name="episode"),
     path("", include("accounts.urls")),
-    # Before rehab.urls: "/" (the caseload or the patient's entry) is routed by reports.
     path("", include("reports.urls")),
     path("", include("reports.report_urls")),
     path("", include("rehab.urls")),

@@ -8,6 +8,7 @@ the messages the API gives, next to the field they concern.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -22,7 +23,7 @@ from rehab.models import (
     Prescription,
     Side,
 )
-from rehab.services import MAX_SETS
+from rehab.services import MAX_SETS, NOTE_MAX_LENGTH, ROM_MAX, ROM_MIN
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -45,6 +46,36 @@ def _number(low: int, high: int, **extra: str) -> forms.NumberInput:
     # inputmode="numeric" opens the phone's digit keypad; min/max let the browser warn early,
     # while the service still checks the range for anything that bypasses the browser.
     return forms.NumberInput(attrs={"min": low, "max": high, "inputmode": "numeric", **extra})
+
+
+class DegreesField(forms.Field):
+    """Degrees as the phone types them: ``31.5``, ``30``, or ``31,5`` where the locale writes a
+    decimal comma. Only parsed here: ``rehab.services`` keeps the value to 0.1° and checks its
+    range, with the same words as for the API."""
+
+    widget = forms.NumberInput(
+        attrs={"min": ROM_MIN, "max": ROM_MAX, "step": "0.1", "inputmode": "decimal"}
+    )
+    default_error_messages = {"invalid": "Enter a number of degrees, for example 31.5."}
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = str(value or "").strip()
+        if not text:
+            return None
+        # One decimal separator, either mark; no thousands separators (no angle needs them).
+        try:
+            number = Decimal(text.replace(",", ".", 1))
+        except InvalidOperation:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if not number.is_finite():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+    def prepare_value(self, value: Any) -> Any:
+        # A stored angle is shown as the number it is: 28 rather than 28.0, 31.5 as 31.5.
+        if isinstance(value, Decimal) and value.is_finite():
+            return f"{value.normalize():f}"
+        return value
 
 
 # --- The patient's daily entry -------------------------------------------------------------------
@@ -82,10 +113,13 @@ class EntryForm(PageForm):
 
     pain_activity = forms.IntegerField(required=False)
     pain_rest = forms.IntegerField(required=False)
-    pf_rom_affected = forms.IntegerField(required=False, widget=_number(0, 90))
-    pf_rom_unaffected = forms.IntegerField(required=False, widget=_number(0, 90))
+    pf_rom_affected = DegreesField(required=False)
+    pf_rom_unaffected = DegreesField(required=False)
+    # The length is the service's to check; maxlength only lets the browser stop typing there.
     note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_LENGTH}),
     )
 
     def __init__(self, *args: Any, prescriptions: list[Prescription], **kwargs: Any) -> None:
@@ -132,13 +166,11 @@ class EpisodeOpenForm(PageForm):
     intake_pain_activity = forms.IntegerField(
         label="Intake pain during activity (0–10)", required=False, widget=_number(0, 10)
     )
-    intake_pf_rom_affected = forms.IntegerField(
-        label="Intake plantar flexion, affected side (°)", required=False, widget=_number(0, 90)
+    intake_pf_rom_affected = DegreesField(
+        label="Intake plantar flexion, affected side (°)", required=False
     )
-    intake_pf_rom_unaffected = forms.IntegerField(
-        label="Intake plantar flexion, unaffected side (°)",
-        required=False,
-        widget=_number(0, 90),
+    intake_pf_rom_unaffected = DegreesField(
+        label="Intake plantar flexion, unaffected side (°)", required=False
     )
     bmi = forms.DecimalField(
         label="BMI",

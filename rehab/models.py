@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Clinic, Patient, User
 
 PAIN_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+# Plantar flexion in degrees, kept to 0.1° (docs/clinical-rules.md, "Input rules").
 ROM_VALIDATORS = [MinValueValidator(0), MaxValueValidator(90)]
 
 
@@ -53,11 +54,11 @@ class Episode(models.Model):
     intake_pain_activity = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=PAIN_VALIDATORS
     )
-    intake_pf_rom_affected = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=ROM_VALIDATORS
+    intake_pf_rom_affected = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, validators=ROM_VALIDATORS
     )
-    intake_pf_rom_unaffected = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=ROM_VALIDATORS
+    intake_pf_rom_unaffected = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, validators=ROM_VALIDATORS
     )
     bmi = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
 
@@ -146,11 +147,11 @@ class DailyEntry(models.Model):
     date = models.DateField()
     pain_activity = models.PositiveSmallIntegerField(validators=PAIN_VALIDATORS)
     pain_rest = models.PositiveSmallIntegerField(null=True, blank=True, validators=PAIN_VALIDATORS)
-    pf_rom_affected = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=ROM_VALIDATORS
+    pf_rom_affected = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, validators=ROM_VALIDATORS
     )
-    pf_rom_unaffected = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=ROM_VALIDATORS
+    pf_rom_unaffected = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, validators=ROM_VALIDATORS
     )
     note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")

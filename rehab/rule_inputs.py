@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from functools import partial
 from itertools import chain
 from typing import Any, NamedTuple, TypeVar
@@ -39,8 +40,8 @@ class EpisodeRow(NamedTuple):
     status: str
     referral_date: dt.date | None
     intake_pain_activity: int | None
-    intake_pf_rom_affected: int | None
-    intake_pf_rom_unaffected: int | None
+    intake_pf_rom_affected: Decimal | None
+    intake_pf_rom_unaffected: Decimal | None
     bmi: Decimal | None
 
 
@@ -50,8 +51,8 @@ class EntryRow(NamedTuple):
     date: dt.date
     pain_activity: int
     pain_rest: int | None
-    pf_rom_affected: int | None
-    pf_rom_unaffected: int | None
+    pf_rom_affected: Decimal | None
+    pf_rom_unaffected: Decimal | None
 
 
 class ExerciseLogColumns(NamedTuple):
@@ -91,13 +92,14 @@ class InterventionRow(NamedTuple):
 EPISODE_RULE_FIELDS: tuple[str, ...] = EpisodeRow._fields
 
 
-def rom_for_rules(stored: int | None) -> int | None:
-    """A stored plantar flexion (a diary's or the intake's) as the rules take it.
+def degrees(value: Decimal | None) -> Fraction | None:
+    """A stored angle (a diary's or the intake's plantar flexion, a Decimal kept to 0.1°) as the
+    rules read it: the exact Fraction.
 
     The one place where a stored range of motion becomes a rules input: every reader passes
     through it, so a change of the stored type changes only this function.
     """
-    return stored
+    return None if value is None else Fraction(value)
 
 
 def episode_row(values: Mapping[str, Any]) -> EpisodeRow:
@@ -141,7 +143,6 @@ class RuleInputs:
         by_entry = sets_done.get
         no_sets = rules.NO_SETS
         entry_data = rules.EntryData
-        rom = rom_for_rules
         entry_lists: dict[int, list[rules.EntryData]] = defaultdict(list)
         for entry in entries:
             entry_lists[entry.episode_id].append(
@@ -149,8 +150,8 @@ class RuleInputs:
                     entry.date,
                     entry.pain_activity,
                     entry.pain_rest,
-                    rom(entry.pf_rom_affected),
-                    rom(entry.pf_rom_unaffected),
+                    degrees(entry.pf_rom_affected),
+                    degrees(entry.pf_rom_unaffected),
                     by_entry(entry.id, no_sets),
                 )
             )
@@ -177,8 +178,8 @@ class RuleInputs:
             status=episode.status,
             has_referral=episode.referral_date is not None,
             intake_pain_activity=episode.intake_pain_activity,
-            intake_pf_rom_affected=rom_for_rules(episode.intake_pf_rom_affected),
-            intake_pf_rom_unaffected=rom_for_rules(episode.intake_pf_rom_unaffected),
+            intake_pf_rom_affected=degrees(episode.intake_pf_rom_affected),
+            intake_pf_rom_unaffected=degrees(episode.intake_pf_rom_unaffected),
             bmi=float(episode.bmi) if episode.bmi is not None else None,
             entries=self.entries.get(episode.id, ()),
             prescriptions=self.prescriptions.get(episode.id, ()),

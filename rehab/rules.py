@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from functools import lru_cache
@@ -208,10 +208,10 @@ def _exact(thresholds: Thresholds) -> _Exact:
     return _Exact(**{f.name: _fraction(getattr(thresholds, f.name)) for f in fields(_Exact)})
 
 
-def _fraction(value: float) -> Fraction:
+def _fraction(value: Fraction | float) -> Fraction:
     # repr() is the shortest decimal that round-trips, i.e. what the clinic typed: 1.1 -> 11/10,
     # where Fraction(1.1) would be 2476979795053773/2251799813685248.
-    if isinstance(value, int):
+    if isinstance(value, int | Fraction):
         return Fraction(value)
     return Fraction(repr(float(value)))
 
@@ -234,8 +234,8 @@ class EntryData(NamedTuple):
     date: dt.date
     pain_activity: int
     pain_rest: int | None = None
-    pf_rom_affected: float | None = None
-    pf_rom_unaffected: float | None = None
+    pf_rom_affected: Fraction | float | None = None
+    pf_rom_unaffected: Fraction | float | None = None
     sets_done: Mapping[int, int] = NO_SETS
 
 
@@ -262,8 +262,8 @@ class EpisodeData:
     status: str = "active"
     has_referral: bool = False
     intake_pain_activity: float | None = None
-    intake_pf_rom_affected: float | None = None
-    intake_pf_rom_unaffected: float | None = None
+    intake_pf_rom_affected: Fraction | float | None = None
+    intake_pf_rom_unaffected: Fraction | float | None = None
     bmi: float | None = None
     entries: Sequence[EntryData] = ()
     prescriptions: Sequence[PrescriptionData] = ()
@@ -341,7 +341,22 @@ class Evaluation:
 
 
 # --------------------------------------------------------------------------------------------
-# Evaluation
+# Evaluation: measure once, ask each finding of the spec's table in turn, recommend.
+
+
+def evaluate(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> Evaluation:
+    """Judge the episode as of ``as_of``; only data dated on or before it counts."""
+    facts = _measure(episode, thresholds, as_of)
+    found = [finding for rule in _FINDING_RULES_IN_ORDER if (finding := rule(facts)) is not None]
+    # Most severe first; within a severity the spec's order (list.sort is stable).
+    found.sort(key=lambda f: -SEVERITIES.index(f.severity))
+    return Evaluation(
+        trial_day=facts.trial_day,
+        trial_week=math.ceil(facts.trial_day / 7),
+        metrics=_metrics(facts),
+        findings=found,
+        recommendation=_recommend(episode, {f.code for f in found}),
+    )
 
 
 @dataclass(slots=True)
@@ -364,16 +379,43 @@ class _Tally:
     sets_prescribed: int = 0
 
 
-def evaluate(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> Evaluation:
-    """Judge the episode as of ``as_of``; only data dated on or before it counts."""
+@dataclass(slots=True)
+class _Facts:
+    """What the finding rules read: the spec's terms for one episode on one day, exact.
+
+    Measured once per evaluation and shared by every rule, which only reads it. None where the
+    spec says "unknown". Slots and not frozen: the rules read a dozen of these fields on every
+    evaluation of the nightly run, and a slot is the cheapest attribute to read and to set.
+    """
+
+    episode: EpisodeData
+    thresholds: Thresholds
+    exact: _Exact
+    as_of: dt.date
+    trial_day: int
+    last_7_days: tuple[str, str]  # the window of current pain, as the evidence shows it
+    tally: _Tally
+    baseline: Fraction | None
+    baseline_source: str  # "week1", "intake" or "unknown"
+    current: Fraction | None
+    change: Fraction | None
+    change_pct: Fraction | None
+    low_baseline: bool
+    mcid_met: bool
+    adherence: Fraction | None
+    rom_week1: Fraction | None
+    rom_current: Fraction | None
+    rom_reference: Fraction | None
+    rom_deficit: Fraction | None
+
+
+def _measure(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> _Facts:
+    """The spec's "Terms": trial day, baseline and current pain, change, MCID, adherence, ROM."""
     if episode.status not in STATUSES:
         raise ValueError(f"status: must be one of {', '.join(STATUSES)} (got {episode.status!r}).")
     exact = _exact(thresholds)
     start = episode.start_date.toordinal()
     today = as_of.toordinal()
-    trial_day = today - start + 1
-    trial_week = math.ceil(trial_day / 7)
-
     tally = _tally(episode, start, today)
 
     # Pain ------------------------------------------------------------------------------------
@@ -408,7 +450,6 @@ def evaluate(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> Ev
     adherence: Fraction | None = None
     if tally.sets_prescribed:
         adherence = Fraction(tally.sets_done * 100, tally.sets_prescribed)
-    adherence_ok = adherence is None or adherence >= exact.adherence_min_percent
 
     # Range of motion -------------------------------------------------------------------------
     rom_week1 = _mean_or(tally.week1_rom, tally.week1_rom_count, episode.intake_pf_rom_affected)
@@ -422,104 +463,457 @@ def evaluate(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> Ev
         else None
     )
 
-    metrics = Metrics(
-        pain_baseline=_round(baseline),
-        pain_current=_round(current),
-        pain_change=_round(change),
-        pain_change_pct=_round(change_pct),
-        adherence_pct=_round(adherence),
-        entries_last_7_days=tally.window_entries,
-        rom_week1=_round(rom_week1),
-        rom_current=_round(rom_current),
-        rom_reference=_round(rom_reference),
-        rom_deficit=_round(rom_deficit),
+    return _Facts(
+        episode=episode,
+        thresholds=thresholds,
+        exact=exact,
+        as_of=as_of,
+        trial_day=today - start + 1,
+        last_7_days=((as_of - dt.timedelta(days=6)).isoformat(), as_of.isoformat()),
+        tally=tally,
+        baseline=baseline,
+        baseline_source=baseline_source,
+        current=current,
+        change=change,
+        change_pct=change_pct,
+        low_baseline=low_baseline,
+        mcid_met=mcid_met,
+        adherence=adherence,
+        rom_week1=rom_week1,
+        rom_current=rom_current,
+        rom_reference=rom_reference,
+        rom_deficit=rom_deficit,
     )
 
-    # Findings, in the order of the spec's table ----------------------------------------------
-    found: list[Finding] = []
-    add = found.append
-    window = (as_of - dt.timedelta(days=6)).isoformat(), as_of.isoformat()
-    started = trial_day >= 1
-    resolved = (
-        trial_day >= _AFTER_WEEK_ONE and current is not None and current <= exact.resolved_max_pain
+
+def _metrics(f: _Facts) -> Metrics:
+    return Metrics(
+        pain_baseline=_round(f.baseline),
+        pain_current=_round(f.current),
+        pain_change=_round(f.change),
+        pain_change_pct=_round(f.change_pct),
+        adherence_pct=_round(f.adherence),
+        entries_last_7_days=f.tally.window_entries,
+        rom_week1=_round(f.rom_week1),
+        rom_current=_round(f.rom_current),
+        rom_reference=_round(f.rom_reference),
+        rom_deficit=_round(f.rom_deficit),
     )
 
-    if trial_day >= _AFTER_WEEK_ONE and baseline is None:
-        add(_baseline_missing(trial_day, tally, thresholds))
-    if trial_day >= _FULL_WINDOW_DAY and tally.window_entries < thresholds.min_entries_per_week:
-        add(_logging_gap(trial_day, tally, thresholds, window))
-    if (
-        trial_day >= _AFTER_WEEK_ONE
+
+def _recommend(episode: EpisodeData, codes: set[str]) -> str:
+    # A recorded referral makes the episode referred even if its status lags behind; a closed
+    # episode is closed whatever happened before.
+    if episode.status == "closed":
+        return "closed"
+    if episode.status == "referred" or episode.has_referral:
+        return "referred"
+    if REFERRAL_OVERDUE in codes:
+        return "refer_now"
+    if REFERRAL_CONSIDER in codes:
+        return "consider_referral"
+    if RESOLVED in codes:
+        return "resolved"
+    if BASELINE_MISSING in codes or LOGGING_GAP in codes:
+        return "insufficient_data"
+    if ADHERENCE_LOW in codes:
+        return "address_adherence"
+    return "continue"
+
+
+# --------------------------------------------------------------------------------------------
+# The findings: one function per row of the spec's table, in its order. Each decides whether its
+# finding fires (returning None when it does not) and builds it: the sentence a clinician reads
+# aloud and the numbers behind it. The severity is the table's (FINDING_SEVERITY).
+#
+# Before day 1 only BMI_ELEVATED can fire: the rules without a later day gate say
+# ``f.trial_day >= 1``.
+
+
+def _baseline_missing(f: _Facts) -> Finding | None:
+    """From day 8, no baseline pain: no usable week 1 and no intake pain score."""
+    if not (f.trial_day >= _AFTER_WEEK_ONE and f.baseline is None):
+        return None
+    t, tally = f.thresholds, f.tally
+    return _finding(
+        BASELINE_MISSING,
+        f"Day {f.trial_day} of the conservative trial: no baseline pain is known, because "
+        f"week 1 has {_count(tally.week1_entries, 'entry', 'entries')} (at least "
+        f"{t.min_entries_per_week} needed) and no intake pain score was recorded.",
+        {
+            "trial_day": f.trial_day,
+            "week1_entries": tally.week1_entries,
+            "min_entries_per_week": t.min_entries_per_week,
+            "intake_pain_activity": None,
+        },
+    )
+
+
+def _logging_gap(f: _Facts) -> Finding | None:
+    """From day 7, fewer than min_entries_per_week entries in the last 7 days."""
+    t, tally = f.thresholds, f.tally
+    if not (f.trial_day >= _FULL_WINDOW_DAY and tally.window_entries < t.min_entries_per_week):
+        return None
+    window_start, window_end = f.last_7_days
+    return _finding(
+        LOGGING_GAP,
+        f"Only {_count(tally.window_entries, 'entry', 'entries')} in the last 7 days "
+        f"({window_start} to {window_end}), fewer than the {t.min_entries_per_week} needed to "
+        "judge current pain.",
+        {
+            "trial_day": f.trial_day,
+            "entries_last_7_days": tally.window_entries,
+            "min_entries_per_week": t.min_entries_per_week,
+            "window_start": window_start,
+            "window_end": window_end,
+        },
+    )
+
+
+def _pain_worsening(f: _Facts) -> Finding | None:
+    """From day 8, baseline known, at least 2 entries in the last 3 days, their mean at least
+    worsening_points above the baseline."""
+    t, tally, baseline = f.thresholds, f.tally, f.baseline
+    if not (
+        f.trial_day >= _AFTER_WEEK_ONE
         and baseline is not None
         and tally.recent_entries >= _RECENT_MIN_ENTRIES
     ):
-        recent = _mean(tally.recent_pain, tally.recent_entries)
-        if recent >= baseline + exact.worsening_points:
-            add(_pain_worsening(trial_day, baseline, recent, tally, thresholds, as_of))
-    if started and baseline is not None and change is not None and mcid_met and not resolved:
-        assert current is not None and change_pct is not None
-        add(_improving(trial_day, baseline, current, change, change_pct, low_baseline, thresholds))
-    if resolved:
-        assert current is not None
-        add(_resolved(trial_day, current, tally, thresholds, window))
-    if trial_day >= thresholds.adherence_from_day and adherence is not None and not adherence_ok:
-        add(_adherence_low(trial_day, adherence, tally, thresholds))
-    if (
-        trial_day >= thresholds.review_day
-        and episode.status == "active"
-        and not episode.has_referral
-        and baseline is not None
-        and current is not None
-        and not mcid_met
-        and adherence_ok
-        and not resolved
-    ):
-        assert change is not None
-        overdue = trial_day >= thresholds.overdue_day
-        add(
-            _referral(
-                overdue=overdue,
-                trial_day=trial_day,
-                baseline=baseline,
-                baseline_source=baseline_source,
-                current=current,
-                change=change,
-                change_pct=change_pct,
-                low_baseline=low_baseline,
-                adherence=adherence,
-                thresholds=thresholds,
-            )
-        )
-    if (
-        started
-        and rom_week1 is not None
-        and rom_current is not None
-        and rom_current <= rom_week1 - exact.rom_change_deg
-    ):
-        add(_rom_decline(trial_day, rom_week1, rom_current, thresholds))
-    if (
-        trial_day >= thresholds.review_day
-        and rom_deficit is not None
-        and rom_deficit >= exact.rom_deficit_deg
-    ):
-        assert rom_reference is not None and rom_current is not None
-        add(_rom_deficit(trial_day, rom_reference, rom_current, rom_deficit, tally, thresholds))
-    if started:
-        immobilization = _longest_immobilization(episode.interventions, as_of)
-        if immobilization is not None and immobilization[1] > thresholds.immobilization_max_days:
-            add(_immobilization_prolonged(immobilization, as_of, thresholds))
-    if episode.bmi is not None and episode.bmi >= thresholds.bmi_flag:
-        add(_bmi_elevated(episode.bmi, thresholds))
-
-    # Most severe first; within a severity the spec's order (list.sort is stable).
-    found.sort(key=lambda f: -SEVERITIES.index(f.severity))
-    return Evaluation(
-        trial_day=trial_day,
-        trial_week=trial_week,
-        metrics=metrics,
-        findings=found,
-        recommendation=_recommend(episode, {f.code for f in found}),
+        return None
+    recent = _mean(tally.recent_pain, tally.recent_entries)
+    if not recent >= baseline + f.exact.worsening_points:
+        return None
+    rise = recent - baseline
+    window_start = (f.as_of - dt.timedelta(days=_RECENT_DAYS - 1)).isoformat()
+    return _finding(
+        PAIN_WORSENING,
+        f"Activity pain over the last {_RECENT_DAYS} days averages {_num(recent)} "
+        f"({_count(tally.recent_entries, 'entry', 'entries')}), "
+        f"{_points(rise)} above the baseline of {_num(baseline)}; "
+        f"the alert is set at {_num(t.worsening_points)} points above baseline.",
+        {
+            "trial_day": f.trial_day,
+            "pain_baseline": _round(baseline),
+            "pain_recent": _round(recent),
+            "pain_rise": _round(rise),
+            "recent_entries": tally.recent_entries,
+            "window_start": window_start,
+            "window_end": f.as_of.isoformat(),
+            "worsening_points": t.worsening_points,
+        },
     )
+
+
+def _improving(f: _Facts) -> Finding | None:
+    """Baseline and current known, an important improvement (MCID met), and not RESOLVED."""
+    if not (f.trial_day >= 1 and f.mcid_met and not _is_resolved(f)):
+        return None
+    t = f.thresholds
+    baseline, current, change, change_pct = f.baseline, f.current, f.change, f.change_pct
+    # The MCID is met only on a known change and percentage, so from a known baseline and current.
+    assert baseline is not None and current is not None
+    assert change is not None and change_pct is not None
+    rule = (
+        f"the {_num(t.mcid_percent)}% threshold that applies to a baseline of "
+        f"{_num(t.low_baseline_max)} or less"
+        if f.low_baseline
+        else f"the {_num(t.mcid_points)}-point / {_num(t.mcid_percent)}% threshold"
+    )
+    return _finding(
+        IMPROVING,
+        f"Activity pain fell {_points(change)} ({_num(baseline)} → {_num(current)}, "
+        f"{_num(change_pct, 0)}%), meeting {rule} for an important improvement.",
+        {
+            "trial_day": f.trial_day,
+            **_pain_evidence(f, baseline, current, change, mcid_met=True),
+        },
+    )
+
+
+def _resolved(f: _Facts) -> Finding | None:
+    """From day 8, current pain known and at most resolved_max_pain."""
+    if not _is_resolved(f):
+        return None
+    t, current = f.thresholds, f.current
+    assert current is not None
+    window_start, window_end = f.last_7_days
+    return _finding(
+        RESOLVED,
+        f"Activity pain over the last 7 days averages {_num(current)}, at or below "
+        f"{_num(t.resolved_max_pain)}, so the complaint looks resolved.",
+        {
+            "trial_day": f.trial_day,
+            "pain_current": _round(current),
+            "entries_last_7_days": f.tally.window_entries,
+            "window_start": window_start,
+            "window_end": window_end,
+            "resolved_max_pain": t.resolved_max_pain,
+        },
+    )
+
+
+def _is_resolved(f: _Facts) -> bool:
+    """RESOLVED's condition; IMPROVING and the referral findings give way to it."""
+    return (
+        f.trial_day >= _AFTER_WEEK_ONE
+        and f.current is not None
+        and f.current <= f.exact.resolved_max_pain
+    )
+
+
+def _adherence_low(f: _Facts) -> Finding | None:
+    """From adherence_from_day, adherence known and below adherence_min_percent."""
+    t, tally, adherence = f.thresholds, f.tally, f.adherence
+    if not (
+        f.trial_day >= t.adherence_from_day
+        and adherence is not None
+        and adherence < f.exact.adherence_min_percent
+    ):
+        return None
+    return _finding(
+        ADHERENCE_LOW,
+        f"Only {_below(adherence, f.exact.adherence_min_percent, 0)}% of the prescribed sets "
+        f"were done on the days logged ({tally.sets_done} of {tally.sets_prescribed}), below "
+        f"{_num(t.adherence_min_percent)}%, so the trial cannot be judged until the exercises "
+        "are done.",
+        {
+            "trial_day": f.trial_day,
+            "adherence_pct": _round(adherence),
+            "sets_done": tally.sets_done,
+            "sets_prescribed": tally.sets_prescribed,
+            "adherence_min_percent": t.adherence_min_percent,
+            "adherence_from_day": t.adherence_from_day,
+        },
+    )
+
+
+def _referral_consider(f: _Facts) -> Finding | None:
+    """From review_day to the day before overdue_day, when the referral conditions hold."""
+    t = f.thresholds
+    if not (t.review_day <= f.trial_day < t.overdue_day and _referral_conditions_hold(f)):
+        return None
+    return _referral(f, overdue=False)
+
+
+def _referral_overdue(f: _Facts) -> Finding | None:
+    """From overdue_day on, when the referral conditions hold."""
+    if not (f.trial_day >= f.thresholds.overdue_day and _referral_conditions_hold(f)):
+        return None
+    return _referral(f, overdue=True)
+
+
+def _referral_conditions_hold(f: _Facts) -> bool:
+    """Both referral findings need all of these (the spec's paragraph under the table).
+
+    Low adherence blocks them on purpose: a trial whose exercises were not done has not failed,
+    it has not been tried, and ADHERENCE_LOW says so instead.
+    """
+    return (
+        f.episode.status == "active"
+        and not f.episode.has_referral
+        and f.baseline is not None
+        and f.current is not None
+        and not f.mcid_met
+        and (f.adherence is None or f.adherence >= f.exact.adherence_min_percent)
+        and not _is_resolved(f)
+    )
+
+
+def _referral(f: _Facts, *, overdue: bool) -> Finding:
+    """REFERRAL_CONSIDER or REFERRAL_OVERDUE: the same sentence, a different opening and action."""
+    t, exact, adherence = f.thresholds, f.exact, f.adherence
+    baseline, current, change, change_pct = f.baseline, f.current, f.change, f.change_pct
+    assert baseline is not None and current is not None and change is not None
+    # Display the change so that it never seems to reach a threshold it misses.
+    if change > 0:
+        # Under the low-baseline rule the points do not count, so there is nothing to guard.
+        shown = _num(change) if f.low_baseline else _below(change, exact.mcid_points, 1)
+        movement = f"fell {shown} point{'' if shown == '1' else 's'}"
+    elif change < 0:
+        movement = f"rose {_points(-change)}"
+    else:
+        movement = "did not change"
+    numbers = f"{_num(baseline)} → {_num(current)}"
+    if change_pct is not None:
+        numbers += f", {_below(change_pct, exact.mcid_percent, 0)}%"
+    target = (
+        f"the {_num(t.mcid_percent)}% threshold for a baseline of {_num(t.low_baseline_max)} "
+        "or less"
+        if f.low_baseline
+        else f"the {_num(t.mcid_points)}-point / {_num(t.mcid_percent)}% threshold"
+    )
+    if adherence is None:
+        effort = "no exercise sets prescribed to judge adherence"
+    else:
+        effort = f"{_num(adherence, 0)}% adherence"
+    if overdue:
+        opening = (
+            f"Day {f.trial_day} of the conservative trial (reassessment due by day {t.overdue_day})"
+        )
+        action = "refer for a surgical opinion now"
+    else:
+        opening = f"Day {f.trial_day} of the conservative trial"
+        action = "consider surgical referral"
+    return _finding(
+        REFERRAL_OVERDUE if overdue else REFERRAL_CONSIDER,
+        f"{opening}: activity pain {movement} ({numbers}), short of {target}, with {effort}; "
+        f"{action}.",
+        {
+            "trial_day": f.trial_day,
+            **_pain_evidence(f, baseline, current, change, mcid_met=False),
+            "baseline_source": f.baseline_source,
+            "adherence_pct": _round(adherence),
+            "adherence_min_percent": t.adherence_min_percent,
+            "review_day": t.review_day,
+            "overdue_day": t.overdue_day,
+        },
+    )
+
+
+def _pain_evidence(
+    f: _Facts, baseline: Fraction, current: Fraction, change: Fraction, *, mcid_met: bool
+) -> dict[str, Any]:
+    t = f.thresholds
+    return {
+        "pain_baseline": _round(baseline),
+        "pain_current": _round(current),
+        "pain_change": _round(change),
+        "pain_change_pct": _round(f.change_pct),
+        "mcid_met": mcid_met,
+        "mcid_rule": "percent_only" if f.low_baseline else "points_and_percent",
+        "mcid_points": t.mcid_points,
+        "mcid_percent": t.mcid_percent,
+        "low_baseline_max": t.low_baseline_max,
+    }
+
+
+def _rom_decline(f: _Facts) -> Finding | None:
+    """Week-1 and current plantar flexion known, current at least rom_change_deg lower."""
+    t, week1, current = f.thresholds, f.rom_week1, f.rom_current
+    if not (
+        f.trial_day >= 1
+        and week1 is not None
+        and current is not None
+        and current <= week1 - f.exact.rom_change_deg
+    ):
+        return None
+    loss = week1 - current
+    return _finding(
+        ROM_DECLINE,
+        f"Plantar flexion of the affected ankle fell from {_num(week1)}° in week 1 to "
+        f"{_num(current)}° over the last 7 days, a loss of {_num(loss)}° "
+        f"(flagged from {_num(t.rom_change_deg)}°).",
+        {
+            "trial_day": f.trial_day,
+            "rom_week1": _round(week1),
+            "rom_current": _round(current),
+            "rom_change": _round(-loss),
+            "rom_change_deg": t.rom_change_deg,
+        },
+    )
+
+
+def _rom_deficit(f: _Facts) -> Finding | None:
+    """From review_day, a deficit (healthy-side reference minus current) of at least
+    rom_deficit_deg; supporting evidence, never a reason to refer on its own."""
+    t, deficit = f.thresholds, f.rom_deficit
+    if not (
+        f.trial_day >= t.review_day and deficit is not None and deficit >= f.exact.rom_deficit_deg
+    ):
+        return None
+    reference, current = f.rom_reference, f.rom_current
+    assert reference is not None and current is not None
+    return _finding(
+        ROM_DEFICIT,
+        f"Plantar flexion of the affected ankle is {_num(current)}°, {_num(deficit)}° short of "
+        f"the other side ({_num(reference)}°); supporting evidence, not a reason to refer on its "
+        "own.",
+        {
+            "trial_day": f.trial_day,
+            "rom_reference": _round(reference),
+            "rom_reference_source": "entries" if f.tally.reference_rom_count else "intake",
+            "rom_current": _round(current),
+            "rom_deficit": _round(deficit),
+            "rom_deficit_deg": t.rom_deficit_deg,
+        },
+    )
+
+
+def _immobilization_prolonged(f: _Facts) -> Finding | None:
+    """An immobilization started by as_of has lasted more than immobilization_max_days (both
+    ends counted, an ongoing one up to as_of); of several, the longest."""
+    t, as_of = f.thresholds, f.as_of
+    if f.trial_day < 1:
+        return None
+    longest = _longest_immobilization(f.episode.interventions, as_of)
+    if longest is None or not longest[1] > t.immobilization_max_days:
+        return None
+    intervention, days = longest
+    ongoing = intervention.end_date is None or intervention.end_date > as_of
+    if ongoing:
+        span = f"since {intervention.start_date.isoformat()} has lasted {days} days so far"
+    else:
+        assert intervention.end_date is not None
+        span = (
+            f"from {intervention.start_date.isoformat()} to {intervention.end_date.isoformat()} "
+            f"lasted {days} days"
+        )
+    return _finding(
+        IMMOBILIZATION_PROLONGED,
+        f"Immobilization {span}, longer than the {t.immobilization_max_days} days advised; "
+        "longer immobilization is linked with worse outcomes.",
+        {
+            "start_date": intervention.start_date.isoformat(),
+            "end_date": intervention.end_date.isoformat() if intervention.end_date else None,
+            "ongoing": ongoing,
+            "days": days,
+            "immobilization_max_days": t.immobilization_max_days,
+        },
+    )
+
+
+def _bmi_elevated(f: _Facts) -> Finding | None:
+    """The episode's BMI is at least bmi_flag (on any day, even before the trial starts)."""
+    t, bmi = f.thresholds, f.episode.bmi
+    if not (bmi is not None and bmi >= t.bmi_flag):
+        return None
+    return _finding(
+        BMI_ELEVATED,
+        f"BMI is {_num(bmi)}, at or above {_num(t.bmi_flag)}, which can slow recovery.",
+        # float(): the model keeps BMI as a Decimal, which JSON cannot carry.
+        {"bmi": float(bmi), "bmi_flag": t.bmi_flag},
+    )
+
+
+# The spec's table of findings, row by row and in its order: each code and the one function that
+# decides it. A new row of docs/clinical-rules.md needs its line here and in FINDING_SEVERITY
+# (tests/rules/test_finding_table.py checks that the three agree).
+_FINDING_RULES: Final[Mapping[str, Callable[[_Facts], Finding | None]]] = MappingProxyType(
+    {
+        BASELINE_MISSING: _baseline_missing,
+        LOGGING_GAP: _logging_gap,
+        PAIN_WORSENING: _pain_worsening,
+        IMPROVING: _improving,
+        RESOLVED: _resolved,
+        ADHERENCE_LOW: _adherence_low,
+        REFERRAL_CONSIDER: _referral_consider,
+        REFERRAL_OVERDUE: _referral_overdue,
+        ROM_DECLINE: _rom_decline,
+        ROM_DEFICIT: _rom_deficit,
+        IMMOBILIZATION_PROLONGED: _immobilization_prolonged,
+        BMI_ELEVATED: _bmi_elevated,
+    }
+)
+# What evaluate() walks: a tuple, built once, so each evaluation only calls the functions.
+_FINDING_RULES_IN_ORDER: Final = tuple(_FINDING_RULES.values())
+
+
+def _finding(code: str, message: str, evidence: dict[str, Any]) -> Finding:
+    return Finding(code=code, severity=FINDING_SEVERITY[code], message=message, evidence=evidence)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the inputs
 
 
 def _tally(episode: EpisodeData, start: int, today: int) -> _Tally:
@@ -613,7 +1007,7 @@ def _mean(total: float, count: int) -> Fraction:
     return _fraction(total) / count
 
 
-def _mean_or(total: float, count: int, fallback: float | None) -> Fraction | None:
+def _mean_or(total: float, count: int, fallback: Fraction | float | None) -> Fraction | None:
     if count:
         return _mean(total, count)
     if fallback is not None:
@@ -634,317 +1028,6 @@ def _longest_immobilization(
         if longest is None or days > longest[1]:
             longest = (intervention, days)
     return longest
-
-
-def _recommend(episode: EpisodeData, codes: set[str]) -> str:
-    # A recorded referral makes the episode referred even if its status lags behind; a closed
-    # episode is closed whatever happened before.
-    if episode.status == "closed":
-        return "closed"
-    if episode.status == "referred" or episode.has_referral:
-        return "referred"
-    if REFERRAL_OVERDUE in codes:
-        return "refer_now"
-    if REFERRAL_CONSIDER in codes:
-        return "consider_referral"
-    if RESOLVED in codes:
-        return "resolved"
-    if BASELINE_MISSING in codes or LOGGING_GAP in codes:
-        return "insufficient_data"
-    if ADHERENCE_LOW in codes:
-        return "address_adherence"
-    return "continue"
-
-
-# --------------------------------------------------------------------------------------------
-# One builder per finding: the sentence a clinician reads aloud and the numbers behind it.
-
-
-def _finding(code: str, message: str, evidence: dict[str, Any]) -> Finding:
-    return Finding(code=code, severity=FINDING_SEVERITY[code], message=message, evidence=evidence)
-
-
-def _baseline_missing(trial_day: int, tally: _Tally, t: Thresholds) -> Finding:
-    return _finding(
-        BASELINE_MISSING,
-        f"Day {trial_day} of the conservative trial: no baseline pain is known, because week 1 "
-        f"has {_count(tally.week1_entries, 'entry', 'entries')} (at least "
-        f"{t.min_entries_per_week} needed) and no intake pain score was recorded.",
-        {
-            "trial_day": trial_day,
-            "week1_entries": tally.week1_entries,
-            "min_entries_per_week": t.min_entries_per_week,
-            "intake_pain_activity": None,
-        },
-    )
-
-
-def _logging_gap(trial_day: int, tally: _Tally, t: Thresholds, window: tuple[str, str]) -> Finding:
-    return _finding(
-        LOGGING_GAP,
-        f"Only {_count(tally.window_entries, 'entry', 'entries')} in the last 7 days "
-        f"({window[0]} to {window[1]}), fewer than the {t.min_entries_per_week} needed to judge "
-        "current pain.",
-        {
-            "trial_day": trial_day,
-            "entries_last_7_days": tally.window_entries,
-            "min_entries_per_week": t.min_entries_per_week,
-            "window_start": window[0],
-            "window_end": window[1],
-        },
-    )
-
-
-def _pain_worsening(
-    trial_day: int,
-    baseline: Fraction,
-    recent: Fraction,
-    tally: _Tally,
-    t: Thresholds,
-    as_of: dt.date,
-) -> Finding:
-    rise = recent - baseline
-    window_start = (as_of - dt.timedelta(days=_RECENT_DAYS - 1)).isoformat()
-    return _finding(
-        PAIN_WORSENING,
-        f"Activity pain over the last {_RECENT_DAYS} days averages {_num(recent)} "
-        f"({_count(tally.recent_entries, 'entry', 'entries')}), "
-        f"{_points(rise)} above the baseline of {_num(baseline)}; "
-        f"the alert is set at {_num(t.worsening_points)} points above baseline.",
-        {
-            "trial_day": trial_day,
-            "pain_baseline": _round(baseline),
-            "pain_recent": _round(recent),
-            "pain_rise": _round(rise),
-            "recent_entries": tally.recent_entries,
-            "window_start": window_start,
-            "window_end": as_of.isoformat(),
-            "worsening_points": t.worsening_points,
-        },
-    )
-
-
-def _improving(
-    trial_day: int,
-    baseline: Fraction,
-    current: Fraction,
-    change: Fraction,
-    change_pct: Fraction,
-    low_baseline: bool,
-    t: Thresholds,
-) -> Finding:
-    rule = (
-        f"the {_num(t.mcid_percent)}% threshold that applies to a baseline of "
-        f"{_num(t.low_baseline_max)} or less"
-        if low_baseline
-        else f"the {_num(t.mcid_points)}-point / {_num(t.mcid_percent)}% threshold"
-    )
-    return _finding(
-        IMPROVING,
-        f"Activity pain fell {_points(change)} ({_num(baseline)} → {_num(current)}, "
-        f"{_num(change_pct, 0)}%), meeting {rule} for an important improvement.",
-        {
-            "trial_day": trial_day,
-            **_pain_evidence(baseline, current, change, change_pct, low_baseline, True, t),
-        },
-    )
-
-
-def _resolved(
-    trial_day: int, current: Fraction, tally: _Tally, t: Thresholds, window: tuple[str, str]
-) -> Finding:
-    return _finding(
-        RESOLVED,
-        f"Activity pain over the last 7 days averages {_num(current)}, at or below "
-        f"{_num(t.resolved_max_pain)}, so the complaint looks resolved.",
-        {
-            "trial_day": trial_day,
-            "pain_current": _round(current),
-            "entries_last_7_days": tally.window_entries,
-            "window_start": window[0],
-            "window_end": window[1],
-            "resolved_max_pain": t.resolved_max_pain,
-        },
-    )
-
-
-def _adherence_low(trial_day: int, adherence: Fraction, tally: _Tally, t: Thresholds) -> Finding:
-    limit = _fraction(t.adherence_min_percent)
-    return _finding(
-        ADHERENCE_LOW,
-        f"Only {_below(adherence, limit, 0)}% of the prescribed sets were done on the days "
-        f"logged ({tally.sets_done} of {tally.sets_prescribed}), below "
-        f"{_num(t.adherence_min_percent)}%, so the trial cannot be judged until the exercises "
-        "are done.",
-        {
-            "trial_day": trial_day,
-            "adherence_pct": _round(adherence),
-            "sets_done": tally.sets_done,
-            "sets_prescribed": tally.sets_prescribed,
-            "adherence_min_percent": t.adherence_min_percent,
-            "adherence_from_day": t.adherence_from_day,
-        },
-    )
-
-
-def _referral(
-    *,
-    overdue: bool,
-    trial_day: int,
-    baseline: Fraction,
-    baseline_source: str,
-    current: Fraction,
-    change: Fraction,
-    change_pct: Fraction | None,
-    low_baseline: bool,
-    adherence: Fraction | None,
-    thresholds: Thresholds,
-) -> Finding:
-    t = thresholds
-    exact = _exact(t)
-    # Display the change so that it never seems to reach a threshold it misses.
-    if change > 0:
-        # Under the low-baseline rule the points do not count, so there is nothing to guard.
-        shown = _num(change) if low_baseline else _below(change, exact.mcid_points, 1)
-        movement = f"fell {shown} point{'' if shown == '1' else 's'}"
-    elif change < 0:
-        movement = f"rose {_points(-change)}"
-    else:
-        movement = "did not change"
-    numbers = f"{_num(baseline)} → {_num(current)}"
-    if change_pct is not None:
-        numbers += f", {_below(change_pct, exact.mcid_percent, 0)}%"
-    target = (
-        f"the {_num(t.mcid_percent)}% threshold for a baseline of {_num(t.low_baseline_max)} "
-        "or less"
-        if low_baseline
-        else f"the {_num(t.mcid_points)}-point / {_num(t.mcid_percent)}% threshold"
-    )
-    if adherence is None:
-        effort = "no exercise sets prescribed to judge adherence"
-    else:
-        effort = f"{_num(adherence, 0)}% adherence"
-    if overdue:
-        opening = (
-            f"Day {trial_day} of the conservative trial (reassessment due by day {t.overdue_day})"
-        )
-        action = "refer for a surgical opinion now"
-    else:
-        opening = f"Day {trial_day} of the conservative trial"
-        action = "consider surgical referral"
-    return _finding(
-        REFERRAL_OVERDUE if overdue else REFERRAL_CONSIDER,
-        f"{opening}: activity pain {movement} ({numbers}), short of {target}, with {effort}; "
-        f"{action}.",
-        {
-            "trial_day": trial_day,
-            **_pain_evidence(baseline, current, change, change_pct, low_baseline, False, t),
-            "baseline_source": baseline_source,
-            "adherence_pct": _round(adherence),
-            "adherence_min_percent": t.adherence_min_percent,
-            "review_day": t.review_day,
-            "overdue_day": t.overdue_day,
-        },
-    )
-
-
-def _pain_evidence(
-    baseline: Fraction,
-    current: Fraction,
-    change: Fraction,
-    change_pct: Fraction | None,
-    low_baseline: bool,
-    mcid_met: bool,
-    t: Thresholds,
-) -> dict[str, Any]:
-    return {
-        "pain_baseline": _round(baseline),
-        "pain_current": _round(current),
-        "pain_change": _round(change),
-        "pain_change_pct": _round(change_pct),
-        "mcid_met": mcid_met,
-        "mcid_rule": "percent_only" if low_baseline else "points_and_percent",
-        "mcid_points": t.mcid_points,
-        "mcid_percent": t.mcid_percent,
-        "low_baseline_max": t.low_baseline_max,
-    }
-
-
-def _rom_decline(trial_day: int, week1: Fraction, current: Fraction, t: Thresholds) -> Finding:
-    loss = week1 - current
-    return _finding(
-        ROM_DECLINE,
-        f"Plantar flexion of the affected ankle fell from {_num(week1)}° in week 1 to "
-        f"{_num(current)}° over the last 7 days, a loss of {_num(loss)}° "
-        f"(flagged from {_num(t.rom_change_deg)}°).",
-        {
-            "trial_day": trial_day,
-            "rom_week1": _round(week1),
-            "rom_current": _round(current),
-            "rom_change": _round(-loss),
-            "rom_change_deg": t.rom_change_deg,
-        },
-    )
-
-
-def _rom_deficit(
-    trial_day: int,
-    reference: Fraction,
-    current: Fraction,
-    deficit: Fraction,
-    tally: _Tally,
-    t: Thresholds,
-) -> Finding:
-    return _finding(
-        ROM_DEFICIT,
-        f"Plantar flexion of the affected ankle is {_num(current)}°, {_num(deficit)}° short of "
-        f"the other side ({_num(reference)}°); supporting evidence, not a reason to refer on its "
-        "own.",
-        {
-            "trial_day": trial_day,
-            "rom_reference": _round(reference),
-            "rom_reference_source": "entries" if tally.reference_rom_count else "intake",
-            "rom_current": _round(current),
-            "rom_deficit": _round(deficit),
-            "rom_deficit_deg": t.rom_deficit_deg,
-        },
-    )
-
-
-def _immobilization_prolonged(
-    longest: tuple[InterventionData, int], as_of: dt.date, t: Thresholds
-) -> Finding:
-    intervention, days = longest
-    ongoing = intervention.end_date is None or intervention.end_date > as_of
-    if ongoing:
-        span = f"since {intervention.start_date.isoformat()} has lasted {days} days so far"
-    else:
-        assert intervention.end_date is not None
-        span = (
-            f"from {intervention.start_date.isoformat()} to {intervention.end_date.isoformat()} "
-            f"lasted {days} days"
-        )
-    return _finding(
-        IMMOBILIZATION_PROLONGED,
-        f"Immobilization {span}, longer than the {t.immobilization_max_days} days advised; "
-        "longer immobilization is linked with worse outcomes.",
-        {
-            "start_date": intervention.start_date.isoformat(),
-            "end_date": intervention.end_date.isoformat() if intervention.end_date else None,
-            "ongoing": ongoing,
-            "days": days,
-            "immobilization_max_days": t.immobilization_max_days,
-        },
-    )
-
-
-def _bmi_elevated(bmi: float, t: Thresholds) -> Finding:
-    return _finding(
-        BMI_ELEVATED,
-        f"BMI is {_num(bmi)}, at or above {_num(t.bmi_flag)}, which can slow recovery.",
-        # float(): the model keeps BMI as a Decimal, which JSON cannot carry.
-        {"bmi": float(bmi), "bmi_flag": t.bmi_flag},
-    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,25 +9,22 @@ logs.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Field
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Patient, User
-from accounts.prepared import PreparedQuery
 from accounts.scoping import can_manage_patients, patients_for
 from rehab import dates, rules
 from rehab.alerts import alerts_resolve_for_episode
-from rehab.bulk import insert_rows
 from rehab.dates import Ahead, clinical_date_problem
 from rehab.models import (
     CorrectionAction,
@@ -46,9 +43,14 @@ from rehab.models import (
 )
 
 PAIN_MIN, PAIN_MAX = 0, 10
+# Plantar flexion in degrees, kept to a tenth (docs/clinical-rules.md, "Input rules").
 ROM_MIN, ROM_MAX = 0, 90
+ROM_STEP = Decimal("0.1")
 BMI_MIN, BMI_MAX = Decimal("10"), Decimal("80")
 MAX_SETS = 50
+# The exercises one entry may list: more than any diary holds, few enough to check quickly.
+EXERCISES_MAX = 100
+NOTE_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 1000
 # The dates an episode may start on, and that progress may be asked about. Wide on purpose; the
 # point is that date arithmetic around them (trial weeks, chart margins) stays far from the
@@ -104,6 +106,40 @@ def _check_int(
     return value
 
 
+def _check_degrees(errors: Errors, field: str, value: Any) -> Decimal | None:
+    """A plantar flexion angle: a number from 0 to 90, kept to 0.1° (None: not measured).
+
+    Integers and Decimals are taken as they are; a float (a JSON number the parser read) as
+    the shortest decimal that reads back as it (``repr``), which is the number the client wrote
+    for any of up to 15 significant digits, so ``31.25`` is 31.25 and not the binary float just
+    below it. The range is the value's as sent; rounding half away from zero to a tenth then
+    keeps it within the range.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        errors.add(field, f"Must be a number of degrees from {ROM_MIN} to {ROM_MAX}.")
+        return None
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite() or not ROM_MIN <= number <= ROM_MAX:
+        errors.add(field, f"Must be between {ROM_MIN} and {ROM_MAX} (got {value}).")
+        return None
+    # ROUND_HALF_UP rounds the absolute value, i.e. half away from zero; "+ 0" turns a -0.0
+    # into 0.0.
+    return number.quantize(ROM_STEP, rounding=ROUND_HALF_UP) + 0
+
+
+def _check_text(errors: Errors, field: str, value: Any, *, max_length: int) -> str:
+    """Free text, stripped; longer than ``max_length`` is refused."""
+    text = (value or "").strip() if isinstance(value, str) or value is None else None
+    if text is None:
+        errors.add(field, "Must be text.")
+        return ""
+    if len(text) > max_length:
+        errors.add(field, f"Keep it under {max_length} characters (this is {len(text)}).")
+    return text
+
+
 def _require_staff(actor: User) -> None:
     if not can_manage_patients(actor):
         raise PermissionError("Only therapists and clinic admins may do this.")
@@ -155,8 +191,8 @@ def episode_open(
     start_date: dt.date,
     diagnosis: str = Diagnosis.UNSPECIFIED,
     intake_pain_activity: int | None = None,
-    intake_pf_rom_affected: int | None = None,
-    intake_pf_rom_unaffected: int | None = None,
+    intake_pf_rom_affected: Decimal | int | float | None = None,
+    intake_pf_rom_unaffected: Decimal | int | float | None = None,
     bmi: Decimal | None = None,
 ) -> Episode:
     _require_staff(actor)
@@ -175,16 +211,11 @@ def episode_open(
     intake_pain_activity = _check_int(
         errors, "intake_pain_activity", intake_pain_activity, PAIN_MIN, PAIN_MAX, required=False
     )
-    intake_pf_rom_affected = _check_int(
-        errors, "intake_pf_rom_affected", intake_pf_rom_affected, ROM_MIN, ROM_MAX, required=False
+    intake_pf_rom_affected = _check_degrees(
+        errors, "intake_pf_rom_affected", intake_pf_rom_affected
     )
-    intake_pf_rom_unaffected = _check_int(
-        errors,
-        "intake_pf_rom_unaffected",
-        intake_pf_rom_unaffected,
-        ROM_MIN,
-        ROM_MAX,
-        required=False,
+    intake_pf_rom_unaffected = _check_degrees(
+        errors, "intake_pf_rom_unaffected", intake_pf_rom_unaffected
     )
     # A Decimal NaN cannot even be compared (InvalidOperation, found by hypothesis): only a
     # finite Decimal is checked against the range.
@@ -223,12 +254,13 @@ def episode_record_referral(
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", "This episode is closed; reopen is not supported.")
     _check_clinical_date(errors, "date", date, episode=episode)
+    note = _check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
     errors.raise_if_any()
     with transaction.atomic():
         episode.status = EpisodeStatus.REFERRED
         episode.referral_date = date
         episode.referred_to = referred_to.strip()
-        episode.referral_note = note.strip()
+        episode.referral_note = note
         episode.save(
             update_fields=["status", "referral_date", "referred_to", "referral_note", "updated_at"]
         )
@@ -347,7 +379,7 @@ def entry_record(
     pf_rom_affected: Any = None,
     pf_rom_unaffected: Any = None,
     exercises: Sequence[Mapping[str, Any]] = (),
-    note: str = "",
+    note: Any = "",
     reason: str = "",
 ) -> EntryResult:
     """Create or replace the entry for ``date``: the same call twice leaves one entry.
@@ -359,16 +391,16 @@ def entry_record(
     """
     errors = Errors()
     correction_reason = _diary_write_check(errors, actor=actor, episode=episode, reason=reason)
-    pain_activity = _check_int(
-        errors, "pain_activity", pain_activity, PAIN_MIN, PAIN_MAX, required=True
-    )
-    pain_rest = _check_int(errors, "pain_rest", pain_rest, PAIN_MIN, PAIN_MAX, required=False)
-    pf_rom_affected = _check_int(
-        errors, "pf_rom_affected", pf_rom_affected, ROM_MIN, ROM_MAX, required=False
-    )
-    pf_rom_unaffected = _check_int(
-        errors, "pf_rom_unaffected", pf_rom_unaffected, ROM_MIN, ROM_MAX, required=False
-    )
+    values = {
+        "pain_activity": _check_int(
+            errors, "pain_activity", pain_activity, PAIN_MIN, PAIN_MAX, required=True
+        ),
+        "pain_rest": _check_int(errors, "pain_rest", pain_rest, PAIN_MIN, PAIN_MAX, required=False),
+        "pf_rom_affected": _check_degrees(errors, "pf_rom_affected", pf_rom_affected),
+        "pf_rom_unaffected": _check_degrees(errors, "pf_rom_unaffected", pf_rom_unaffected),
+        "note": _check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH),
+        "recorded_by": actor,
+    }
     if date < episode.start_date:
         errors.add(
             "date",
@@ -382,45 +414,78 @@ def entry_record(
             f"An entry cannot be dated after today ({local_today:%Y-%m-%d} in "
             "the patient's time zone).",
         )
-
     # The episode's prescriptions are read once, to check the exercises and to show them back.
     prescriptions = (
-        {p.pk: p for p in _EPISODE_PRESCRIPTIONS.fetch(episode=episode.pk)} if exercises else {}
+        {p.pk: p for p in Prescription.objects.filter(episode=episode)} if exercises else {}
     )
     sets_by_prescription = _validated_exercise_sets(errors, prescriptions, date, exercises)
     errors.raise_if_any()
 
     now = timezone.now()
-    statements = _entry_statements(connection.vendor)
-    with transaction.atomic():
-        # Only a correction after referral or closure reads the old entry first (to keep it).
-        old_values = (
-            _entry_snapshot(DailyEntry.objects.filter(episode=episode, date=date).first())
-            if correction_reason is not None
-            else None
-        )
-        entry, created = _entry_upsert(
+    try:
+        return _entry_write(
+            actor=actor,
             episode=episode,
             date=date,
-            values={
-                "pain_activity": pain_activity,
-                "pain_rest": pain_rest,
-                "pf_rom_affected": pf_rom_affected,
-                "pf_rom_unaffected": pf_rom_unaffected,
-                "note": (note or "").strip(),
-                "recorded_by_id": actor.pk,
-            },
+            values=values,
+            prescriptions=prescriptions,
+            sets_by_prescription=sets_by_prescription,
+            correction_reason=correction_reason,
             now=now,
         )
-        logs = [
+    except IntegrityError:
+        # Another request inserted the day's entry between our read and our insert (the unique
+        # constraint on (episode, date) refused the second row): that entry exists now, so this
+        # write is a replace of it.
+        return _entry_write(
+            actor=actor,
+            episode=episode,
+            date=date,
+            values=values,
+            prescriptions=prescriptions,
+            sets_by_prescription=sets_by_prescription,
+            correction_reason=correction_reason,
+            now=now,
+        )
+
+
+def _entry_write(
+    *,
+    actor: User,
+    episode: Episode,
+    date: dt.date,
+    values: dict[str, Any],
+    prescriptions: Mapping[int, Prescription],
+    sets_by_prescription: Mapping[int, int],
+    correction_reason: str | None,
+    now: dt.datetime,
+) -> EntryResult:
+    """Write validated values as the day's entry, in one transaction.
+
+    An existing entry is read ``FOR UPDATE``, so two replaces of the same day queue behind each
+    other. Two first inserts at once are told apart by the unique constraint on (episode,
+    date): the second raises ``IntegrityError``, the transaction is rolled back with nothing
+    written, and ``entry_record`` runs this again, which then finds the entry and replaces it.
+    """
+    with transaction.atomic():
+        entry = DailyEntry.objects.select_for_update().filter(episode=episode, date=date).first()
+        # Only a correction after referral or closure keeps the old values (read before they
+        # change).
+        old_values = _entry_snapshot(entry) if correction_reason is not None else None
+        created = entry is None
+        if entry is None:
+            entry = DailyEntry(episode=episode, date=date, created_at=now, updated_at=now, **values)
+            entry.save(force_insert=True)
+        else:
+            for name, value in values.items():
+                setattr(entry, name, value)
+            entry.updated_at = now
+            entry.save(update_fields=[*values, "updated_at"])
+            ExerciseLog.objects.filter(entry=entry).delete()
+        ExerciseLog.objects.bulk_create(
             ExerciseLog(entry=entry, prescription=prescriptions[pid], sets_completed=sets)
             for pid, sets in sorted(sets_by_prescription.items())
-        ]
-        if not created:
-            with connection.cursor() as cursor:
-                cursor.execute(statements.delete_logs, [entry.pk])
-        # One multi-row INSERT ... RETURNING, as bulk_create sends, without the ORM's compiler.
-        insert_rows(ExerciseLog, logs)
+        )
         _audit(actor, "entry.created" if created else "entry.replaced", entry, episode)
         if correction_reason is not None:
             _record_correction(
@@ -435,89 +500,12 @@ def entry_record(
         # Evaluation skips episodes no longer active (rehab.evaluation): a correction after
         # referral or closure raises no alert; the request is only cleared.
         _request_evaluation(episode, now)
-    # The entry comes back with its exercise logs attached as if prefetched (in the model's
-    # order, by prescription), so that showing it costs no further query.
-    shown = ExerciseLog.objects.filter(entry_id=entry.pk)
-    shown._result_cache = logs
-    shown._prefetch_done = True  # type: ignore[attr-defined]
-    entry._prefetched_objects_cache = {"exercises": shown}  # type: ignore[attr-defined]
+    # What the response shows with the entry: its exercise logs with their prescriptions, in
+    # one query.
+    prefetch_related_objects(
+        [entry], Prefetch("exercises", queryset=ExerciseLog.objects.select_related("prescription"))
+    )
     return EntryResult(entry=entry, created=created)
-
-
-# The PUT's one read besides the episode: compiled by the ORM once, not on every request.
-_EPISODE_PRESCRIPTIONS = PreparedQuery(
-    lambda episode: Prescription.objects.filter(episode_id=episode), "episode"
-)
-
-
-@dataclass(frozen=True)
-class _EntryStatements:
-    """The SQL an entry write sends, built once per database from the models' metadata.
-
-    Every request of the entry PUT sends the same statements with other values; having the ORM
-    build them each time (lookups, the delete collector, the insert compiler) cost about 0.3 to
-    0.5 ms of CPU per statement, as much as PostgreSQL spent running them. Only table and
-    column names go into the text; every value is a parameter. Nothing listens to these
-    models' signals and nothing refers to an exercise log, so the ORM would have sent the same
-    statements (its delete of logs is a plain DELETE for that reason).
-    """
-
-    upsert: str
-    upsert_fields: tuple[Field[Any, Any], ...]
-    created_at_column: Any
-    created_at_converters: tuple[Any, ...]
-    delete_logs: str
-    request_evaluation: str
-
-
-@functools.cache
-def _entry_statements(vendor: str) -> _EntryStatements:
-    quote = connection.ops.quote_name
-    entry, log, episode = DailyEntry._meta, ExerciseLog._meta, Episode._meta
-
-    def column(meta: Any, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
-    # Every column but the id: the upsert writes a whole row, so the entry it hands back is
-    # whole too (a field added to the model must be given a value by entry_record).
-    fields = tuple(field for field in entry.concrete_fields if not field.primary_key)
-    columns = [quote(str(field.column)) for field in fields]
-    replaced = [
-        c
-        for field, c in zip(fields, columns, strict=True)
-        if field.attname not in _ENTRY_KEY_AND_BIRTH
-    ]
-    # PostgreSQL says whether the row was inserted (a new row version has no xmax); SQLite
-    # cannot, so there the caller looks first and puts the answer in as a parameter.
-    inserted = "(xmax = 0)" if vendor == "postgresql" else "%s"
-    upsert = (
-        f"INSERT INTO {quote(entry.db_table)} ({', '.join(columns)}) "  # noqa: S608  # nosec B608
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({column(entry, 'episode')}, {column(entry, 'date')}) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in replaced)
-        # What the caller does not know: the id, and when the entry was first recorded.
-        + f" RETURNING {column(entry, 'id')}, {column(entry, 'created_at')}, {inserted}"
-    )
-    created_at = entry.get_field("created_at")
-    assert isinstance(created_at, Field)
-    return _EntryStatements(
-        upsert=upsert,
-        upsert_fields=fields,
-        # The backend's own conversions of a datetime read back (SQLite returns text).
-        created_at_column=created_at.get_col(entry.db_table),
-        created_at_converters=tuple(
-            connection.ops.get_db_converters(created_at.get_col(entry.db_table))
-            + created_at.get_db_converters(connection)
-        ),
-        delete_logs=(
-            f"DELETE FROM {quote(log.db_table)} WHERE {column(log, 'entry')} = %s"  # noqa: S608  # nosec B608
-        ),
-        request_evaluation=(
-            f"UPDATE {quote(episode.db_table)} "  # noqa: S608  # nosec B608
-            f"SET {column(episode, 'evaluation_requested_at')} = %s "
-            f"WHERE {column(episode, 'id')} = %s"
-        ),
-    )
 
 
 def _request_evaluation(episode: Episode, now: dt.datetime) -> None:
@@ -526,13 +514,7 @@ def _request_evaluation(episode: Episode, now: dt.datetime) -> None:
     The row (``evaluation_requested_at``) is what guarantees the evaluation happens; the task
     only makes it happen at once. If the broker is down, the periodic relay finds the row.
     """
-    statements = _entry_statements(connection.vendor)
-    requested_at = Episode._meta.get_field("evaluation_requested_at")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            statements.request_evaluation,
-            [requested_at.get_db_prep_save(now, connection), episode.pk],
-        )
+    Episode.objects.filter(pk=episode.pk).update(evaluation_requested_at=now)
     episode_id = episode.pk
 
     def queue() -> None:
@@ -541,46 +523,6 @@ def _request_evaluation(episode: Episode, now: dt.datetime) -> None:
         queue_evaluation(episode_id)
 
     transaction.on_commit(queue)
-
-
-def _entry_upsert(
-    *, episode: Episode, date: dt.date, values: dict[str, Any], now: dt.datetime
-) -> tuple[DailyEntry, bool]:
-    """Insert the day's entry or replace its values, in one statement that cannot race.
-
-    ``INSERT ... ON CONFLICT (episode, date) DO UPDATE ... RETURNING``: two PUTs of the same day
-    at once leave one entry with the later values and neither fails, with no savepoint and no
-    read first (``update_or_create`` costs four to six statements). What the caller does not
-    know comes back with it: the id, and on a replace when the entry was first recorded.
-    PostgreSQL says whether it was inserted (a new row version has no ``xmax``). SQLite cannot,
-    so there it is looked up first: its transactions take the write lock when they begin
-    (``transaction_mode: IMMEDIATE`` in the settings), so the answer cannot change meanwhile.
-    """
-    statements = _entry_statements(connection.vendor)
-    row = {"episode_id": episode.pk, "date": date, **values, "created_at": now, "updated_at": now}
-    params = [
-        field.get_db_prep_save(row[field.attname], connection) for field in statements.upsert_fields
-    ]
-    if connection.vendor != "postgresql":
-        params.append(not DailyEntry.objects.filter(episode=episode, date=date).exists())
-    with connection.cursor() as cursor:
-        cursor.execute(statements.upsert, params)
-        pk, created_at, inserted = cursor.fetchone()
-    for converter in statements.created_at_converters:
-        created_at = converter(created_at, statements.created_at_column, connection)
-    # The stored row is what was just written, but for the id and, on a replace, the moment
-    # the entry was first recorded: built from those, as the ORM builds a row it read.
-    row["created_at"] = created_at
-    entry = DailyEntry.from_db(
-        connection.alias,
-        ["id", *(field.attname for field in statements.upsert_fields)],
-        [pk, *(row[field.attname] for field in statements.upsert_fields)],
-    )
-    return entry, bool(inserted)
-
-
-# Columns an upsert never overwrites: the key, and when the entry was first recorded.
-_ENTRY_KEY_AND_BIRTH = frozenset({"episode_id", "date", "created_at"})
 
 
 def _validated_exercise_sets(
@@ -593,6 +535,9 @@ def _validated_exercise_sets(
         return {}
     if not isinstance(exercises, list | tuple):
         errors.add("exercises", "Must be a list of {prescription, sets_completed}.")
+        return {}
+    if len(exercises) > EXERCISES_MAX:
+        errors.add("exercises", f"List at most {EXERCISES_MAX} exercises.")
         return {}
     result: dict[int, int] = {}
     for index, item in enumerate(exercises):
@@ -650,12 +595,17 @@ def entry_delete(*, actor: User, entry: DailyEntry, reason: str = "") -> None:
         _request_evaluation(episode, now)
 
 
+def _day(date: dt.date) -> str:
+    # "30 Nov 2026", as the patient's pages write dates (no leading zero, on every platform).
+    return f"{date.day} {date:%b %Y}"
+
+
 def diary_closed_message(episode: Episode) -> str:
     """Why the patient can no longer write the diary of ``episode``, in their words."""
     if episode.status == EpisodeStatus.REFERRED and episode.referral_date is not None:
-        why = f"you were referred on {episode.referral_date:%Y-%m-%d}"
+        why = f"you were referred on {_day(episode.referral_date)}"
     elif episode.status == EpisodeStatus.CLOSED and episode.closed_date is not None:
-        why = f"the programme was closed on {episode.closed_date:%Y-%m-%d}"
+        why = f"the programme ended on {_day(episode.closed_date)}"
     else:
         why = f"the programme is {episode.get_status_display().lower()}"
     return (
@@ -703,8 +653,9 @@ def _entry_snapshot(entry: DailyEntry | None) -> dict[str, Any] | None:
     return {
         "pain_activity": entry.pain_activity,
         "pain_rest": entry.pain_rest,
-        "pf_rom_affected": entry.pf_rom_affected,
-        "pf_rom_unaffected": entry.pf_rom_unaffected,
+        # JSON numbers: a tenth of a degree reads back exactly from a float.
+        "pf_rom_affected": _json_degrees(entry.pf_rom_affected),
+        "pf_rom_unaffected": _json_degrees(entry.pf_rom_unaffected),
         "note": entry.note,
         "exercises": [
             {"prescription": log.prescription_id, "sets_completed": log.sets_completed}
@@ -713,6 +664,10 @@ def _entry_snapshot(entry: DailyEntry | None) -> dict[str, Any] | None:
         "recorded_by": entry.recorded_by_id,
         "updated_at": entry.updated_at.isoformat(),
     }
+
+
+def _json_degrees(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _record_correction(
@@ -773,6 +728,7 @@ def intervention_record(
             "it weakens the tendon and risks rupture. Choose a posterior ankle site away from "
             "the tendon.",
         )
+    note = _check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
     errors.raise_if_any()
     with transaction.atomic():
         intervention = Intervention.objects.create(
@@ -781,7 +737,7 @@ def intervention_record(
             start_date=start_date,
             end_date=end_date,
             site=site,
-            note=(note or "").strip(),
+            note=note,
             created_by=actor,
         )
         _audit(actor, "intervention.recorded", intervention, episode)

@@ -12,9 +12,8 @@ from django import forms
 
 from accounts.forms import PageForm
 from rehab.forms import DateInput
+from rehab.services import NOTE_MAX_LENGTH
 from rehab.thresholds import DEFAULTS, INTEGER_NAMES, LABELS
-
-NOTE_MAX_LENGTH = 5000
 
 
 class AlertNoteForm(PageForm):

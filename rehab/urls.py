@@ -20,13 +20,12 @@ class IsoDateConverter:
 register_converter(IsoDateConverter, "isodate")
 
 urlpatterns: list[URLPattern] = [
-    # "/" (name "home") is routed by reports.urls: staff get the triaged caseload there.
+    # "/" (name "home") and "/episodes/{id}/" (name "episode") are routed by config.pages:
+    # staff get pages of reports there, patients the views below.
     path("manifest.webmanifest", views.manifest, name="manifest"),
     # The patient's diary.
     path("log/<isodate:day>/", views.patient_log, name="patient-log"),
     path("history/", views.patient_history, name="patient-history"),
-    # The episode page: a stable link (api-contract.md, "Stable page links").
-    path("episodes/<int:pk>/", views.episode_page, name="episode"),
     path("episodes/<int:pk>/prescriptions/new/", views.prescription_new, name="prescription-new"),
     path("episodes/<int:pk>/interventions/new/", views.intervention_new, name="intervention-new"),
     path("episodes/<int:pk>/referral/", views.episode_referral, name="episode-referral"),

@@ -79,11 +79,10 @@ def _require_staff(request: HttpRequest) -> User:
 # --- Home ----------------------------------------------------------------------------------------
 
 
-@login_required
-@require_http_methods(GET_POST)
-def home(request: HttpRequest) -> HttpResponse:
-    """A patient's entry for today. ``reports.views.home`` routes "/": staff get the triaged
-    caseload there, everybody else is handed to this view."""
+def patient_home(request: HttpRequest) -> HttpResponse:
+    """Everybody but staff at "/": a patient's entry for today, or a note for an account with no
+    clinic role. ``config.pages.home`` serves "/" and hands non-staff here (staff get the
+    caseload from ``reports``)."""
     user = _user(request)
     patient = selectors.patient_of(user)
     if patient is not None:
@@ -282,55 +281,41 @@ def patient_history(request: HttpRequest) -> HttpResponse:
     return redirect("episode", pk=episode.pk)
 
 
-# --- The episode page (patient and staff) --------------------------------------------------------
+# --- The episode page: the patient's history ----------------------------------------------------
 
 
-@login_required
-@require_GET
-def episode_page(request: HttpRequest, pk: int) -> HttpResponse:
+def episode_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """A patient's own episode page: their history, with a link to each day they may still edit.
+
+    ``config.pages.episode_page`` serves "/episodes/{id}/" and hands everybody but staff here;
+    staff get the episode page of ``reports.views`` (it draws the course charts)."""
     user = _user(request)
     detail = selectors.episode_detail_for(user=user, episode_id=pk)
     episode = detail.episode
-    if user.is_patient:
-        today = episode.patient.local_today()
-        editable = (
-            set(selectors.editable_dates(episode=episode, today=today))
-            if episode.status == EpisodeStatus.ACTIVE
-            else set()
-        )
-        several = (
-            selectors.patient_active_episodes(patient=episode.patient)
-            if episode.status == EpisodeStatus.ACTIVE
-            else []
-        )
-        rows = [
-            {
-                "row": row,
-                "edit_url": _day_url(row.entry.date, today, episode, several)
-                if row.entry.date in editable
-                else None,
-            }
-            for row in detail.history
-        ]
-        return render(request, "patient/history.html", {"episode": episode, "rows": rows})
-    _require_staff(request)
+    if not user.is_patient:
+        # Reached, yet neither the patient nor staff: no role that has an episode page.
+        raise PermissionDenied("Only the patient and their clinic's staff may open this page.")
     today = episode.patient.local_today()
-    audit_read(user, action="episode.viewed", obj=episode, patient_id=episode.patient_id)
-    return render(
-        request,
-        "therapist/episode_detail.html",
-        {
-            "progress": selectors.episode_progress_for(episode=episode, as_of=today),
-            "next_url": request.get_full_path(),
-            "episode": episode,
-            "history": detail.history,
-            "prescriptions": list(episode.prescriptions.all()),
-            "interventions": list(episode.interventions.all()),
-            "trial_day": selectors.trial_day(episode=episode, today=today),
-            "is_open": episode.status != EpisodeStatus.CLOSED,
-            "today": today,
-        },
+    editable = (
+        set(selectors.editable_dates(episode=episode, today=today))
+        if episode.status == EpisodeStatus.ACTIVE
+        else set()
     )
+    several = (
+        selectors.patient_active_episodes(patient=episode.patient)
+        if episode.status == EpisodeStatus.ACTIVE
+        else []
+    )
+    rows = [
+        {
+            "row": row,
+            "edit_url": _day_url(row.entry.date, today, episode, several)
+            if row.entry.date in editable
+            else None,
+        }
+        for row in detail.history
+    ]
+    return render(request, "patient/history.html", {"episode": episode, "rows": rows})
 
 
 # --- Staff: patients -----------------------------------------------------------------------------

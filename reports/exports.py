@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -211,7 +212,7 @@ def _pain(entry: DailyEntry, value: int, what: str, patient_ref: str, side: str)
 
 
 def _plantar_flexion(
-    entry: DailyEntry, degrees: int, side: str, note: str, patient_ref: str
+    entry: DailyEntry, degrees: Decimal, side: str, note: str, patient_ref: str
 ) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
@@ -221,7 +222,8 @@ def _plantar_flexion(
         "code": {"text": PF_TEXT},
         "subject": {"reference": patient_ref},
         "effectiveDateTime": entry.date.isoformat(),
-        "valueQuantity": {"value": degrees, "unit": "deg", "system": UCUM, "code": "deg"},
+        # A JSON number, 31.5 as stored (a tenth of a degree reads back exactly from a float).
+        "valueQuantity": {"value": float(degrees), "unit": "deg", "system": UCUM, "code": "deg"},
         "bodySite": _ankle(side, note),
     }
 

@@ -154,8 +154,8 @@ def course_series(
         RomPoint(
             date=e.date,
             day=(e.date - start).days + 1,
-            affected=e.pf_rom_affected,
-            unaffected=e.pf_rom_unaffected,
+            affected=None if e.pf_rom_affected is None else float(e.pf_rom_affected),
+            unaffected=None if e.pf_rom_unaffected is None else float(e.pf_rom_unaffected),
         )
         for e in entries
         if e.pf_rom_affected is not None or e.pf_rom_unaffected is not None

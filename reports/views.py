@@ -1,7 +1,10 @@
-"""Pages that need ``reports``: the triaged caseload (the staff home), the patient's progress.
+"""Pages that need ``reports``: the triaged caseload (the staff home), the staff episode page
+with its course charts, the patient's progress.
 
-``rehab`` must not import ``reports``, so the ``/`` route lives here: staff get the caseload,
-everybody else is handed to ``rehab.views.home`` (a patient's entry for today).
+``rehab`` must not import ``reports`` (imports run reports -> rehab -> accounts), so every page
+that draws a chart or a caseload is a view of this app. "/" and "/episodes/{id}/" answer staff
+and patients differently: ``config.pages`` routes them, to the caseload and staff episode page
+here, or to ``rehab.views`` for a patient's entry and history.
 """
 
 from __future__ import annotations
@@ -10,29 +13,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from accounts.audit import audit_read
-from accounts.scoping import can_manage_patients
-from rehab import views as rehab_views
-from rehab.models import Episode
+from accounts.models import User
+from rehab import selectors
+from rehab.models import Episode, EpisodeStatus
 from reports.caseload import CaseloadFilters, caseload
+from reports.charts import charts_for_episode_page
 from reports.patient_progress import patient_progress
 
 # A therapist's caseload fits on one page; a large clinic's admin pages through it, most urgent
 # first, instead of downloading a thousand rows.
 CASELOAD_PAGE_SIZE = 100
 
-# --- Home: the caseload (staff) or today's entry (patients) --------------------------------------
+# --- Staff: the caseload (their home) and the episode page --------------------------------------
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def home(request: HttpRequest) -> HttpResponse:
-    """Staff land on their caseload; a patient (whatever the query string) on today's entry."""
-    user = request.user
-    if not can_manage_patients(user):
-        return rehab_views.home(request)
+def caseload_page(request: HttpRequest, *, user: User) -> HttpResponse:
+    """A therapist's or clinic admin's home: the triaged caseload. ``config.pages.home`` serves
+    "/" and hands staff here, after checking that ``user`` may manage patients."""
     if request.method != "GET":
         # Only the patient's entry form posts to "/".
         return HttpResponseNotAllowed(["GET"])
@@ -47,6 +47,36 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "therapist/caseload.html",
         {"caseload": data, "rows": data.rows, "page": page, "page_query": query.urlencode()},
+    )
+
+
+def staff_episode_page(request: HttpRequest, pk: int, *, user: User) -> HttpResponse:
+    """The episode page staff see: progress, alerts, course charts, entries, prescriptions.
+
+    ``config.pages.episode_page`` hands staff here; the episode is fetched within ``user``'s
+    reach, so one out of reach is a 404 like any other."""
+    detail = selectors.episode_detail_for(user=user, episode_id=pk)
+    episode = detail.episode
+    today = episode.patient.local_today()
+    audit_read(user, action="episode.viewed", obj=episode, patient_id=episode.patient_id)
+    progress = selectors.episode_progress_for(episode=episode, as_of=today)
+    return render(
+        request,
+        "therapist/episode_detail.html",
+        {
+            "progress": progress,
+            "charts": charts_for_episode_page(
+                episode=episode, evaluation=progress.evaluation, as_of=progress.as_of
+            ),
+            "next_url": request.get_full_path(),
+            "episode": episode,
+            "history": detail.history,
+            "prescriptions": list(episode.prescriptions.all()),
+            "interventions": list(episode.interventions.all()),
+            "trial_day": selectors.trial_day(episode=episode, today=today),
+            "is_open": episode.status != EpisodeStatus.CLOSED,
+            "today": today,
+        },
     )
 
 

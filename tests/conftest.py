@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Clinic, Patient, User
@@ -25,6 +26,7 @@ from tests.factories import (
     PatientFactory,
     TherapistFactory,
 )
+from tests.personas import signed_in_client
 
 PASSWORD = "correct-horse-battery"
 
@@ -105,3 +107,9 @@ def api() -> Callable[[User | None], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    """``client_for(user)``: a browser-like client with that user's session."""
+    return signed_in_client

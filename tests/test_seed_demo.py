@@ -84,9 +84,10 @@ def numbers(email: str) -> Numbers:
     def pains(first: dt.date, last: dt.date) -> list[int]:
         return [e.pain_activity for d, e in sorted(entries.items()) if first <= d <= last]
 
-    def roms(first: dt.date, last: dt.date) -> list[int]:
+    def roms(first: dt.date, last: dt.date) -> list[float]:
+        # Stored as Decimals kept to 0.1°; the checks below compare with float thresholds.
         return [
-            e.pf_rom_affected
+            float(e.pf_rom_affected)
             for d, e in entries.items()
             if first <= d <= last and e.pf_rom_affected is not None
         ]

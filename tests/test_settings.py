@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from config.env import env_bool, env_int, env_list, parse_email_url
 
@@ -58,6 +59,15 @@ def test_database_url_selects_postgres() -> None:
 def test_default_database_is_sqlite() -> None:
     result = _load_settings()
     assert result.stdout.strip() == "django.db.backends.sqlite3"
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_on_the_database_of_database_url() -> None:
+    """``DATABASE_URL=postgres://... make test`` runs the suite on PostgreSQL (README, "Tests"):
+    nothing in the test set-up falls back to SQLite behind the developer's back."""
+    url = os.environ.get("DATABASE_URL", "")
+    expected = "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    assert connection.vendor == expected
 
 
 def test_env_readers(monkeypatch: pytest.MonkeyPatch) -> None:

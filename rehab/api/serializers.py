@@ -1,17 +1,20 @@
 """Input and output shapes of the rehab endpoints.
 
-Input serializers check types and ranges so that a 400 names the field before any service runs;
-``rehab.services`` checks everything again (and everything that needs the database), so the
-pages and the API share one set of rules.
+The entry and episode input serializers only parse: they check that each value has the JSON
+type and shape the contract names (a 400 naming the field otherwise) and hand it on. The limits
+(ranges, the note's length, the date window, the number of exercises) are checked once, in
+``rehab.services``, so the page, the API and the service refuse a value with the same words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.base import ID_MAX, StrictIntegerField
@@ -39,34 +42,83 @@ from rehab.services import (
     BMI_MIN,
     DATE_MAX,
     DATE_MIN,
+    EXERCISES_MAX,
     MAX_SETS,
+    NOTE_MAX_LENGTH,
     PAIN_MAX,
     PAIN_MIN,
-    REASON_MAX_LENGTH,
     ROM_MAX,
     ROM_MIN,
 )
 from rehab.thresholds import LABELS
 
-NOTE_MAX_LENGTH = 5000
-EXERCISES_MAX = 100
+
+@extend_schema_field({"type": "integer", "minimum": PAIN_MIN, "maximum": PAIN_MAX})
+class PainScoreField(serializers.IntegerField):
+    """A JSON number with an integral value: ``7`` and ``7.0`` are 7; ``7.5``, ``"7"`` and
+    ``true`` are refused (docs/clinical-rules.md, "Input rules"). Its range is the service's
+    to check (the schema states it)."""
+
+    default_error_messages = {
+        "invalid": "Must be a whole number (a JSON number such as 7, not text, 7.5 or true).",
+    }
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        if isinstance(data, float):
+            if not data.is_integer():  # also NaN and the infinities
+                self.fail("invalid")
+            return int(data)
+        return data
 
 
-def _pain(**kwargs: Any) -> StrictIntegerField:
-    return StrictIntegerField(min_value=PAIN_MIN, max_value=PAIN_MAX, **kwargs)
+@extend_schema_field(
+    {"type": "number", "minimum": ROM_MIN, "maximum": ROM_MAX, "description": "Degrees."}
+)
+class DegreesField(serializers.Field[int | float, Any, float, Any]):
+    """A JSON number of degrees (``31.5``, ``30``): text and booleans are refused.
+
+    The number is handed on as parsed; ``rehab.services`` keeps it to 0.1° and checks its range.
+    Shown as a JSON number (``31.5``), never as text.
+    """
+
+    default_error_messages = {
+        "invalid": "Must be a number of degrees (a JSON number such as 31.5, not text or true).",
+    }
+
+    def to_internal_value(self, data: Any) -> int | float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        if isinstance(data, float) and not math.isfinite(data):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> float:
+        # A tenth of a degree (at most 90.0) reads back from a float exactly as stored.
+        return float(value)
 
 
-def _rom(**kwargs: Any) -> StrictIntegerField:
-    return StrictIntegerField(min_value=ROM_MIN, max_value=ROM_MAX, help_text="Degrees.", **kwargs)
+def _pain(*, help_text: str = "0–10.", **kwargs: Any) -> PainScoreField:
+    return PainScoreField(help_text=help_text, **kwargs)
+
+
+def _rom(**kwargs: Any) -> DegreesField:
+    return DegreesField(
+        help_text=f"Plantar flexion in degrees, {ROM_MIN}–{ROM_MAX}, kept to 0.1° (more decimals "
+        "are rounded half away from zero).",
+        **kwargs,
+    )
 
 
 def _note() -> serializers.CharField:
-    return serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
+    return serializers.CharField(
+        allow_blank=True, default="", help_text=f"Up to {NOTE_MAX_LENGTH} characters."
+    )
 
 
 def _correction_reason() -> serializers.CharField:
     return serializers.CharField(
-        max_length=REASON_MAX_LENGTH,
         allow_blank=True,
         default="",
         help_text="Staff only, required once the episode is referred or closed: why the diary "
@@ -129,6 +181,8 @@ class EpisodeSerializer(serializers.ModelSerializer[Episode]):
     bmi = serializers.DecimalField(
         max_digits=4, decimal_places=1, coerce_to_string=False, allow_null=True, read_only=True
     )
+    intake_pf_rom_affected = _rom(allow_null=True, read_only=True)
+    intake_pf_rom_unaffected = _rom(allow_null=True, read_only=True)
 
     class Meta:
         model = Episode
@@ -224,18 +278,20 @@ class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
 # --- Daily entries -----------------------------------------------------------------------------
 class EntryExerciseInputSerializer(serializers.Serializer[Any]):
     prescription = StrictIntegerField(help_text="The id of a prescription of this episode.")
-    sets_completed = StrictIntegerField(min_value=0, max_value=MAX_SETS)
+    sets_completed = StrictIntegerField(help_text=f"0–{MAX_SETS}.")
 
 
 class EntryInputSerializer(serializers.Serializer[Any]):
     """A whole day's entry: PUT replaces it, so an optional value left out is cleared."""
 
-    pain_activity = _pain(help_text="0–10: worst pain during activity today.")
-    pain_rest = _pain(allow_null=True, default=None, help_text="0–10.")
+    pain_activity = _pain(help_text=f"{PAIN_MIN}–{PAIN_MAX}: worst pain during activity today.")
+    pain_rest = _pain(allow_null=True, default=None)
     pf_rom_affected = _rom(allow_null=True, default=None)
     pf_rom_unaffected = _rom(allow_null=True, default=None)
     exercises = serializers.ListField(
-        child=EntryExerciseInputSerializer(), default=list, max_length=EXERCISES_MAX
+        child=EntryExerciseInputSerializer(),
+        default=list,
+        help_text=f"At most {EXERCISES_MAX} items.",
     )
     note = _note()
     reason = _correction_reason()
@@ -274,6 +330,8 @@ class EntryExerciseSerializer(serializers.ModelSerializer[ExerciseLog]):
 
 class EntrySerializer(serializers.ModelSerializer[DailyEntry]):
     exercises = EntryExerciseSerializer(many=True, read_only=True)
+    pf_rom_affected = _rom(allow_null=True, read_only=True)
+    pf_rom_unaffected = _rom(allow_null=True, read_only=True)
 
     class Meta:
         model = DailyEntry
@@ -290,107 +348,6 @@ class EntrySerializer(serializers.ModelSerializer[DailyEntry]):
             "updated_at",
         ]
         read_only_fields = fields
-
-
-# --- The entry PUT's hot path ------------------------------------------------------------------
-# Phones PUT a day's entry many times a second at peak. A DRF serializer builds its fields anew
-# for every instance (ModelSerializer introspects the model each time) and walks them generically;
-# for this one request that cost more CPU than the database spent writing the entry. The two
-# functions below give the same results for the common case, and leave everything else to the
-# serializers above, which stay the definition (and what the schema is generated from).
-
-# Characters DRF's CharField refuses (ProhibitNullCharactersValidator, and
-# ProhibitSurrogateCharactersValidator).
-_REFUSED_IN_TEXT = re.compile("[\x00\ud800-\udfff]")
-_ENTRY_INTS = (
-    ("pain_activity", PAIN_MIN, PAIN_MAX),
-    ("pain_rest", PAIN_MIN, PAIN_MAX),
-    ("pf_rom_affected", ROM_MIN, ROM_MAX),
-    ("pf_rom_unaffected", ROM_MIN, ROM_MAX),
-)
-
-
-def entry_input_plainly_valid(data: Any) -> dict[str, Any] | None:
-    """``EntryInputSerializer(data=data).validated_data`` when ``data`` is plainly valid.
-
-    Plainly valid: a JSON object whose values are all of the exact type and range the
-    serializer accepts (integers that are ints, not text or bools; a list of at most 100
-    objects for ``exercises``; text without the characters DRF refuses). For anything else,
-    None: the caller runs the serializer, which finds the same valid data or names what is
-    wrong, so a 400 is always the serializer's own.
-    """
-    if type(data) is not dict:
-        return None
-    values: dict[str, Any] = {}
-    for name, low, high in _ENTRY_INTS:
-        value = data.get(name)
-        if value is None:
-            if name == "pain_activity":  # required, and may not be null
-                return None
-        elif type(value) is not int or not low <= value <= high:
-            return None
-        values[name] = value
-    exercises = data.get("exercises", [])
-    if type(exercises) is not list or len(exercises) > EXERCISES_MAX:
-        return None
-    items = []
-    for item in exercises:
-        if type(item) is not dict:
-            return None
-        prescription, sets = item.get("prescription"), item.get("sets_completed")
-        if type(prescription) is not int or type(sets) is not int or not 0 <= sets <= MAX_SETS:
-            return None
-        items.append({"prescription": prescription, "sets_completed": sets})
-    values["exercises"] = items
-    note = data.get("note", "")
-    if type(note) is not str:
-        return None
-    note = note.strip()
-    if len(note) > NOTE_MAX_LENGTH or _REFUSED_IN_TEXT.search(note):
-        return None
-    values["note"] = note
-    # A correction's reason is the serializer's to check (the rare path).
-    if "reason" in data:
-        return None
-    values["reason"] = ""
-    return values
-
-
-# Unbound DRF fields: they format as the serializers' do (REST_FRAMEWORK's DATE_FORMAT and
-# DATETIME_FORMAT, in the current time zone).
-_DATE = serializers.DateField()
-_DATETIME = serializers.DateTimeField()
-
-
-def _optional(value: Any, show: Any) -> Any:
-    return None if value is None else show(value)
-
-
-def entry_representation(entry: DailyEntry) -> dict[str, Any]:
-    """``EntrySerializer(entry).data``, for an entry whose exercises come with it, cheaper.
-
-    tests/api/test_entries.py holds the two equal.
-    """
-    return {
-        "episode": entry.episode_id,
-        "date": _optional(entry.date, _DATE.to_representation),
-        "pain_activity": _optional(entry.pain_activity, int),
-        "pain_rest": _optional(entry.pain_rest, int),
-        "pf_rom_affected": _optional(entry.pf_rom_affected, int),
-        "pf_rom_unaffected": _optional(entry.pf_rom_unaffected, int),
-        "exercises": [
-            {
-                "prescription": log.prescription_id,
-                "exercise": str(log.prescription.name),
-                "sets_completed": int(log.sets_completed),
-                "sets_prescribed": int(log.prescription.sets),
-            }
-            for log in entry.exercises.all()
-        ],
-        "note": _optional(entry.note, str),
-        "created_at": _optional(entry.created_at, _DATETIME.to_representation),
-        "updated_at": _optional(entry.updated_at, _DATETIME.to_representation),
-    }
 
 
 class EntryRangeQuerySerializer(serializers.Serializer[Any]):
@@ -528,7 +485,8 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
 
 
 class AlertNoteInputSerializer(serializers.Serializer[Any]):
-    note = _note()
+    # The alert services take the note as given: its length is checked here.
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
 
 
 class AlertSnoozeInputSerializer(serializers.Serializer[Any]):

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from accounts.api.base import ApiView
 from accounts.audit import audit_read
-from accounts.scoping import ScopedLookup, scope_to_patients
+from accounts.scoping import get_in_reach_or_404, scope_to_patients
 from rehab import rules, selectors, services
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
 from rehab.api.serializers import (
@@ -50,8 +50,6 @@ from rehab.api.serializers import (
     ReferralInputSerializer,
     ThresholdsInputSerializer,
     ThresholdsSerializer,
-    entry_input_plainly_valid,
-    entry_representation,
 )
 from rehab.evaluation import episode_progress
 from rehab.models import Alert, DailyEntry, Episode, Exercise, Intervention, Prescription
@@ -79,16 +77,11 @@ def _entries() -> QuerySet[DailyEntry]:
     return DailyEntry.objects.prefetch_related("exercises__prescription")
 
 
-# Every request under /episodes/{pk}/ starts with this lookup, the entry PUT many times a
-# second: its SQL is compiled once per kind of caller, not on every request.
-_EPISODE_IN_REACH = ScopedLookup(_episodes, via="patient")
-
-
 class EpisodeApiView(ApiView):
     # A view under /episodes/{pk}/: the episode must be within the caller's reach.
 
     def get_episode(self, pk: int) -> Episode:
-        return _EPISODE_IN_REACH.get_or_404(self.request.user, pk)
+        return get_in_reach_or_404(self.request.user, _episodes(), via="patient", pk=pk)
 
     def audit_list(self, response: Response, *, action: str, episode: Episode) -> None:
         """One audit row for a list under the episode (staff only), with how many it showed."""
@@ -344,12 +337,9 @@ class EntryDetailView(EpisodeApiView):
         # body holds.
         services.diary_check_writable(actor=self.caller, episode=episode)
         day = _parse_url_date(date)
-        # The common, plainly valid body skips the serializer; anything else goes through it.
-        values = entry_input_plainly_valid(request.data)
-        if values is None:
-            data = EntryInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            values = data.validated_data
+        data = EntryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
         result = services.entry_record(
             actor=self.caller,
             episode=episode,
@@ -360,11 +350,10 @@ class EntryDetailView(EpisodeApiView):
             pf_rom_unaffected=values["pf_rom_unaffected"],
             exercises=[dict(item) for item in values["exercises"]],
             note=values["note"],
-            reason=values.get("reason", ""),
+            reason=values["reason"],
         )
-        # The service hands the entry back with its exercises: no need to read it again.
         return Response(
-            entry_representation(result.entry),
+            EntrySerializer(result.entry).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 

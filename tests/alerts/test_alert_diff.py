@@ -7,14 +7,16 @@ data in, plain data out, and ``apply_changes`` is what the writer does with it.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rehab import rules
+from rehab import alert_diff, rules
 from rehab.alert_diff import (
     ACKNOWLEDGED,
     OPEN,
@@ -402,3 +404,17 @@ def test_over_many_evaluations_an_episode_never_holds_two_unresolved_alerts_of_a
         _, records = evaluate(records, findings, as_of)
         unresolved(records)
         assert len({r.id for r in records}) == len(records)
+
+
+def test_the_diff_imports_nothing_from_django():
+    tree = ast.parse(Path(alert_diff.__file__).read_text())
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "rehab":
+            imported |= {f"rehab.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+    plain = {"__future__", "datetime", "collections.abc", "dataclasses", "typing", "rehab.rules"}
+    assert imported and imported <= plain  # the rules (rehab.rules) and the standard library

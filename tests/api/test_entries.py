@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils.html import escape
 
 from accounts.models import AuditEvent
-from rehab.models import DailyEntry, ExerciseLog
+from rehab.api.serializers import EntrySerializer
+from rehab.models import DailyEntry, Episode, ExerciseLog
+from rehab.services import entry_record
 from tests.api.helpers import entry_url, errors, url
 from tests.factories import (
     DailyEntryFactory,
@@ -152,7 +159,7 @@ BAD_VALUES = [
     ("pain_activity", -1),
     ("pain_activity", "7"),
     ("pain_activity", 5.5),
-    ("pain_activity", 5.0),
+    ("pain_activity", 7.5),
     ("pain_activity", True),
     ("pain_activity", None),
     ("pain_rest", 11),
@@ -160,8 +167,12 @@ BAD_VALUES = [
     ("pf_rom_affected", 91),
     ("pf_rom_affected", -1),
     ("pf_rom_affected", "30"),
+    ("pf_rom_affected", "31.5"),
+    ("pf_rom_affected", True),
+    ("pf_rom_affected", 90.05),
+    ("pf_rom_affected", -0.04),
     ("pf_rom_unaffected", 91),
-    ("pf_rom_unaffected", 45.5),
+    ("pf_rom_unaffected", 90.1),
     ("note", "x" * 5001),
     ("exercises", "heel raises"),
     ("exercises", [{"prescription": "1", "sets_completed": 1}]),
@@ -434,3 +445,286 @@ def test_only_json_is_accepted(cast, api, saved):
     )
     assert response.status_code == 415
     assert snapshot(cast.episode_a.pk) == before
+
+
+# --- The PUT's answer and the bodies phones send (moved from the tests of the removed fast path)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland"])
+def test_the_put_answers_with_the_entry_as_stored(cast, api, settings, zone):
+    settings.TIME_ZONE = zone
+    heel = PrescriptionFactory(episode=cast.episode_a, name="Heel raises", sets=3)
+    stretch = PrescriptionFactory(episode=cast.episode_a, name="Calf stretch «2»", sets=2)
+    day = cast.episode_a.start_date + dt.timedelta(days=1)
+    body = {
+        "pain_activity": 5,
+        "pf_rom_unaffected": 41,
+        "exercises": [
+            {"prescription": stretch.pk, "sets_completed": 1},
+            {"prescription": heel.pk, "sets_completed": 0},
+        ],
+        "note": "  after a walk  ",
+    }
+    client = api(cast.patient_a.user)
+    response = client.put(entry_url(cast.episode_a.pk, day), body, format="json")
+    assert response.status_code == 201
+    stored = DailyEntry.objects.prefetch_related("exercises__prescription").get(
+        episode=cast.episode_a, date=day
+    )
+    assert response.json() == json.loads(json.dumps(EntrySerializer(stored).data))
+    assert response.json() == client.get(entry_url(cast.episode_a.pk, day)).json()
+    assert response.json()["note"] == "after a walk"
+    # In the model's order: by prescription.
+    assert [item["prescription"] for item in response.json()["exercises"]] == sorted(
+        [heel.pk, stretch.pk]
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"pain_activity": 0},
+        {"pain_activity": 10, "pain_rest": None, "pf_rom_affected": 0, "pf_rom_unaffected": 90},
+        {"pain_activity": 4, "exercises": [{"prescription": "HEEL", "sets_completed": 0}]},
+        {"pain_activity": 4, "exercises": [{"prescription": "HEEL", "sets_completed": 50, "y": 1}]},
+        {"pain_activity": 4, "note": " " + "é" * 5000 + "\n"},
+    ],
+)
+def test_the_common_bodies_are_stored(cast, api, heel_raises, body):
+    for item in body.get("exercises", []):
+        item["prescription"] = heel_raises.pk
+    day = cast.episode_a.start_date
+    response = api(cast.patient_a.user).put(entry_url(cast.episode_a.pk, day), body, format="json")
+    assert response.status_code == 201, response.content
+    entry = DailyEntry.objects.get(episode=cast.episode_a, date=day)
+    assert entry.pain_activity == body["pain_activity"]
+    assert entry.note == body.get("note", "").strip()
+    assert [(log["prescription"], log["sets_completed"]) for log in body.get("exercises", [])] == [
+        (log.prescription_id, log.sets_completed) for log in entry.exercises.all()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("note", "a\x00b"),
+        ("note", " " + "x" * 5001 + " "),
+        ("exercises", [{"prescription": 1, "sets_completed": 51}]),
+        ("exercises", [{"prescription": 1, "sets_completed": 1}] * 101),
+        ("reason", "x" * 1001),
+        ("exercises", {}),
+        ("pain_activity", [7]),
+    ],
+)
+def test_more_bad_bodies_are_400_naming_the_field(cast, api, saved, field, value):
+    client = api(cast.therapist if field == "reason" else cast.patient_a.user)
+    if field == "reason":
+        cast.episode_a.status = "closed"
+        cast.episode_a.closed_date = saved.date
+        cast.episode_a.save()
+    before = snapshot(cast.episode_a.pk)
+    payload = {"pain_activity": 3, field: value}
+    body = errors(client.put(entry_url(cast.episode_a.pk, saved.date), payload, format="json"))
+    assert field in body
+    assert snapshot(cast.episode_a.pk) == before
+
+
+def test_a_body_that_is_not_an_object_is_400(cast, api, saved):
+    client = api(cast.patient_a.user)
+    before = snapshot(cast.episode_a.pk)
+    for body in ([1, 2], 7, "x", None):
+        response = client.put(
+            entry_url(cast.episode_a.pk, saved.date),
+            json.dumps(body),
+            content_type="application/json",
+        )
+        assert response.status_code == 400, (body, response.content)
+    assert snapshot(cast.episode_a.pk) == before
+
+
+# --- Input rules: plantar flexion to 0.1°, pain an integral number (docs/clinical-rules.md) ---
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored", "shown"),
+    [
+        (31.5, Decimal("31.5"), "31.5"),
+        (30.0, Decimal("30.0"), "30.0"),
+        (30, Decimal("30.0"), "30.0"),
+        # More decimals: rounded half away from zero to 0.1°.
+        (31.25, Decimal("31.3"), "31.3"),
+        (31.24, Decimal("31.2"), "31.2"),
+        (0.15, Decimal("0.2"), "0.2"),
+        (0.04, Decimal("0.0"), "0.0"),
+        (89.96, Decimal("90.0"), "90.0"),
+        (90, Decimal("90.0"), "90.0"),
+    ],
+)
+def test_plantar_flexion_is_kept_to_a_tenth(cast, api, sent, stored, shown):
+    day = cast.episode_a.start_date
+    body = {"pain_activity": 3, "pf_rom_affected": sent, "pf_rom_unaffected": sent}
+    client = api(cast.patient_a.user)
+    response = client.put(entry_url(cast.episode_a.pk, day), body, format="json")
+    assert response.status_code == 201, response.content
+    entry = DailyEntry.objects.get(episode=cast.episode_a, date=day)
+    assert (entry.pf_rom_affected, entry.pf_rom_unaffected) == (stored, stored)
+    # Returned as a JSON number, never as text, by the PUT and by a GET.
+    for answer in (response, client.get(entry_url(cast.episode_a.pk, day))):
+        text = answer.content.decode()
+        assert f'"pf_rom_affected":{shown},' in text.replace(" ", ""), text
+        assert answer.json()["pf_rom_unaffected"] == float(stored)
+
+
+@pytest.mark.parametrize("value", ["31.5", True, 90.05, -0.04, 90.1, -1, 1e308, [31.5]])
+def test_plantar_flexion_that_is_not_a_number_from_0_to_90_is_400(cast, api, saved, value):
+    client = api(cast.patient_a.user)
+    before = snapshot(cast.episode_a.pk)
+    for field in ("pf_rom_affected", "pf_rom_unaffected"):
+        payload = {"pain_activity": 3, field: value}
+        body = errors(client.put(entry_url(cast.episode_a.pk, saved.date), payload, format="json"))
+        assert list(body) == [field], body
+    assert snapshot(cast.episode_a.pk) == before
+
+
+def test_pain_as_an_integral_json_number_is_that_integer(cast, api):
+    day = cast.episode_a.start_date
+    response = api(cast.patient_a.user).put(
+        entry_url(cast.episode_a.pk, day),
+        '{"pain_activity": 7.0, "pain_rest": 0.0}',
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert (response.json()["pain_activity"], response.json()["pain_rest"]) == (7, 0)
+    entry = DailyEntry.objects.get(episode=cast.episode_a, date=day)
+    assert (entry.pain_activity, entry.pain_rest) == (7, 0)
+
+
+@pytest.mark.parametrize("value", ["7.5", '"7"', "true", "11.0", "-1.0", "1e400"])
+def test_pain_that_is_not_a_whole_number_from_0_to_10_is_400(cast, api, saved, value):
+    client = api(cast.patient_a.user)
+    before = snapshot(cast.episode_a.pk)
+    for field in ("pain_activity", "pain_rest"):
+        other = "pain_rest" if field == "pain_activity" else "pain_activity"
+        response = client.put(
+            entry_url(cast.episode_a.pk, saved.date),
+            f'{{"{field}": {value}, "{other}": 3}}',
+            content_type="application/json",
+        )
+        assert list(errors(response)) == [field], response.content
+    assert snapshot(cast.episode_a.pk) == before
+
+
+def test_intake_plantar_flexion_is_kept_to_a_tenth(cast, api):
+    response = api(cast.therapist).post(
+        url("api-episode-list"),
+        {
+            "patient": cast.patient_b.pk,
+            "affected_side": "left",
+            "start_date": cast.episode_a.start_date.isoformat(),
+            "intake_pain_activity": 6.0,
+            "intake_pf_rom_affected": 31.25,
+            "intake_pf_rom_unaffected": 30.0,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["intake_pain_activity"], body["intake_pf_rom_affected"]) == (6, 31.3)
+    assert body["intake_pf_rom_unaffected"] == 30.0
+    episode = Episode.objects.get(pk=body["id"])
+    assert episode.intake_pf_rom_affected == Decimal("31.3")
+    assert episode.intake_pf_rom_unaffected == Decimal("30.0")
+
+
+# --- One validator: the page, the API and the service refuse alike ---------------------------
+
+
+SAME_ERROR_CASES = [
+    ("note", "x" * 5001, "x" * 5001),
+    ("pain_activity", 11, "11"),
+    ("pain_rest", -1, "-1"),
+    ("pf_rom_affected", 91, "91"),
+    ("pf_rom_unaffected", 90.05, "90.05"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "typed"), SAME_ERROR_CASES)
+def test_the_page_the_api_and_the_service_give_the_same_error(cast, api, field, value, typed):
+    episode = cast.episode_a
+    today = cast.patient_a.local_today()
+    values: dict[str, Any] = {"pain_activity": 3, field: value}
+    if field == "pf_rom_unaffected":
+        values[field] = Decimal(typed)  # what the page's form hands the service
+    with pytest.raises(ValidationError) as refused:
+        entry_record(actor=cast.patient_a.user, episode=episode, date=today, **values)
+    service = refused.value.message_dict[field]
+
+    body = {"pain_activity": 3, field: value}
+    by_api = errors(api(cast.patient_a.user).put(entry_url(episode.pk, today), body, format="json"))
+    assert by_api[field] == service
+
+    browser = Client()
+    browser.force_login(cast.patient_a.user)
+    page = browser.post("/", {"pain_activity": "3", field: typed})
+    assert page.status_code == 200
+    assert not DailyEntry.objects.filter(episode=episode).exists()
+    for message in service:
+        assert escape(message) in page.content.decode()
+
+
+def test_a_date_before_the_start_is_refused_alike_by_the_api_and_the_service(cast, api):
+    episode = cast.episode_a
+    before_start = episode.start_date - dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as refused:
+        entry_record(actor=cast.patient_a.user, episode=episode, date=before_start, pain_activity=3)
+    body = errors(
+        api(cast.patient_a.user).put(
+            entry_url(episode.pk, before_start), {"pain_activity": 3}, format="json"
+        )
+    )
+    assert body["date"] == refused.value.message_dict["date"]
+
+
+# --- The race guard: the unique (episode, date) constraint ----------------------------------
+
+
+def test_a_concurrent_first_insert_is_retried_as_a_replace(cast, heel_raises, monkeypatch):
+    """Another request inserts the day's entry between our look and our insert: the unique
+    constraint refuses our row (IntegrityError), nothing of ours is kept, and the write is
+    retried as a replace of that entry."""
+    episode = cast.episode_a
+    day = episode.start_date
+    # The other request's entry, committed; our look is made as if just before it landed.
+    other = DailyEntryFactory(episode=episode, date=day, pain_activity=9, note="other")
+    ExerciseLogFactory(entry=other, prescription=heel_raises, sets_completed=1)
+    real_select_for_update = DailyEntry.objects.select_for_update
+    looks: list[int] = []
+
+    def select_for_update(*args: Any, **kwargs: Any) -> Any:
+        looks.append(1)
+        if len(looks) == 1:
+            return DailyEntry.objects.none()  # what our look saw: no entry yet
+        return real_select_for_update(*args, **kwargs)
+
+    monkeypatch.setattr(DailyEntry.objects, "select_for_update", select_for_update)
+    result = entry_record(
+        actor=cast.patient_a.user,
+        episode=episode,
+        date=day,
+        pain_activity=4,
+        exercises=[{"prescription": heel_raises.pk, "sets_completed": 3}],
+        note="mine",
+    )
+    assert len(looks) == 2  # looked, was refused by the constraint, looked again
+    assert result.created is False
+    entry = DailyEntry.objects.get(episode=episode, date=day)
+    assert (entry.pain_activity, entry.note) == (4, "mine")
+    assert list(entry.exercises.values_list("sets_completed", flat=True)) == [3]
+    actions = list(
+        AuditEvent.objects.filter(object_id=str(entry.pk), object_type="rehab.dailyentry")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    # The refused insert left no audit row behind.
+    assert actions == ["entry.replaced"]
+    assert entry.pk == other.pk

@@ -26,21 +26,12 @@ from tests.factories import (
     PrescriptionFactory,
     TherapistFactory,
 )
+from tests.personas import EPISODE_OF, PERSONAS, REACH, STAFF, out_of_reach_of, user_of
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["patient_a", "patient_b", "therapist", "therapist_2", "admin", "other_therapist"]
-STAFF = {"therapist", "therapist_2", "admin", "other_therapist"}
-# Which patients (by cast attribute) each persona reaches.
-REACH = {
-    "patient_a": {"patient_a"},
-    "patient_b": {"patient_b"},
-    "therapist": {"patient_a", "patient_b"},
-    "therapist_2": set(),
-    "admin": {"patient_a", "patient_b"},
-    "other_therapist": {"other_patient"},
-}
-TARGETS = {"patient_a": "episode_a", "patient_b": "episode_b", "other_patient": "other_episode"}
+# Every patient of the cast is a target; who reaches which is tests/personas.py's REACH.
+TARGETS = EPISODE_OF
 
 
 @dataclass
@@ -385,9 +376,7 @@ def test_public_endpoints_answer_the_anonymous(world, api, name):
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method}-{e.name}")
 def test_reach(world, api, persona, endpoint):
     cast = world.cast
-    user = getattr(cast, persona)
-    user = getattr(user, "user", user)  # patients are Patient rows; their login is .user
-    client = api(user)
+    client = api(user_of(cast, persona))
     is_staff = persona in STAFF
 
     if not endpoint.per_target:
@@ -452,9 +441,8 @@ def test_nothing_out_of_reach_changed(world, api):
         "entry": DailyEntry.objects.filter(pk=world.entries["other_patient"].pk).values().get(),
         "alert": Alert.objects.filter(pk=world.alerts["other_patient"].pk).values().get(),
     }
-    for persona in ("patient_a", "therapist", "therapist_2", "admin"):
-        user = getattr(cast, persona)
-        client = api(getattr(user, "user", user))
+    for persona in out_of_reach_of("other_patient"):
+        client = api(user_of(cast, persona))
         for endpoint in ENDPOINTS:
             if endpoint.per_target and endpoint.method != "get":
                 response = _call(client, endpoint, world, "other_patient")

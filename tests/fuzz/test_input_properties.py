@@ -93,10 +93,25 @@ RANGES = {
 }
 
 
-def number_for(name: str) -> st.SearchStrategy[int]:
-    """A valid value: anywhere in the field's range, its edges included."""
+ROM_NAMES = frozenset(
+    {"pf_rom_affected", "pf_rom_unaffected", "intake_pf_rom_affected", "intake_pf_rom_unaffected"}
+)
+
+
+def number_for(name: str, *, json: bool = False) -> st.SearchStrategy[Any]:
+    """A valid value: anywhere in the field's range, its edges included.
+
+    Pain: a whole number (through the API also as an integral JSON number, 7.0). Plantar flexion:
+    a whole number or one with decimals, which is kept to 0.1° (a Decimal for the service, a
+    JSON number for the API).
+    """
     low, high = RANGES[name]
-    return st.integers(min_value=low, max_value=high)
+    whole = st.integers(min_value=low, max_value=high)
+    if name in ROM_NAMES:
+        if json:
+            return st.one_of(whole, st.floats(min_value=low, max_value=high))
+        return st.one_of(whole, st.decimals(min_value=low, max_value=high, places=3))
+    return st.one_of(whole, whole.map(float)) if json else whole
 
 
 def edge_or(name: str, junk: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -116,18 +131,25 @@ def _is_int_in(value: Any, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
+def _is_degrees_in(value: Any, low: int, high: int) -> bool:
+    """Plantar flexion as stored: a Decimal in range, kept to 0.1° (docs/clinical-rules.md)."""
+    return (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and low <= value <= high
+        and value == value.quantize(Decimal("0.1"))
+    )
+
+
 def assert_every_entry_valid() -> int:
     """The input rules for entries, checked on every stored row; returns how many were read."""
     checked = 0
     for entry in DailyEntry.objects.select_related("episode__patient"):
         assert _is_int_in(entry.pain_activity, PAIN_MIN, PAIN_MAX), entry.pain_activity
-        for name, low, high in (
-            ("pain_rest", PAIN_MIN, PAIN_MAX),
-            ("pf_rom_affected", ROM_MIN, ROM_MAX),
-            ("pf_rom_unaffected", ROM_MIN, ROM_MAX),
-        ):
+        assert entry.pain_rest is None or _is_int_in(entry.pain_rest, PAIN_MIN, PAIN_MAX)
+        for name in ("pf_rom_affected", "pf_rom_unaffected"):
             value = getattr(entry, name)
-            assert value is None or _is_int_in(value, low, high), (name, value)
+            assert value is None or _is_degrees_in(value, ROM_MIN, ROM_MAX), (name, value)
         episode = entry.episode
         assert episode.start_date <= entry.date <= episode.patient.local_today()
         assert isinstance(entry.note, str)
@@ -146,8 +168,8 @@ def assert_every_episode_valid() -> int:
         assert episode.diagnosis in Diagnosis.values, episode.diagnosis
         assert DATE_MIN <= episode.start_date <= DATE_MAX, episode.start_date
         assert _is_int_in(episode.intake_pain_activity or 0, PAIN_MIN, PAIN_MAX)
-        assert _is_int_in(episode.intake_pf_rom_affected or 0, ROM_MIN, ROM_MAX)
-        assert _is_int_in(episode.intake_pf_rom_unaffected or 0, ROM_MIN, ROM_MAX)
+        for rom in (episode.intake_pf_rom_affected, episode.intake_pf_rom_unaffected):
+            assert rom is None or _is_degrees_in(rom, ROM_MIN, ROM_MAX), rom
         if episode.bmi is not None:
             assert isinstance(episode.bmi, Decimal) and BMI_MIN <= episode.bmi <= BMI_MAX
         checked += 1
@@ -270,7 +292,7 @@ def test_entry_api_stores_only_valid_values(
         if name in wrong:
             body[name] = data.draw(edge_or(name, JSON_VALUE), label=name)
         elif name == "pain_activity" or data.draw(st.booleans(), label=f"send {name}"):
-            body[name] = data.draw(number_for(name), label=name)
+            body[name] = data.draw(number_for(name, json=True), label=name)
     exercises = data.draw(
         _exercises([p.pk for p in prescriptions], corrupt="exercises" in wrong, junk=JSON_VALUE)
     )
@@ -357,7 +379,7 @@ def test_episode_api_stores_only_valid_values(data: st.DataObject, cast: Cast, a
             st.decimals(min_value=BMI_MIN, max_value=BMI_MAX, places=2).map(float),
             st.decimals(min_value=BMI_MIN, max_value=BMI_MAX, places=3).map(str),
         ),
-        **{name: number_for(name) for name in INTAKE_NUMBERS},
+        **{name: number_for(name, json=True) for name in INTAKE_NUMBERS},
     }
     junk: dict[str, st.SearchStrategy[Any]] = {
         # Another clinic's patient, or anything.
@@ -418,3 +440,37 @@ def _parse_date(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
+
+
+@PROPERTY
+@given(data=st.data())
+def test_plantar_flexion_is_stored_rounded_half_away_from_zero_to_a_tenth(
+    data: st.DataObject, cast: Cast, api: Any
+) -> None:
+    # Thousandths in range; the tenth they round to, worked out on integers: half a tenth
+    # (50 thousandths) and more goes up.
+    thousandths = data.draw(st.integers(min_value=ROM_MIN * 1000, max_value=ROM_MAX * 1000))
+    expected = Decimal((thousandths + 50) // 100) / 10
+    sent = Decimal(thousandths) / 1000
+    day = cast.episode_a.start_date
+    via_api = data.draw(st.booleans(), label="through the API")
+    if via_api:
+        response = api(cast.patient_a.user).put(
+            f"/api/v1/episodes/{cast.episode_a.pk}/entries/{day.isoformat()}/",
+            # The number exactly as written, e.g. 31.250.
+            data=f'{{"pain_activity": 3, "pf_rom_affected": {sent}}}',
+            content_type="application/json",
+        )
+        assert response.status_code in {200, 201}, response.content
+        assert response.json()["pf_rom_affected"] == float(expected)
+    else:
+        entry_record(
+            actor=cast.patient_a.user,
+            episode=cast.episode_a,
+            date=day,
+            pain_activity=3,
+            pf_rom_affected=sent,
+        )
+    stored = DailyEntry.objects.get(episode=cast.episode_a, date=day).pf_rom_affected
+    assert stored == expected, (sent, stored, expected)
+    assert_every_entry_valid()

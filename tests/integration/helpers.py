@@ -38,8 +38,8 @@ from rest_framework.test import APIClient
 from accounts.models import Patient, User
 from accounts.services import api_token_issue
 from rehab.models import Alert, Episode
+from tests.courses import day, stalled_course
 from tests.factories import EpisodeFactory, PatientFactory
-from tests.tasks.helpers import stalled_course
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60
@@ -567,7 +567,7 @@ class Course:
         return client
 
     def day(self, trial_day: int) -> dt.date:
-        return self.episode.start_date + dt.timedelta(days=trial_day - 1)
+        return day(trial_day, start=self.episode.start_date)
 
 
 def tipping_course(

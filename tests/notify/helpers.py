@@ -1,4 +1,6 @@
-"""Set-up helpers for the notification tests: alerts, endpoints and an episode that tips over."""
+"""Set-up helpers for the notification tests: alerts, endpoints, signatures.
+
+The episode that tips over (``referral_course``) lives in ``tests/courses.py``."""
 
 from __future__ import annotations
 
@@ -11,35 +13,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Clinic, Patient
+from accounts.models import Clinic
 from rehab.models import Alert, Delivery, Episode, WebhookEndpoint
 from rehab.notify.outbox import alert_notifications_write, webhook_payload
-from tests.factories import (
-    DailyEntryFactory,
-    EpisodeFactory,
-    ExerciseLogFactory,
-    PrescriptionFactory,
-)
+from tests.courses import day
 
-# The spec's worked example 1: start 2026-01-05, day 42 is 2026-02-15.
-START = dt.date(2026, 1, 5)
-DAY_42 = START + dt.timedelta(days=41)
+# The spec's worked example 1 (tests/courses.py, referral_course): day 42 is 2026-02-15.
+DAY_42 = day(42)
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdefghijklmn").decode()
-
-
-def referral_course(patient: Patient, *, start: dt.date = START) -> Episode:
-    """Baseline 7 (days 1-7), pain 6 on days 36-42, every prescribed set done.
-
-    As of day 42: change 1.0 (14%), MCID not met, adherence 100% -> REFERRAL_CONSIDER (high).
-    """
-    episode = EpisodeFactory(patient=patient, start_date=start)
-    prescription = PrescriptionFactory(episode=episode, sets=3, start_date=start)
-    for day, pain in [*((n, 7) for n in range(1, 8)), *((n, 6) for n in range(36, 43))]:
-        entry = DailyEntryFactory(
-            episode=episode, date=start + dt.timedelta(days=day - 1), pain_activity=pain
-        )
-        ExerciseLogFactory(entry=entry, prescription=prescription, sets_completed=3)
-    return episode
 
 
 def make_alert(episode: Episode, **fields: Any) -> Alert:

@@ -9,8 +9,9 @@ from rehab.models import Delivery, DeliveryAttempt, InboxMessage
 from rehab.notify.outbox import escalation_notifications_write
 from rehab.notify.sender import send_delivery
 from rehab.notify.tasks import deliver
+from tests.courses import referral_course
 from tests.factories import PatientFactory
-from tests.notify.helpers import make_alert, notify, referral_course, reload
+from tests.notify.helpers import make_alert, notify, reload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from django.core import mail
 from rehab.evaluation import evaluate_episode
 from rehab.models import Alert, Delivery, InboxMessage
 from rehab.notify.outbox import escalation_notifications_write
+from tests.courses import referral_course
 from tests.factories import ClinicAdminFactory, PatientFactory
-from tests.notify.helpers import DAY_42, SECRET, make_endpoint, referral_course, verify_signature
+from tests.notify.helpers import DAY_42, SECRET, make_endpoint, verify_signature
 
 pytestmark = pytest.mark.django_db
 

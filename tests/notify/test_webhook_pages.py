@@ -18,16 +18,6 @@ PAGE = "/settings/webhooks/"
 SECRET_RE = re.compile(r"whsec_[A-Za-z0-9+/=]{32}")
 
 
-@pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
 def test_an_admin_adds_an_endpoint_and_sees_the_secret_once(cast, client_for, allow_private):
     client = client_for(cast.admin)
     page = client.get(PAGE)

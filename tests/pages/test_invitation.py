@@ -38,7 +38,9 @@ def test_invitation_sets_the_password_and_lands_on_today(invited):
     page = client.get("/invite/set-password/")
     assert page.status_code == 200
     assert unlabelled(page) == []
-    assert page["Referrer-Policy"] == "no-referrer"
+    # The form keeps the site's policy: under no-referrer Chromium posts `Origin: null`, which
+    # the CSRF check refuses (tests/browser/test_account_links.py sets a password in Chromium).
+    assert page["Referrer-Policy"] == "same-origin"
     assert "new@riverside.test" in page.content.decode()
 
     response = client.post(
@@ -104,3 +106,16 @@ def test_an_unknown_link_is_refused(db):
     response = Client().get("/invite/not-a-real-token/")
     assert response.status_code == 404
     assert "no longer works" in response.content.decode()
+
+
+def test_a_refused_form_explains_itself_in_the_sites_own_page(invited):
+    """If a browser's POST fails the CSRF check, the patient reads what to do, not Django's
+    bare error page."""
+    client = Client(enforce_csrf_checks=True)
+    client.get(f"/invite/{invited.invitation.token}/")
+    refused = client.post(
+        "/invite/set-password/", {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
+    assert refused.status_code == 403
+    assert "Please send the form again" in refused.content.decode()
+    assert "Nothing was saved" in refused.content.decode()

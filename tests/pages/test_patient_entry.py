@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -114,7 +115,7 @@ def test_sending_the_day_again_updates_the_one_entry(cast, patient, exercises, t
         ("pain_activity", "11", "Must be between 0 and 10 (got 11)."),
         ("pain_rest", "-1", "Must be between 0 and 10 (got -1)."),
         ("pf_rom_affected", "95", "Must be between 0 and 90 (got 95)."),
-        ("pf_rom_unaffected", "ninety", "Enter a whole number."),
+        ("pf_rom_unaffected", "ninety", "Enter a number of degrees, for example 31.5."),
         ("pain_activity", "", "This field is required."),
     ],
 )
@@ -272,3 +273,36 @@ def test_the_diary_pages_are_for_patients_only(cast, client_for, today):
     staff = client_for(cast.therapist)
     assert staff.get(f"/log/{today:%Y-%m-%d}/").status_code == 404
     assert staff.get("/history/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("31.5", Decimal("31.5"), "31.5"),
+        # A decimal comma, as a locale may write it.
+        ("31,5", Decimal("31.5"), "31.5"),
+        (" 30,0 ", Decimal("30.0"), "30"),
+        ("31.25", Decimal("31.3"), "31.3"),
+        ("31,24", Decimal("31.2"), "31.2"),
+    ],
+)
+def test_plantar_flexion_to_a_tenth_with_a_point_or_a_comma(
+    cast, patient, exercises, today, typed, stored, shown
+):
+    response = patient.post("/", {**VALID, "pf_rom_affected": typed, "pf_rom_unaffected": typed})
+    assert response.status_code == 302, response.content.decode()
+    entry = DailyEntry.objects.get(episode=cast.episode_a, date=today)
+    assert (entry.pf_rom_affected, entry.pf_rom_unaffected) == (stored, stored)
+    page = patient.get("/")
+    assert control(page, "pf_rom_affected").attrs["value"] == shown
+    assert control(page, "pf_rom_affected").attrs["step"] == "0.1"
+
+
+@pytest.mark.parametrize("typed", ["31,5,0", "31.5.0", "NaN", "Infinity", "31 5", "ninety"])
+def test_plantar_flexion_that_is_not_a_number_is_refused_on_the_page(
+    cast, patient, exercises, today, typed
+):
+    response = patient.post("/", {**VALID, "pf_rom_affected": typed})
+    assert response.status_code == 200
+    assert "Enter a number of degrees, for example 31.5." in response.content.decode()
+    assert not DailyEntry.objects.filter(episode=cast.episode_a).exists()

@@ -25,6 +25,7 @@ from rehab.models import (
     Prescription,
 )
 from tests.alerts.factories import AlertFactory
+from tests.courses import log_days
 from tests.factories import (
     DailyEntryFactory,
     EpisodeFactory,
@@ -33,14 +34,9 @@ from tests.factories import (
     TherapistFactory,
 )
 from tests.pages.helpers import unlabelled
+from tests.personas import signed_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _ids(response) -> list[int]:
@@ -54,16 +50,6 @@ def _episode(therapist: User, *, day: int, name: str = "", **patient) -> Episode
     patient_ = PatientFactory(therapist=therapist, **extra, **patient)
     start = patient_.local_today() - dt.timedelta(days=day - 1)
     return EpisodeFactory(patient=patient_, start_date=start)
-
-
-def _log(episode: Episode, scores: dict[int, int]) -> None:
-    """Entries by trial day: {day: activity pain}."""
-    for day, pain in scores.items():
-        DailyEntryFactory(
-            episode=episode,
-            date=episode.start_date + dt.timedelta(days=day - 1),
-            pain_activity=pain,
-        )
 
 
 # --- Order -------------------------------------------------------------------------------------
@@ -92,7 +78,7 @@ def test_most_urgent_first_then_later_in_the_trial(cast):
     )
     # cast.episode_a is on day 21, cast.episode_b on day 11.
 
-    response = _client(t).get("/")
+    response = signed_in_client(t).get("/")
     assert response.status_code == 200
     rows = response.context["rows"]
     assert [r.episode_id for r in rows] == [
@@ -128,12 +114,12 @@ def test_each_row_carries_the_rules_numbers_as_of_the_patients_today(cast):
     heel = PrescriptionFactory(episode=episode, sets=3)
     week_1 = {d: 7 for d in range(1, 8)}
     week_3 = {d: 4 for d in range(15, 22)}
-    _log(episode, {**week_1, **week_3})
+    log_days(episode, {**week_1, **week_3})
     for entry in DailyEntry.objects.filter(episode=episode):
         done = 1 if entry.date.day % 5 == 0 else 3
         entry.exercises.create(prescription=heel, sets_completed=done)
 
-    response = _client(cast.therapist).get("/")
+    response = signed_in_client(cast.therapist).get("/")
     row = next(r for r in response.context["rows"] if r.episode_id == episode.pk)
     today = cast.patient_a.local_today()
     expected = episode_progress(episode=episode, as_of=today)
@@ -163,12 +149,12 @@ def test_rows_agree_with_the_single_episode_evaluation(cast):
     """The bulk computation gives what the episode's own progress endpoint would say."""
     t = cast.therapist
     overdue = _episode(t, day=57)
-    _log(overdue, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
+    log_days(overdue, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
     missing = _episode(t, day=12)
-    _log(missing, {10: 5, 12: 6})
+    log_days(missing, {10: 5, 12: 6})
     adherence = _episode(t, day=20)
     rx = PrescriptionFactory(episode=adherence, sets=4)
-    _log(adherence, {d: 5 for d in range(1, 21)})
+    log_days(adherence, {d: 5 for d in range(1, 21)})
     for entry in DailyEntry.objects.filter(episode=adherence):
         entry.exercises.create(prescription=rx, sets_completed=1)
     immobilized = _episode(t, day=25, timezone="America/Los_Angeles")
@@ -178,7 +164,7 @@ def test_rows_agree_with_the_single_episode_evaluation(cast):
     referred = _episode(t, day=45)
     Episode.objects.filter(pk=referred.pk).update(referral_date=referred.start_date)
 
-    rows = {r.episode_id: r for r in _client(t).get("/").context["rows"]}
+    rows = {r.episode_id: r for r in signed_in_client(t).get("/").context["rows"]}
     for episode in (overdue, missing, adherence, immobilized, referred):
         episode.refresh_from_db()
         expected = episode_progress(episode=episode, as_of=episode.patient.local_today())
@@ -214,7 +200,7 @@ def test_as_of_is_each_patients_own_today(cast, time_machine):
     for episode in (ahead, here):
         DailyEntryFactory(episode=episode, date=dt.date(2026, 3, 1))
         DailyEntryFactory(episode=episode, date=dt.date(2026, 3, 3))
-    rows = {r.episode_id: r for r in _client(cast.therapist).get("/").context["rows"]}
+    rows = {r.episode_id: r for r in signed_in_client(cast.therapist).get("/").context["rows"]}
     assert rows[ahead.pk].as_of == dt.date(2026, 3, 3) and rows[ahead.pk].trial_day == 31
     assert rows[here.pk].as_of == dt.date(2026, 3, 2) and rows[here.pk].trial_day == 30
     assert rows[ahead.pk].last_entry == dt.date(2026, 3, 3)
@@ -226,7 +212,7 @@ def test_as_of_is_each_patients_own_today(cast, time_machine):
 def test_only_active_episodes_are_listed(cast):
     closed = EpisodeFactory(patient=cast.patient_a, status=EpisodeStatus.CLOSED)
     referred = EpisodeFactory(patient=cast.patient_b, status=EpisodeStatus.REFERRED)
-    ids = _ids(_client(cast.therapist).get("/"))
+    ids = _ids(signed_in_client(cast.therapist).get("/"))
     assert closed.pk not in ids and referred.pk not in ids
     assert set(ids) == {cast.episode_a.pk, cast.episode_b.pk}
 
@@ -239,19 +225,19 @@ def mixed(cast):
     """Episodes of cast.therapist with distinct recommendations and alerts."""
     t = cast.therapist
     overdue = _episode(t, day=57, name="Olga Overdue")
-    _log(overdue, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
+    log_days(overdue, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
     AlertFactory(episode=overdue, code=rules.REFERRAL_OVERDUE, severity=rules.CRITICAL)
     AlertFactory(episode=overdue, code=rules.LOGGING_GAP, severity=rules.WARNING)
     gap = _episode(t, day=12, name="Gary Gapson")
     AlertFactory(episode=gap, code=rules.BASELINE_MISSING, severity=rules.WARNING)
     worse = _episode(t, day=16, name="Wendy Smithers")
-    _log(worse, {**{d: 3 for d in range(1, 8)}, **{d: 3 for d in range(10, 17)}})
+    log_days(worse, {**{d: 3 for d in range(1, 8)}, **{d: 3 for d in range(10, 17)}})
     AlertFactory(episode=worse, code=rules.PAIN_WORSENING, severity=rules.HIGH)
     return {"overdue": overdue, "gap": gap, "worse": worse}
 
 
 def test_filter_by_recommendation(cast, mixed):
-    client = _client(cast.therapist)
+    client = signed_in_client(cast.therapist)
     response = client.get("/", {"recommendation": "refer_now"})
     assert _ids(response) == [mixed["overdue"].pk]
     assert response.context["caseload"].total == 5
@@ -267,7 +253,7 @@ def test_filter_by_recommendation(cast, mixed):
 
 
 def test_filter_by_alert_severity(cast, mixed):
-    client = _client(cast.therapist)
+    client = signed_in_client(cast.therapist)
     assert _ids(client.get("/", {"severity": "critical"})) == [mixed["overdue"].pk]
     assert _ids(client.get("/", {"severity": "high"})) == [mixed["worse"].pk]
     # Any unresolved warning, even beside a more severe alert.
@@ -281,7 +267,7 @@ def test_filter_by_alert_severity(cast, mixed):
 
 
 def test_search_by_patient_name(cast, mixed):
-    client = _client(cast.therapist)
+    client = signed_in_client(cast.therapist)
     assert _ids(client.get("/", {"q": "smith"})) == [mixed["worse"].pk]
     assert _ids(client.get("/", {"q": "  GARY   gap "})) == [mixed["gap"].pk]
     assert _ids(client.get("/", {"q": "wendy gapson"})) == []
@@ -296,7 +282,7 @@ def test_a_clinic_admin_filters_by_therapist(cast, mixed):
     theirs = _episode(cast.therapist_2, day=4, name="Tess Second")
     nobody = EpisodeFactory(patient=PatientFactory(therapist=cast.therapist_2))
     Patient.objects.filter(pk=nobody.patient_id).update(therapist=None)
-    admin = _client(cast.admin)
+    admin = signed_in_client(cast.admin)
 
     everyone = admin.get("/")
     assert len(_ids(everyone)) == 7
@@ -321,7 +307,7 @@ def test_a_clinic_admin_filters_by_therapist(cast, mixed):
 
 def test_a_therapist_cannot_widen_the_list_with_the_therapist_filter(cast):
     theirs = _episode(cast.therapist_2, day=4)
-    response = _client(cast.therapist).get("/", {"therapist": cast.therapist_2.pk})
+    response = signed_in_client(cast.therapist).get("/", {"therapist": cast.therapist_2.pk})
     assert set(_ids(response)) == {cast.episode_a.pk, cast.episode_b.pk}
     assert theirs.pk not in _ids(response)
     html = response.content.decode()
@@ -335,17 +321,20 @@ def test_a_therapist_sees_only_their_patients_and_never_another_clinic(cast):
     other_2 = _episode(cast.other_therapist, day=30)
     AlertFactory(episode=cast.other_episode, code=rules.REFERRAL_OVERDUE, severity="critical")
     _episode(cast.therapist_2, day=5)
-    assert set(_ids(_client(cast.therapist).get("/"))) == {cast.episode_a.pk, cast.episode_b.pk}
-    admin_ids = set(_ids(_client(cast.admin).get("/")))
+    assert set(_ids(signed_in_client(cast.therapist).get("/"))) == {
+        cast.episode_a.pk,
+        cast.episode_b.pk,
+    }
+    admin_ids = set(_ids(signed_in_client(cast.admin).get("/")))
     assert cast.other_episode.pk not in admin_ids and other_2.pk not in admin_ids
     assert len(admin_ids) == 3
     # Searching for the other clinic's patient by name finds nothing either.
     name = cast.other_patient.user.last_name
-    assert _ids(_client(cast.admin).get("/", {"q": name})) == []
+    assert _ids(signed_in_client(cast.admin).get("/", {"q": name})) == []
 
 
 def test_an_unassigned_therapist_sees_an_empty_state(cast):
-    response = _client(cast.therapist_2).get("/")
+    response = signed_in_client(cast.therapist_2).get("/")
     html = response.content.decode()
     assert response.context["rows"] == []
     assert "No active episodes among your patients" in html
@@ -353,7 +342,7 @@ def test_an_unassigned_therapist_sees_an_empty_state(cast):
 
 
 def test_a_patient_at_home_gets_todays_entry_whatever_the_query(cast):
-    client = _client(cast.patient_a.user)
+    client = signed_in_client(cast.patient_a.user)
     for query in ({}, {"recommendation": "refer_now", "therapist": cast.therapist.pk, "q": "b"}):
         response = client.get("/", query)
         assert response.status_code == 200
@@ -364,7 +353,7 @@ def test_a_patient_at_home_gets_todays_entry_whatever_the_query(cast):
 
 
 def test_staff_cannot_post_to_the_caseload(cast):
-    assert _client(cast.therapist).post("/", {"pain_activity": "3"}).status_code == 405
+    assert signed_in_client(cast.therapist).post("/", {"pain_activity": "3"}).status_code == 405
 
 
 def test_the_caseload_needs_a_signed_in_user(db):
@@ -376,7 +365,7 @@ def test_the_caseload_needs_a_signed_in_user(db):
 
 
 def test_table_and_filters_are_accessible(cast, mixed):
-    response = _client(cast.admin).get("/")
+    response = signed_in_client(cast.admin).get("/")
     html = response.content.decode()
     assert re.search(r'<caption id="caseload-caption">', html)
     assert 'role="region" aria-labelledby="caseload-caption"' in html
@@ -467,7 +456,7 @@ def test_the_caseload_costs_the_same_queries_for_5_or_200_patients(cast, who):
     user = cast.therapist if who == "therapist" else cast.admin
     owner = cast.therapist if who == "therapist" else extra
     _populate(owner, 3)
-    client = _client(user)
+    client = signed_in_client(user)
     small, small_rows, _ = _count_queries(client)
     filtered_small, _, _ = _count_queries(client, {"q": "a", "severity": "high"})
     _populate(owner, 197)
@@ -489,7 +478,7 @@ def test_the_caseload_costs_the_same_queries_for_5_or_200_patients(cast, who):
 
 def test_a_long_caseload_is_paged_most_urgent_first(cast):
     _populate(cast.therapist, 103)
-    client = _client(cast.therapist)
+    client = signed_in_client(cast.therapist)
     first = client.get("/", {"q": ""})
     html = first.content.decode()
     shown = [int(pk) for pk in re.findall(r'<th scope="row"><a href="/episodes/(\d+)/">', html)]

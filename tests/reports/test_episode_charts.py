@@ -19,25 +19,18 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
 from rehab.models import Episode
 from reports.charts import charts_for_course
 from reports.course import episode_course
 from reports.staticfiles import PLOTLY_JS, plotly_js_path
-from tests.factories import (
-    DailyEntryFactory,
-    EpisodeFactory,
-    ExerciseLogFactory,
-    InterventionFactory,
-    PrescriptionFactory,
-)
+from tests.courses import WEEK_ONE, log_days
+from tests.factories import EpisodeFactory, InterventionFactory, PrescriptionFactory
+from tests.personas import signed_in_client
 
 ROOT = Path(settings.BASE_DIR)
 CHARTS = ("chart-pain", "chart-rom", "chart-adherence")
-WEEK_ONE = (7, 7, 8, 7, 7, 6, 7)
 
 # The same reading of "another origin" as tests/pages/test_static.py.
 _EXTERNAL = re.compile(
@@ -88,26 +81,19 @@ def parse(html: str) -> _Elements:
     return page
 
 
-def staff_client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def course(episode: Episode, *, days: int) -> None:
     """``days`` daily entries from the start (week-1 pain as in the spec, then 6), all sets done,
     plantar flexion twice a week, a one-week boot and an injection."""
-    prescription = PrescriptionFactory(episode=episode, sets=3, start_date=episode.start_date)
-    for n in range(1, days + 1):
-        entry = DailyEntryFactory(
-            episode=episode,
-            date=episode.start_date + dt.timedelta(days=n - 1),
-            pain_activity=WEEK_ONE[n - 1] if n <= 7 else 6,
-            pain_rest=2,
-            pf_rom_affected=28 if n % 7 in (1, 4) else None,
-            pf_rom_unaffected=45 if n % 7 in (1, 4) else None,
-        )
-        ExerciseLogFactory(entry=entry, prescription=prescription, sets_completed=3)
+    log_days(
+        episode,
+        {n: WEEK_ONE[n - 1] if n <= 7 else 6 for n in range(1, days + 1)},
+        prescription=PrescriptionFactory(episode=episode, sets=3, start_date=episode.start_date),
+        fields=lambda n: {
+            "pain_rest": 2,
+            "pf_rom_affected": 28 if n % 7 in (1, 4) else None,
+            "pf_rom_unaffected": 45 if n % 7 in (1, 4) else None,
+        },
+    )
     InterventionFactory(
         episode=episode,
         kind="immobilization",
@@ -143,7 +129,7 @@ def figures_on(html: str) -> dict[str, dict[str, Any]]:
 def test_episode_page_has_three_described_charts_with_their_data(cast):
     episode = long_episode(cast)
     course(episode, days=50)
-    response = staff_client(cast.therapist).get(f"/episodes/{episode.pk}/")
+    response = signed_in_client(cast.therapist).get(f"/episodes/{episode.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     page = parse(html)
@@ -191,7 +177,7 @@ def test_page_charts_match_the_referral_reports_charts(cast):
     # itself (reports.course). Both must draw the same pictures.
     episode = long_episode(cast)
     course(episode, days=45)
-    html = staff_client(cast.therapist).get(f"/episodes/{episode.pk}/").content.decode()
+    html = signed_in_client(cast.therapist).get(f"/episodes/{episode.pk}/").content.decode()
     today = episode.patient.local_today()
     expected = charts_for_course(episode_course(episode=episode, as_of=today))
     assert figures_on(html) == {chart.dom_id: chart.figure for chart in expected}
@@ -200,7 +186,7 @@ def test_page_charts_match_the_referral_reports_charts(cast):
 
 
 def test_scripts_come_from_our_own_static_files_in_order(cast):
-    html = staff_client(cast.therapist).get(f"/episodes/{cast.episode_a.pk}/").content.decode()
+    html = signed_in_client(cast.therapist).get(f"/episodes/{cast.episode_a.pk}/").content.decode()
     sources = [s["src"] for s in parse(html).scripts if "src" in s]
     assert sources == ["/static/vendor/plotly.min.js", "/static/js/charts.js"]
     assert all("defer" in s for s in parse(html).scripts if "src" in s)
@@ -241,7 +227,7 @@ def test_charts_js_turns_off_the_logo_and_never_names_another_origin():
 
 
 def test_episode_page_queries_do_not_grow_with_the_number_of_entries(cast):
-    client = staff_client(cast.therapist)
+    client = signed_in_client(cast.therapist)
     short, long = long_episode(cast), long_episode(cast)
     course(short, days=5)
     course(long, days=50)
@@ -255,7 +241,7 @@ def test_episode_page_queries_do_not_grow_with_the_number_of_entries(cast):
 
 
 def test_an_episode_with_no_entries_shows_charts_that_say_so(cast):
-    response = staff_client(cast.therapist).get(f"/episodes/{cast.episode_b.pk}/")
+    response = signed_in_client(cast.therapist).get(f"/episodes/{cast.episode_b.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     data = figures_on(html)
@@ -270,18 +256,18 @@ def test_an_episode_with_no_entries_shows_charts_that_say_so(cast):
 
 
 def test_a_clinic_admin_sees_the_charts_and_an_unassigned_therapist_gets_404(cast):
-    admin = staff_client(cast.admin).get(f"/episodes/{cast.episode_a.pk}/")
+    admin = signed_in_client(cast.admin).get(f"/episodes/{cast.episode_a.pk}/")
     assert admin.status_code == 200
     assert 'id="chart-pain"' in admin.content.decode()
-    unassigned = staff_client(cast.therapist_2).get(f"/episodes/{cast.episode_a.pk}/")
+    unassigned = signed_in_client(cast.therapist_2).get(f"/episodes/{cast.episode_a.pk}/")
     assert unassigned.status_code == 404
     assert b"chart-pain" not in unassigned.content
 
 
 def test_another_clinic_gets_404_and_a_patient_gets_no_staff_charts(cast):
-    other = staff_client(cast.other_therapist).get(f"/episodes/{cast.episode_a.pk}/")
+    other = signed_in_client(cast.other_therapist).get(f"/episodes/{cast.episode_a.pk}/")
     assert other.status_code == 404
     assert b"chart-pain" not in other.content
-    own = staff_client(cast.patient_a.user).get(f"/episodes/{cast.episode_a.pk}/")
+    own = signed_in_client(cast.patient_a.user).get(f"/episodes/{cast.episode_a.pk}/")
     assert own.status_code == 200
     assert b"chart-pain-data" not in own.content

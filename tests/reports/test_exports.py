@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 import yaml
 from django.core.management import call_command
 
 from accounts.models import AuditEvent
+from tests.courses import stalled_trial
 from tests.factories import DailyEntryFactory, ExerciseLogFactory, PrescriptionFactory
-from tests.reports.builders import stalled_trial
+from tests.personas import out_of_reach_of, user_of
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +48,7 @@ def test_header_row_and_one_row_per_entry_oldest_first(cast, api):
         pain_activity=7,
         pain_rest=3,
         pf_rom_affected=30,
-        pf_rom_unaffected=45,
+        pf_rom_unaffected=Decimal("45.5"),
         note="Stairs hurt, first day",
     )
     ExerciseLogFactory(entry=first, prescription=heel, sets_completed=3)
@@ -73,8 +75,9 @@ def test_header_row_and_one_row_per_entry_oldest_first(cast, api):
         "1",
         "7",
         "3",
-        "30",
-        "45",
+        # Degrees as stored, kept to 0.1°.
+        "30.0",
+        "45.5",
         "Heel raises: 3/3 sets; Single-leg balance: 1/2 sets",
         "Stairs hurt, first day",
     ]
@@ -128,10 +131,9 @@ def test_the_patient_may_export_their_own_entries(cast, api):
     assert event.patient_id == cast.patient_a.pk
 
 
-@pytest.mark.parametrize("persona", ["patient_b", "therapist_2", "other_therapist"])
+@pytest.mark.parametrize("persona", out_of_reach_of("patient_a"))
 def test_out_of_reach_is_404_and_writes_no_audit(cast, api, persona):
-    user = getattr(cast, persona)
-    response = api(getattr(user, "user", user)).get(_url(cast.episode_a))
+    response = api(user_of(cast, persona)).get(_url(cast.episode_a))
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="entries.exported").exists()
 

@@ -14,8 +14,9 @@ from fhir.resources.R4B.observation import Observation
 from accounts.models import AuditEvent
 from rehab import rules
 from tests.alerts.factories import AlertFactory
+from tests.courses import stalled_trial
 from tests.factories import DailyEntryFactory
-from tests.reports.builders import stalled_trial
+from tests.personas import out_of_reach_of, user_of
 
 pytestmark = pytest.mark.django_db
 
@@ -198,10 +199,9 @@ def test_the_export_is_audited(cast, api, course):
     assert event.patient_id == cast.patient_a.pk
 
 
-@pytest.mark.parametrize("persona", ["patient_b", "therapist_2", "other_therapist"])
+@pytest.mark.parametrize("persona", out_of_reach_of("patient_a"))
 def test_out_of_reach_is_404(cast, api, course, persona):
-    user = getattr(cast, persona)
-    assert api(getattr(user, "user", user)).get(_url(course)).status_code == 404
+    assert api(user_of(cast, persona)).get(_url(course)).status_code == 404
     assert not AuditEvent.objects.filter(action="fhir.exported").exists()
 
 

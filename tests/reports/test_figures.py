@@ -8,7 +8,6 @@ example of the clinical spec is the backbone: start 5 Jan 2026, week-1 pain 7,7,
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,13 +19,7 @@ from rehab import rules
 from reports import figures
 from reports.charts import adherence_summary, charts_for_series, pain_summary, rom_summary
 from reports.series import CourseSeries, course_series
-
-START = dt.date(2026, 1, 5)
-WEEK_ONE = (7, 7, 8, 7, 7, 6, 7)
-
-
-def day(n: int) -> dt.date:
-    return START + dt.timedelta(days=n - 1)
+from tests.courses import START, WEEK_ONE, day
 
 
 def iso(n: int) -> str:

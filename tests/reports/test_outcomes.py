@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import AuditEvent, Patient, User
+from accounts.models import AuditEvent, User
 from rehab.models import ClinicRuleSettings, Episode
 from tests.factories import (
     ClinicAdminFactory,
@@ -23,18 +23,13 @@ from tests.factories import (
     PrescriptionFactory,
     TherapistFactory,
 )
+from tests.personas import signed_in_client
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "/reports/outcomes/"
 CSV = "/reports/outcomes.csv"
 JAN = dt.date(2025, 1, 6)
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user.user if isinstance(user, Patient) else user)
-    return client
 
 
 def _episode(
@@ -99,7 +94,7 @@ def clinic(cast) -> Clinic:
 
 
 def test_the_admin_sees_outcomes_share_median_overdue_and_adherence(cast, clinic):
-    response = _client(cast.admin).get(PAGE)
+    response = signed_in_client(cast.admin).get(PAGE)
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     report = response.context["report"]
@@ -126,7 +121,7 @@ def test_the_admin_sees_outcomes_share_median_overdue_and_adherence(cast, clinic
 
 
 def test_filters_by_start_date_and_therapist(cast, clinic):
-    client = _client(cast.admin)
+    client = signed_in_client(cast.admin)
     report = client.get(PAGE, {"date_from": "2025-01-01", "date_to": "2025-04-15"}).context[
         "report"
     ]
@@ -138,7 +133,7 @@ def test_filters_by_start_date_and_therapist(cast, clinic):
 
 
 def test_bad_filters_are_a_400_that_says_why(cast, clinic):
-    client = _client(cast.admin)
+    client = signed_in_client(cast.admin)
     response = client.get(PAGE, {"date_from": "2025-05-01", "date_to": "2025-01-01"})
     assert response.status_code == 400
     assert "The end of the range is before its start." in response.content.decode()
@@ -148,7 +143,7 @@ def test_bad_filters_are_a_400_that_says_why(cast, clinic):
 
 def test_the_clinics_overdue_day_is_used(cast, clinic):
     ClinicRuleSettings.objects.create(clinic=cast.clinic, overrides={"overdue_day": 60})
-    report = _client(cast.admin).get(PAGE).context["report"]
+    report = signed_in_client(cast.admin).get(PAGE).context["report"]
     assert report.overdue_day == 60
     assert [(r.episode_id, r.days_overdue) for r in report.overdue] == [
         (clinic.referred_late.pk, 10)
@@ -159,7 +154,7 @@ def test_csv_has_one_row_per_episode_safe_for_spreadsheets(cast, clinic):
     cast.therapist_2.first_name = "=HYPERLINK(1)"
     cast.therapist_2.save()
     for address, query in ((CSV, {}), (PAGE, {"format": "csv"})):
-        response = _client(cast.admin).get(address, query)
+        response = signed_in_client(cast.admin).get(address, query)
         assert response.status_code == 200
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert response["Content-Disposition"].startswith('attachment; filename="outcomes-')
@@ -181,7 +176,7 @@ def test_csv_has_one_row_per_episode_safe_for_spreadsheets(cast, clinic):
 
 
 def test_the_csv_keeps_the_filters(cast, clinic):
-    response = _client(cast.admin).get(CSV, {"therapist": cast.therapist.pk})
+    response = signed_in_client(cast.admin).get(CSV, {"therapist": cast.therapist.pk})
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     # Therapist 1: three of the clinic's episodes plus the cast's two active ones.
     assert len(rows) == 5
@@ -189,7 +184,7 @@ def test_the_csv_keeps_the_filters(cast, clinic):
 
 def test_another_clinics_admin_sees_only_their_clinic(cast, clinic):
     other_admin = ClinicAdminFactory(clinic=cast.other_clinic)
-    report = _client(other_admin).get(PAGE).context["report"]
+    report = signed_in_client(other_admin).get(PAGE).context["report"]
     assert [r.episode_id for r in report.rows] == [cast.other_episode.pk]
 
 
@@ -206,15 +201,15 @@ def test_another_clinics_admin_sees_only_their_clinic(cast, clinic):
     ],
 )
 def test_reach(cast, persona, status):
-    client = _client(getattr(cast, persona))
+    client = signed_in_client(getattr(cast, persona))
     assert client.get(PAGE).status_code == status
     assert client.get(CSV).status_code == status
 
 
 def test_only_admins_find_the_report_in_the_navigation(cast):
     link = f'href="{PAGE}"'
-    assert link in _client(cast.admin).get("/patients/").content.decode()
-    assert link not in _client(cast.therapist).get("/patients/").content.decode()
+    assert link in signed_in_client(cast.admin).get("/patients/").content.decode()
+    assert link not in signed_in_client(cast.therapist).get("/patients/").content.decode()
 
 
 def test_anonymous_callers_are_sent_to_sign_in(db):
@@ -234,7 +229,7 @@ def _add_clinic_episodes(therapist: User, count: int) -> None:
 
 
 def test_a_constant_number_of_queries_whatever_the_number_of_episodes(cast):
-    client = _client(cast.admin)
+    client = signed_in_client(cast.admin)
     client.get(PAGE)  # warm up the session
     _add_clinic_episodes(cast.therapist, 3)
     with CaptureQueriesContext(connection) as few:

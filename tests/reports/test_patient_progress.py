@@ -10,7 +10,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
 from rehab import rules
 from rehab.models import DailyEntry, Episode, EpisodeStatus, Exercise
 from rehab.vocabulary import CODE_LABELS, RECOMMENDATION_LABELS, SEVERITY_LABELS
@@ -23,16 +22,12 @@ from reports.patient_progress import (
     streak_message,
 )
 from tests.alerts.factories import AlertFactory
-from tests.factories import DailyEntryFactory, EpisodeFactory, PrescriptionFactory
+from tests.courses import START, day, log_days
+from tests.factories import EpisodeFactory, PrescriptionFactory
+from tests.personas import signed_in_client
 
 URL = "/progress/"
 T = rules.Thresholds()
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _text(html: str) -> str:
@@ -40,12 +35,6 @@ def _text(html: str) -> str:
 
 
 # --- The streak (pure) ---------------------------------------------------------------------------
-
-START = dt.date(2026, 3, 1)
-
-
-def _day(n: int) -> dt.date:
-    return START + dt.timedelta(days=n - 1)
 
 
 def _data(
@@ -56,7 +45,7 @@ def _data(
     return rules.EpisodeData(
         start_date=START,
         entries=[
-            rules.EntryData(date=_day(d), pain_activity=5, sets_done=sets)
+            rules.EntryData(date=day(d), pain_activity=5, sets_done=sets)
             for d, sets in done.items()
         ],
         prescriptions=prescriptions,
@@ -64,51 +53,51 @@ def _data(
 
 
 def test_no_streak_without_a_prescription():
-    assert exercise_streak(_data({1: {}}, prescriptions=()), _day(3)) is None
-    later = (rules.PrescriptionData(1, 3, _day(5)),)
-    assert exercise_streak(_data({1: {}}, prescriptions=later), _day(3)) is None
+    assert exercise_streak(_data({1: {}}, prescriptions=()), day(3)) is None
+    later = (rules.PrescriptionData(1, 3, day(5)),)
+    assert exercise_streak(_data({1: {}}, prescriptions=later), day(3)) is None
 
 
 def test_today_counts_once_complete():
     data = _data({d: {1: 3} for d in (3, 4, 5)})
-    assert exercise_streak(data, _day(5)) == Streak(days=3, today_done=True)
+    assert exercise_streak(data, day(5)) == Streak(days=3, today_done=True)
 
 
 def test_an_unfinished_today_does_not_break_the_streak():
-    assert exercise_streak(_data({d: {1: 3} for d in (3, 4)}), _day(5)) == Streak(2, False)
+    assert exercise_streak(_data({d: {1: 3} for d in (3, 4)}), day(5)) == Streak(2, False)
     partial_today = _data({3: {1: 3}, 4: {1: 3}, 5: {1: 1}})
-    assert exercise_streak(partial_today, _day(5)) == Streak(2, False)
+    assert exercise_streak(partial_today, day(5)) == Streak(2, False)
 
 
 def test_a_missed_or_partial_day_ends_it():
-    assert exercise_streak(_data({1: {1: 3}, 2: {1: 3}, 4: {1: 3}}), _day(5)) == Streak(1, False)
-    assert exercise_streak(_data({2: {1: 3}, 3: {1: 2}, 4: {1: 3}}), _day(4)) == Streak(1, True)
+    assert exercise_streak(_data({1: {1: 3}, 2: {1: 3}, 4: {1: 3}}), day(5)) == Streak(1, False)
+    assert exercise_streak(_data({2: {1: 3}, 3: {1: 2}, 4: {1: 3}}), day(4)) == Streak(1, True)
     # Nothing yesterday and nothing today: no streak.
-    assert exercise_streak(_data({1: {1: 3}}), _day(3)) == Streak(0, False)
+    assert exercise_streak(_data({1: {1: 3}}), day(3)) == Streak(0, False)
 
 
 def test_every_prescription_of_the_day_must_be_done_and_extra_sets_are_fine():
     two = (rules.PrescriptionData(1, 3, START), rules.PrescriptionData(2, 2, START))
     data = _data({1: {1: 3, 2: 2}, 2: {1: 5, 2: 2}, 3: {1: 3}}, prescriptions=two)
-    assert exercise_streak(data, _day(3)) == Streak(2, False)
-    assert exercise_streak(data, _day(2)) == Streak(2, True)
+    assert exercise_streak(data, day(3)) == Streak(2, False)
+    assert exercise_streak(data, day(2)) == Streak(2, True)
 
 
 def test_days_with_nothing_prescribed_neither_count_nor_break():
     gap = (
-        rules.PrescriptionData(1, 3, START, end_date=_day(2)),
-        rules.PrescriptionData(2, 3, _day(5)),
+        rules.PrescriptionData(1, 3, START, end_date=day(2)),
+        rules.PrescriptionData(2, 3, day(5)),
     )
     # Days 3-4 have no prescription active and no entry; days 1, 2, 5, 6 are complete.
     data = _data({1: {1: 3}, 2: {1: 3}, 5: {2: 3}, 6: {2: 3}}, prescriptions=gap)
-    assert exercise_streak(data, _day(6)) == Streak(4, True)
+    assert exercise_streak(data, day(6)) == Streak(4, True)
 
 
 def test_the_streak_stops_at_the_start_and_ignores_later_entries():
     data = _data({d: {1: 3} for d in range(1, 11)})
-    assert exercise_streak(data, _day(10)) == Streak(10, True)
-    assert exercise_streak(data, _day(4)) == Streak(4, True)
-    assert exercise_streak(data, _day(0)) is None  # before the start nothing is prescribed yet
+    assert exercise_streak(data, day(10)) == Streak(10, True)
+    assert exercise_streak(data, day(4)) == Streak(4, True)
+    assert exercise_streak(data, day(0)) is None  # before the start nothing is prescribed yet
 
 
 def test_streak_words():
@@ -169,15 +158,8 @@ def test_adherence_words():
 
 
 def _course(episode: Episode, scores: dict[int, int], *, sets_done: int = 3) -> None:
-    prescription = episode.prescriptions.first()
-    for day, pain in scores.items():
-        entry = DailyEntryFactory(
-            episode=episode,
-            date=episode.start_date + dt.timedelta(days=day - 1),
-            pain_activity=pain,
-        )
-        if prescription is not None:
-            entry.exercises.create(prescription=prescription, sets_completed=sets_done)
+    """Entries by trial day, each logging ``sets_done`` sets of the first prescription, if any."""
+    log_days(episode, scores, prescription=episode.prescriptions.first(), sets_done=sets_done)
 
 
 @pytest.fixture
@@ -192,7 +174,7 @@ def improving(cast) -> Episode:
 
 
 def test_the_progress_page_shows_trend_streak_adherence_and_prescription(cast, improving):
-    response = _client(cast.patient_a.user).get(URL)
+    response = signed_in_client(cast.patient_a.user).get(URL)
     assert response.status_code == 200
     assert response.templates[0].name == "patient/progress.html"
     html = response.content.decode()
@@ -221,7 +203,7 @@ def test_the_progress_page_shows_trend_streak_adherence_and_prescription(cast, i
 
 
 def test_the_page_is_light_for_a_phone(cast, improving):
-    html = _client(cast.patient_a.user).get(URL).content.decode()
+    html = signed_in_client(cast.patient_a.user).get(URL).content.decode()
     assert "<script" not in html and "plotly" not in html.lower()
     assert "style=" not in html
     assert len(html.encode()) < 30_000
@@ -237,7 +219,7 @@ def test_the_patient_never_reads_clinical_codes_or_referral_words(cast):
     _course(episode, {**{d: 7 for d in range(1, 8)}, **{d: 6 for d in range(50, 58)}})
     AlertFactory(episode=episode, code=rules.REFERRAL_OVERDUE, severity=rules.CRITICAL)
 
-    html = _client(cast.patient_a.user).get(URL).content.decode()
+    html = signed_in_client(cast.patient_a.user).get(URL).content.decode()
     text = _text(html)
     # A one-point fall is too small for the clinic, but it is still the patient's progress.
     assert "has come down from about 7 to about 6 out of 10 since you started" in text
@@ -253,7 +235,7 @@ def test_the_patient_never_reads_clinical_codes_or_referral_words(cast):
 
 
 def test_nothing_logged_yet(cast):
-    html = _client(cast.patient_b.user).get(URL).content.decode()
+    html = signed_in_client(cast.patient_b.user).get(URL).content.decode()
     assert "Your chart appears here once you log your first day." in html
     assert "<svg" not in html
     assert "No exercises are prescribed right now." in html
@@ -261,12 +243,16 @@ def test_nothing_logged_yet(cast):
 
 def test_reach_own_episodes_only(cast, improving):
     # Patient B asks for patient A's episode: as absent as one that does not exist.
-    assert _client(cast.patient_b.user).get(URL, {"episode": improving.pk}).status_code == 404
-    assert _client(cast.patient_b.user).get(URL, {"episode": "abc"}).status_code == 404
-    assert _client(cast.patient_a.user).get(URL, {"episode": improving.pk}).status_code == 200
+    assert (
+        signed_in_client(cast.patient_b.user).get(URL, {"episode": improving.pk}).status_code == 404
+    )
+    assert signed_in_client(cast.patient_b.user).get(URL, {"episode": "abc"}).status_code == 404
+    assert (
+        signed_in_client(cast.patient_a.user).get(URL, {"episode": improving.pk}).status_code == 200
+    )
     # Staff have the episode page; this page is the patient's.
     for staff in (cast.therapist, cast.admin):
-        assert _client(staff).get(URL, {"episode": improving.pk}).status_code == 404
+        assert signed_in_client(staff).get(URL, {"episode": improving.pk}).status_code == 404
     response = Client().get(URL)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
@@ -277,7 +263,7 @@ def test_a_patient_with_several_episodes_picks_one(cast, improving):
         status=EpisodeStatus.CLOSED,
         start_date=improving.start_date - dt.timedelta(days=120),
     )
-    client = _client(cast.patient_a.user)
+    client = signed_in_client(cast.patient_a.user)
     default = client.get(URL)
     assert default.context["progress"].episode == improving  # the active one first
     assert f'href="/progress/?episode={old.pk}"' in default.content.decode()
@@ -288,20 +274,20 @@ def test_a_patient_with_several_episodes_picks_one(cast, improving):
 
 def test_a_patient_without_an_episode(cast):
     Episode.objects.filter(patient=cast.patient_b).delete()
-    response = _client(cast.patient_b.user).get(URL)
+    response = signed_in_client(cast.patient_b.user).get(URL)
     assert response.status_code == 200
     assert response.templates[0].name == "patient/no_episode.html"
 
 
 def test_reached_from_the_today_page_and_the_nav(cast):
-    html = _client(cast.patient_a.user).get("/").content.decode()
+    html = signed_in_client(cast.patient_a.user).get("/").content.decode()
     assert html.count('href="/progress/"') == 2
-    nav = _client(cast.patient_a.user).get(URL).content.decode()
+    nav = signed_in_client(cast.patient_a.user).get(URL).content.decode()
     assert 'href="/progress/" aria-current="page">Progress</a>' in nav
 
 
 def test_the_page_costs_the_same_queries_whatever_the_trial_length(cast, improving):
-    client = _client(cast.patient_a.user)
+    client = signed_in_client(cast.patient_a.user)
     client.get(URL)
     with CaptureQueriesContext(connection) as short:
         client.get(URL)

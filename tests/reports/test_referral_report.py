@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Patient
+from accounts.models import AuditEvent
 from rehab.models import Episode, EpisodeStatus
-from tests.reports.builders import stalled_trial
+from tests.courses import stalled_trial
+from tests.personas import signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +25,6 @@ def _pdf(episode: Episode) -> str:
     return f"/episodes/{episode.pk}/report.pdf"
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user.user if isinstance(user, Patient) else user)
-    return client
-
-
 def _no_store(response) -> bool:
     return "no-store" in response["Cache-Control"]
 
@@ -39,7 +34,7 @@ def _no_store(response) -> bool:
 
 def test_the_page_shows_details_timeline_measures_findings_sources_and_charts(cast):
     stalled_trial(cast.episode_a)
-    response = _client(cast.therapist).get(_page(cast.episode_a))
+    response = signed_in_client(cast.therapist).get(_page(cast.episode_a))
     assert response.status_code == 200
     assert _no_store(response)
     html = response.content.decode()
@@ -82,7 +77,7 @@ def test_the_page_shows_details_timeline_measures_findings_sources_and_charts(ca
 
 def test_the_page_uses_no_inline_script_or_style(cast):
     stalled_trial(cast.episode_a, days=20)
-    html = _client(cast.admin).get(_page(cast.episode_a)).content.decode()
+    html = signed_in_client(cast.admin).get(_page(cast.episode_a)).content.decode()
     # CSP comes later (issue 5): data travels in JSON blocks, code and styles in static files.
     for chunk in html.split("<script")[1:]:
         head = chunk.partition(">")[0]
@@ -97,7 +92,7 @@ def test_a_referred_episode_is_reported_as_it_stood_when_it_was_referred(cast):
     Episode.objects.filter(pk=episode.pk).update(
         status=EpisodeStatus.REFERRED, referral_date=referral, referred_to="Mr Foot, orthopaedics"
     )
-    html = _client(cast.therapist).get(_page(episode)).content.decode()
+    html = signed_in_client(cast.therapist).get(_page(episode)).content.decode()
     assert "(the date of referral)" in html
     assert "day 50, week 8" in html
     # The rules give a referred episode no referral finding; the letter shows the one that
@@ -110,16 +105,16 @@ def test_a_referred_episode_is_reported_as_it_stood_when_it_was_referred(cast):
 
 
 def test_the_episode_page_links_to_the_report_and_its_pdf(cast):
-    html = _client(cast.therapist).get(f"/episodes/{cast.episode_a.pk}/").content.decode()
+    html = signed_in_client(cast.therapist).get(f"/episodes/{cast.episode_a.pk}/").content.decode()
     assert f'href="{_page(cast.episode_a)}"' in html
     assert f'href="{_pdf(cast.episode_a)}"' in html
 
 
 def test_an_episode_without_entries_still_has_a_report(cast):
-    response = _client(cast.therapist).get(_page(cast.episode_b))
+    response = signed_in_client(cast.therapist).get(_page(cast.episode_b))
     assert response.status_code == 200
     assert "unknown" in response.content.decode()
-    pdf = _client(cast.therapist).get(_pdf(cast.episode_b))
+    pdf = signed_in_client(cast.therapist).get(_pdf(cast.episode_b))
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF-")
 
@@ -129,7 +124,7 @@ def test_a_long_course_and_a_trial_not_yet_started_render_too(cast):
     future = cast.episode_b
     future.start_date = future.patient.local_today() + dt.timedelta(days=3)
     future.save(update_fields=["start_date"])
-    client = _client(cast.therapist)
+    client = signed_in_client(cast.therapist)
     for episode in (cast.episode_a, future):
         response = client.get(_pdf(episode))
         assert response.status_code == 200
@@ -141,7 +136,7 @@ def test_a_long_course_and_a_trial_not_yet_started_render_too(cast):
 
 def test_the_pdf_is_an_attachment_that_is_not_cached_and_is_audited(cast):
     stalled_trial(cast.episode_a)
-    response = _client(cast.therapist).get(_pdf(cast.episode_a))
+    response = signed_in_client(cast.therapist).get(_pdf(cast.episode_a))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     today = timezone.localdate().isoformat()
@@ -168,7 +163,7 @@ def test_the_pdf_first_page_is_drawn_and_says_what_it_is(cast, tmp_path):
     Episode.objects.filter(pk=cast.episode_a.pk).update(
         referral_note="Referred <urgent> & with images"
     )
-    body = _client(cast.admin).get(_pdf(cast.episode_a)).content
+    body = signed_in_client(cast.admin).get(_pdf(cast.episode_a)).content
     pdf = pdfium.PdfDocument(body)
     assert len(pdf) >= 2
     page = pdf[0]
@@ -209,7 +204,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("persona", sorted(EXPECTED))
 def test_reach(cast, persona):
-    client = _client(getattr(cast, persona))
+    client = signed_in_client(getattr(cast, persona))
     for address in (_page(cast.episode_a), _pdf(cast.episode_a)):
         assert client.get(address).status_code == EXPECTED[persona], address
     exported = AuditEvent.objects.filter(action="report.exported").count()
@@ -217,7 +212,7 @@ def test_reach(cast, persona):
 
 
 def test_another_clinics_episode_and_unknown_ids_are_404(cast):
-    client = _client(cast.admin)
+    client = signed_in_client(cast.admin)
     assert client.get(_page(cast.other_episode)).status_code == 404
     assert client.get(_pdf(cast.other_episode)).status_code == 404
     assert client.get("/episodes/999999/report/").status_code == 404

@@ -6,7 +6,6 @@ examples), so a test reads "entries on days 36-42, evaluated on day 42".
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,16 +18,11 @@ from rehab.rules import (
     Thresholds,
     evaluate,
 )
+from tests.days import START, day
 
-START = dt.date(2026, 1, 5)
 DEFAULTS = Thresholds()
 # One prescription of 3 sets, active from the start, unless a test says otherwise.
 RX = PrescriptionData(id=1, sets=3, start_date=START)
-
-
-def day(n: int) -> dt.date:
-    """The date of trial day ``n`` (day 1 is the start; day 0 the day before)."""
-    return START + dt.timedelta(days=n - 1)
 
 
 def entries(

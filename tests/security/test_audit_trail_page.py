@@ -15,16 +15,11 @@ from django.test import Client
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Patient
 from rehab.models import Episode
+from tests.personas import signed_in_client
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "/settings/audit/"
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -73,7 +68,7 @@ def _rows(response: Any) -> list[AuditEvent]:
 
 
 def test_the_admin_sees_the_clinics_rows_newest_first(trail):
-    response = _client(trail.admin).get(PAGE)
+    response = signed_in_client(trail.admin).get(PAGE)
     rows = _rows(response)
     assert [r.action for r in rows] == [
         "patient.exported",
@@ -113,11 +108,11 @@ def test_filters(trail, query, actions):
         else value
         for key, value in query.items()
     }
-    assert [r.action for r in _rows(_client(trail.admin).get(PAGE, values))] == actions
+    assert [r.action for r in _rows(signed_in_client(trail.admin).get(PAGE, values))] == actions
 
 
 def test_the_action_filter_offers_the_clinics_actions_only(trail):
-    form = _client(trail.admin).get(PAGE).context["form"]
+    form = signed_in_client(trail.admin).get(PAGE).context["form"]
     assert [value for value, _ in form.fields["action"].choices] == [
         "",
         "entry.created",
@@ -128,7 +123,7 @@ def test_the_action_filter_offers_the_clinics_actions_only(trail):
 
 
 def test_bad_filters_are_a_400(trail):
-    client = _client(trail.admin)
+    client = signed_in_client(trail.admin)
     assert client.get(PAGE, {"date_from": "2026-03-04", "date_to": "2026-03-02"}).status_code == (
         400
     )
@@ -139,7 +134,7 @@ def test_bad_filters_are_a_400(trail):
 def test_pages_of_fifty(cast):
     for _ in range(60):
         audit_record(actor=cast.therapist, action="episode.viewed", obj=cast.episode_a)
-    client = _client(cast.admin)
+    client = signed_in_client(cast.admin)
     first = client.get(PAGE, {"action": "episode.viewed"})
     assert len(_rows(first)) == 50
     assert 'page=2"' in first.content.decode()
@@ -149,7 +144,7 @@ def test_pages_of_fifty(cast):
 
 
 def test_csv_download_of_the_filtered_rows(trail):
-    client = _client(trail.admin)
+    client = signed_in_client(trail.admin)
     response = client.get(PAGE, {"patient": str(trail.patient_a.pk), "format": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -166,11 +161,11 @@ def test_csv_download_of_the_filtered_rows(trail):
 
 @pytest.mark.parametrize("persona", ["therapist", "therapist_2", "other_therapist"])
 def test_staff_who_are_not_admins_are_refused(trail, persona):
-    assert _client(getattr(trail, persona)).get(PAGE).status_code == 403
+    assert signed_in_client(getattr(trail, persona)).get(PAGE).status_code == 403
 
 
 def test_patients_are_refused(trail):
-    assert _client(trail.patient_a.user).get(PAGE).status_code == 403
+    assert signed_in_client(trail.patient_a.user).get(PAGE).status_code == 403
 
 
 def test_anonymous_is_sent_to_sign_in(trail):
@@ -182,13 +177,16 @@ def test_another_clinics_admin_sees_only_theirs(trail):
     from tests.factories import ClinicAdminFactory
 
     other_admin = ClinicAdminFactory(clinic=trail.other_clinic)
-    rows = _rows(_client(other_admin).get(PAGE))
+    rows = _rows(signed_in_client(other_admin).get(PAGE))
     assert [(r.action, r.actor_id) for r in rows] == [("episode.viewed", trail.other_therapist.pk)]
     assert Episode.objects.filter(pk=int(rows[0].object_id)).get() == trail.other_episode
 
 
 def test_the_account_page_links_the_trail_for_admins(cast):
-    assert f'href="{PAGE}"' in _client(cast.admin).get("/accounts/security/").content.decode()
     assert (
-        f'href="{PAGE}"' not in _client(cast.therapist).get("/accounts/security/").content.decode()
+        f'href="{PAGE}"' in signed_in_client(cast.admin).get("/accounts/security/").content.decode()
+    )
+    assert (
+        f'href="{PAGE}"'
+        not in signed_in_client(cast.therapist).get("/accounts/security/").content.decode()
     )

@@ -47,6 +47,8 @@ from accounts.services import api_token_issue
 from rehab.models import Episode, WebhookEndpoint
 from tests.alerts.factories import AlertFactory
 from tests.factories import DailyEntryFactory, InterventionFactory, PrescriptionFactory
+from tests.personas import CLINIC, REACH, STAFF, user_of
+from tests.personas import PERSONAS as SIGNED_IN
 
 pytestmark = pytest.mark.django_db
 
@@ -74,27 +76,15 @@ SKIPPED_NAMES = {
     "password-reset-complete": "the page after setting a password through a reset link",
 }
 
-PERSONAS = [
-    "anonymous",
-    "patient_a",
-    "patient_b",
-    "therapist",
-    "therapist_2",
-    "admin",
-    "other_therapist",
-]
-# The patients each persona reaches (accounts/scoping.py).
-REACHES = {
+PERSONAS = ["anonymous", *SIGNED_IN]
+# The matrix names the cast's patients a, b (Riverside) and o (Northside).
+SHORT = {"patient_a": "a", "patient_b": "b", "other_patient": "o"}
+# The patients each persona reaches (tests/personas.py, restating accounts/scoping.py).
+REACHES: dict[str, set[str]] = {
     "anonymous": set(),
-    "patient_a": {"a"},
-    "patient_b": {"b"},
-    "therapist": {"a", "b"},
-    "therapist_2": set(),
-    "admin": {"a", "b"},
-    "other_therapist": {"o"},
+    **{persona: {SHORT[p] for p in REACH[persona]} for persona in SIGNED_IN},
 }
-STAFF = {"therapist", "therapist_2", "admin", "other_therapist"}
-RIVERSIDE_STAFF = {"therapist", "therapist_2", "admin"}
+RIVERSIDE_STAFF = {persona for persona in STAFF if CLINIC[persona] == "riverside"}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -257,14 +247,7 @@ def in_reach(persona: str, kinds: set[str]) -> bool:
 
 @pytest.fixture
 def world(cast) -> World:
-    users: dict[str, User] = {
-        "patient_a": cast.patient_a.user,
-        "patient_b": cast.patient_b.user,
-        "therapist": cast.therapist,
-        "therapist_2": cast.therapist_2,
-        "admin": cast.admin,
-        "other_therapist": cast.other_therapist,
-    }
+    users: dict[str, User] = {persona: user_of(cast, persona) for persona in SIGNED_IN}
     patients = {"a": cast.patient_a, "b": cast.patient_b, "o": cast.other_patient}
     episodes = {"a": cast.episode_a, "b": cast.episode_b, "o": cast.other_episode}
     w = World(cast=cast, users=users, patients=patients)

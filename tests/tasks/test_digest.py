@@ -17,8 +17,8 @@ from rehab.evaluation import evaluate_episode
 from rehab.models import Alert, DigestLog, Episode
 from rehab.tasks import send_weekly_digest
 from tests.conftest import Cast
+from tests.courses import stalled_course
 from tests.factories import EpisodeFactory, PatientFactory
-from tests.tasks.helpers import stalled_course
 
 pytestmark = pytest.mark.django_db
 

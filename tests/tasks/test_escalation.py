@@ -15,8 +15,8 @@ from rehab.evaluation import evaluate_episode
 from rehab.models import Alert, Channel, Delivery, Episode
 from rehab.tasks import escalate_alerts
 from tests.conftest import Cast
+from tests.courses import stalled_course
 from tests.factories import ClinicAdminFactory, EpisodeFactory, PatientFactory
-from tests.tasks.helpers import stalled_course
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,9 @@ from rehab.tasks import (
     relay_evaluations,
 )
 from tests.conftest import Cast
+from tests.courses import stalled_course
 from tests.factories import EpisodeFactory, PatientFactory
-from tests.tasks.helpers import DEAD_BROKER_URL, broker_at, stalled_course
+from tests.tasks.helpers import DEAD_BROKER_URL, broker_at
 
 pytestmark = pytest.mark.django_db
 
