@@ -128,9 +128,7 @@ def test_the_checks_see_what_they_forbid():
 
 # Imports from a test module that belong to files another branch of issue 11 is rewriting; each
 # must still be there (the test says so once it is gone, so this list cannot outlive its reason).
-PENDING: dict[str, str] = {
-    "tests/bench/test_query_counts.py": "tests.bench.test_bulk_evaluation",
-}
+PENDING: dict[str, str] = {}
 
 
 def _is_test_module(module: str) -> bool:

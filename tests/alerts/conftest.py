@@ -12,23 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from rehab.evaluation import EvaluationOutcome, evaluate_episode
 from rehab.models import Episode
 from tests.api.helpers import entry_url, url
+from tests.days import START, day
 
-START = dt.date(2026, 1, 5)
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 WEEK_1 = {1: 7, 2: 7, 3: 8, 4: 7, 5: 7, 6: 6, 7: 7}
 EXAMPLE_1 = {**WEEK_1, **{n: 6 for n in range(36, 57)}}
 SETS = 3
-
-
-def day(n: int) -> dt.date:
-    """Trial day n of the worked example (day 1 is the start date)."""
-    return START + dt.timedelta(days=n - 1)
 
 
 @pytest.fixture(autouse=True)
@@ -98,13 +92,3 @@ def example_1(course_builder) -> Course:
 def evaluate(course: Course | Episode, n: int) -> EvaluationOutcome:
     """Run the evaluation service (what the nightly job and the command run) as of day n."""
     return evaluate_episode(episode_id=course.pk, as_of=day(n))
-
-
-@pytest.fixture
-def client_for() -> Callable[[User], Client]:
-    def make(user: User) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make

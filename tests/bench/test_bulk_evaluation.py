@@ -24,19 +24,14 @@ from rehab.evaluation import episode_progress, evaluate_episode, evaluate_episod
 from rehab.models import (
     Alert,
     AlertStatus,
-    DailyEntry,
     Delivery,
     Episode,
     EpisodeStatus,
-    Intervention,
 )
 from tests.bench import world
+from tests.bench.world import AS_OF, NEAR_MIDNIGHT
 
 pytestmark = pytest.mark.django_db
-
-AS_OF = dt.date(2026, 3, 2)
-# Near midnight UTC: Tokyo and Kiritimati are already on the next day, New York on this one.
-NEAR_MIDNIGHT = dt.datetime(2026, 3, 2, 22, 30, tzinfo=dt.UTC)
 
 
 def _state() -> dict[str, Any]:
@@ -198,39 +193,6 @@ def _counts(outcome: Any) -> tuple[Any, ...]:
     )
 
 
-def _touch_between_nights(w: world.World) -> None:
-    """What a day brings: therapists act on alerts, patients log, an episode closes."""
-    alerts = list(Alert.objects.exclude(status=AlertStatus.RESOLVED).order_by("pk"))
-    assert len(alerts) >= 8, "the world should raise alerts of several kinds"
-    for n, alert in enumerate(alerts):
-        if n % 5 == 0:
-            # A snooze that ends before the next night: reopened (and notified) if still found.
-            alert.status, alert.snoozed_until = AlertStatus.SNOOZED, w.as_of
-        elif n % 5 == 1:
-            alert.status, alert.snoozed_until = AlertStatus.SNOOZED, w.as_of + dt.timedelta(days=9)
-        elif n % 5 == 2:
-            alert.status = AlertStatus.ACKNOWLEDGED
-        elif n % 5 == 3:
-            alert.status, alert.resolution_reason = AlertStatus.RESOLVED, "Resolved by hand."
-        else:
-            continue
-        alert.save()
-    tomorrow = w.as_of + dt.timedelta(days=1)
-    for n, episode in enumerate(w.episodes):
-        if n % 3 == 0:
-            DailyEntry.objects.update_or_create(
-                episode=episode, date=tomorrow, defaults={"pain_activity": 9 if n % 2 else 0}
-            )
-        if n % 4 == 1:
-            DailyEntry.objects.filter(
-                episode=episode, date__gte=w.as_of - dt.timedelta(days=3)
-            ).delete()
-    # Immobilization records corrected: an over-long one that is gone resolves its alert.
-    Intervention.objects.filter(episode__in=w.episodes[::2], kind="immobilization").delete()
-    Episode.objects.filter(pk=w.episodes[1].pk).update(status=EpisodeStatus.CLOSED)
-    Episode.objects.filter(pk__in=w.ids[::7]).update(evaluation_requested_at=NEAR_MIDNIGHT)
-
-
 def test_bulk_and_one_by_one_evaluation_write_the_same_alerts_and_notifications(time_machine):
     time_machine.move_to(NEAR_MIDNIGHT, tick=False)
     w = world.build(42, as_of=AS_OF)
@@ -262,7 +224,7 @@ def test_bulk_and_one_by_one_evaluation_write_the_same_alerts_and_notifications(
         assert live == found, episode.pk
 
     # Night 2, as of each patient's own today: updates, reopens, auto-resolves, new alerts.
-    _touch_between_nights(w)
+    world.touch_between_nights(w)
     expected, expected_outcomes = _one_by_one(ids, None)
     oracle = _pure_diff_oracle(ids, None)
     before = set(Delivery.objects.values_list("pk", flat=True))

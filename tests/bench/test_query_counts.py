@@ -20,7 +20,7 @@ from rehab.nightly import evaluate_episodes
 from rehab.services import entry_record
 from tests.api.helpers import entry_url
 from tests.bench import world
-from tests.bench.test_bulk_evaluation import AS_OF, NEAR_MIDNIGHT, _touch_between_nights
+from tests.bench.world import AS_OF, NEAR_MIDNIGHT, touch_between_nights
 from tests.factories import PrescriptionFactory
 
 TRANSACTION = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
@@ -125,7 +125,7 @@ def test_a_nightly_chunk_costs_the_same_queries_for_16_or_80_episodes(time_machi
     for n in (16, 80):
         w = world.build(n, as_of=AS_OF, seed=7)
         evaluate_episodes(w.ids, AS_OF)  # the night before: raises
-        _touch_between_nights(w)
+        touch_between_nights(w)
         with CaptureQueriesContext(connection) as night:
             summary = evaluate_episodes(w.ids, None)
         # Every kind of write happened, so every kind of statement was sent.

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from accounts.models import Clinic, Patient, Role, User
 from rehab.models import (
+    Alert,
+    AlertStatus,
     ClinicRuleSettings,
     DailyEntry,
     Episode,
@@ -186,3 +188,42 @@ def _fill(episode: Episode, course: str, rng: random.Random, as_of: dt.date) -> 
         Intervention.objects.create(
             episode=episode, kind="nsaid", start_date=start + dt.timedelta(days=3)
         )
+
+
+# The night the bulk-evaluation tests run, and a moment near midnight UTC: Tokyo and Kiritimati
+# are already on the next day, New York on this one.
+AS_OF = dt.date(2026, 3, 2)
+NEAR_MIDNIGHT = dt.datetime(2026, 3, 2, 22, 30, tzinfo=dt.UTC)
+
+
+def touch_between_nights(w: World) -> None:
+    """What a day brings: therapists act on alerts, patients log, an episode closes."""
+    alerts = list(Alert.objects.exclude(status=AlertStatus.RESOLVED).order_by("pk"))
+    assert len(alerts) >= 8, "the world should raise alerts of several kinds"
+    for n, alert in enumerate(alerts):
+        if n % 5 == 0:
+            # A snooze that ends before the next night: reopened (and notified) if still found.
+            alert.status, alert.snoozed_until = AlertStatus.SNOOZED, w.as_of
+        elif n % 5 == 1:
+            alert.status, alert.snoozed_until = AlertStatus.SNOOZED, w.as_of + dt.timedelta(days=9)
+        elif n % 5 == 2:
+            alert.status = AlertStatus.ACKNOWLEDGED
+        elif n % 5 == 3:
+            alert.status, alert.resolution_reason = AlertStatus.RESOLVED, "Resolved by hand."
+        else:
+            continue
+        alert.save()
+    tomorrow = w.as_of + dt.timedelta(days=1)
+    for n, episode in enumerate(w.episodes):
+        if n % 3 == 0:
+            DailyEntry.objects.update_or_create(
+                episode=episode, date=tomorrow, defaults={"pain_activity": 9 if n % 2 else 0}
+            )
+        if n % 4 == 1:
+            DailyEntry.objects.filter(
+                episode=episode, date__gte=w.as_of - dt.timedelta(days=3)
+            ).delete()
+    # Immobilization records corrected: an over-long one that is gone resolves its alert.
+    Intervention.objects.filter(episode__in=w.episodes[::2], kind="immobilization").delete()
+    Episode.objects.filter(pk=w.episodes[1].pk).update(status=EpisodeStatus.CLOSED)
+    Episode.objects.filter(pk__in=w.ids[::7]).update(evaluation_requested_at=NEAR_MIDNIGHT)
