@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.scoping import can_manage_patients
+from rehab.free_text import NOTE_MAX_LENGTH, Errors, check_text
 from rehab.models import Alert, AlertStatus, Episode
 
 MAX_SNOOZE_DAYS = 90
@@ -40,18 +41,27 @@ def _audit(actor: User, action: str, alert: Alert) -> None:
     )
 
 
+def _checked_note(alert: Alert, note: str) -> str:
+    """The clinician's note, stripped; refused (with a resolved alert) before anything is saved."""
+    errors = Errors()
+    if alert.status == AlertStatus.RESOLVED:
+        errors.add("non_field_errors", "This alert is already resolved.")
+    note = check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
+    errors.raise_if_any()
+    return note
+
+
 def alert_acknowledge(*, actor: User, alert: Alert, note: str = "") -> Alert:
     _require_staff(actor)
-    if alert.status == AlertStatus.RESOLVED:
-        raise ValidationError({"non_field_errors": ["This alert is already resolved."]})
+    note = _checked_note(alert, note)
     now = timezone.now()
     with transaction.atomic():
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at = now
         alert.acknowledged_by = actor
         alert.snoozed_until = None
-        if note.strip():
-            alert.note = note.strip()
+        if note:
+            alert.note = note
         alert.updated_at = now
         alert.save()
         _audit(actor, "alert.acknowledged", alert)
@@ -80,16 +90,15 @@ def alert_snooze(*, actor: User, alert: Alert, until: dt.date, today: dt.date) -
 
 def alert_resolve(*, actor: User, alert: Alert, note: str = "") -> Alert:
     _require_staff(actor)
-    if alert.status == AlertStatus.RESOLVED:
-        raise ValidationError({"non_field_errors": ["This alert is already resolved."]})
+    note = _checked_note(alert, note)
     now = timezone.now()
     with transaction.atomic():
         alert.status = AlertStatus.RESOLVED
         alert.resolved_at = now
         alert.resolved_by = actor
         alert.resolution_reason = f"Resolved by {actor.get_full_name()}."
-        if note.strip():
-            alert.note = note.strip()
+        if note:
+            alert.note = note
         alert.updated_at = now
         alert.save()
         _audit(actor, "alert.resolved", alert)

@@ -172,11 +172,10 @@ class EpisodeOpenForm(PageForm):
     intake_pf_rom_unaffected = DegreesField(
         label="Intake plantar flexion, unaffected side (°)", required=False
     )
+    # No digits or places here: the service checks the range and keeps a tenth, as for the API.
     bmi = forms.DecimalField(
         label="BMI",
         required=False,
-        max_digits=4,
-        decimal_places=1,
         widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
 
@@ -195,14 +194,12 @@ class PrescriptionForm(PageForm):
     other = forms.CharField(
         label="Other exercise",
         required=False,
-        max_length=120,
         help_text="Only when the exercise is not in the catalogue.",
     )
     sets = forms.IntegerField(label="Sets per day", initial=3, widget=_number(1, MAX_SETS))
     reps = forms.CharField(
         label="Repetitions or hold",
         required=False,
-        max_length=40,
         help_text="For example 15, or 30 s hold. Empty: the catalogue's default.",
     )
     start_date = forms.DateField(
@@ -227,7 +224,6 @@ class InterventionForm(PageForm):
     end_date = forms.DateField(required=False, widget=DateInput())
     site = forms.CharField(
         required=False,
-        max_length=200,
         help_text="Where, for an injection (never at or near the Achilles tendon).",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -236,7 +232,7 @@ class InterventionForm(PageForm):
 class ReferralForm(PageForm):
     date = forms.DateField(label="Referral date", widget=DateInput())
     referred_to = forms.CharField(
-        label="Referred to", required=False, max_length=200, help_text="Surgeon or service."
+        label="Referred to", required=False, help_text="Surgeon or service."
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
@@ -26,6 +25,7 @@ from accounts.scoping import can_manage_patients, patients_for
 from rehab import dates, rules
 from rehab.alerts import alerts_resolve_for_episode
 from rehab.dates import Ahead, clinical_date_problem
+from rehab.free_text import NOTE_MAX_LENGTH, Errors, check_text
 from rehab.models import (
     CorrectionAction,
     DailyEntry,
@@ -47,10 +47,15 @@ PAIN_MIN, PAIN_MAX = 0, 10
 ROM_MIN, ROM_MAX = 0, 90
 ROM_STEP = Decimal("0.1")
 BMI_MIN, BMI_MAX = Decimal("10"), Decimal("80")
+BMI_STEP = Decimal("0.1")
 MAX_SETS = 50
 # The exercises one entry may list: more than any diary holds, few enough to check quickly.
 EXERCISES_MAX = 100
-NOTE_MAX_LENGTH = 5000
+# Lengths of the short free texts (the columns hold as much; the note's is rehab.free_text's).
+EXERCISE_NAME_MAX_LENGTH = 120
+REPS_MAX_LENGTH = 40
+REFERRED_TO_MAX_LENGTH = 200
+SITE_MAX_LENGTH = 200
 REASON_MAX_LENGTH = 1000
 # The dates an episode may start on, and that progress may be asked about. Wide on purpose; the
 # point is that date arithmetic around them (trial weeks, chart margins) stays far from the
@@ -63,23 +68,6 @@ _ACHILLES_SITE = re.compile(
     r"achill|tendo\s*calcane|calcaneal\s+tendon|retro-?\s*calcane|heel\s+cord|tendoachill",
     re.IGNORECASE,
 )
-
-
-class Errors:
-    """Collects field errors so one response names every problem at once."""
-
-    def __init__(self) -> None:
-        self._errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self._errors.setdefault(field, []).append(message)
-
-    def __contains__(self, field: str) -> bool:
-        return field in self._errors
-
-    def raise_if_any(self) -> None:
-        if self._errors:
-            raise ValidationError(self._errors)
 
 
 class DiaryClosedError(Exception):
@@ -127,17 +115,6 @@ def _check_degrees(errors: Errors, field: str, value: Any) -> Decimal | None:
     # ROUND_HALF_UP rounds the absolute value, i.e. half away from zero; "+ 0" turns a -0.0
     # into 0.0.
     return number.quantize(ROM_STEP, rounding=ROUND_HALF_UP) + 0
-
-
-def _check_text(errors: Errors, field: str, value: Any, *, max_length: int) -> str:
-    """Free text, stripped; longer than ``max_length`` is refused."""
-    text = (value or "").strip() if isinstance(value, str) or value is None else None
-    if text is None:
-        errors.add(field, "Must be text.")
-        return ""
-    if len(text) > max_length:
-        errors.add(field, f"Keep it under {max_length} characters (this is {len(text)}).")
-    return text
 
 
 def _require_staff(actor: User) -> None:
@@ -219,10 +196,13 @@ def episode_open(
     )
     # A Decimal NaN cannot even be compared (InvalidOperation, found by hypothesis): only a
     # finite Decimal is checked against the range.
-    if bmi is not None and not (
-        isinstance(bmi, Decimal) and bmi.is_finite() and BMI_MIN <= bmi <= BMI_MAX
-    ):
-        errors.add("bmi", f"Must be between {BMI_MIN} and {BMI_MAX}.")
+    # The range is the value's as sent; it is then kept to one decimal place (half away from
+    # zero), which keeps it within the range.
+    if bmi is not None:
+        if isinstance(bmi, Decimal) and bmi.is_finite() and BMI_MIN <= bmi <= BMI_MAX:
+            bmi = bmi.quantize(BMI_STEP, rounding=ROUND_HALF_UP)
+        else:
+            errors.add("bmi", f"Must be between {BMI_MIN} and {BMI_MAX}.")
     errors.raise_if_any()
     with transaction.atomic():
         episode = Episode.objects.create(
@@ -254,12 +234,13 @@ def episode_record_referral(
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", "This episode is closed; reopen is not supported.")
     _check_clinical_date(errors, "date", date, episode=episode)
-    note = _check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
+    referred_to = check_text(errors, "referred_to", referred_to, max_length=REFERRED_TO_MAX_LENGTH)
+    note = check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
     errors.raise_if_any()
     with transaction.atomic():
         episode.status = EpisodeStatus.REFERRED
         episode.referral_date = date
-        episode.referred_to = referred_to.strip()
+        episode.referred_to = referred_to
         episode.referral_note = note
         episode.save(
             update_fields=["status", "referral_date", "referred_to", "referral_note", "updated_at"]
@@ -313,12 +294,11 @@ def prescription_create(
     """Prescribe an exercise: a catalogue name (matched case-insensitively) or free text."""
     _require_staff(actor)
     errors = Errors()
-    name = (exercise or "").strip()
-    if not name:
+    name = check_text(errors, "exercise", exercise, max_length=EXERCISE_NAME_MAX_LENGTH)
+    if not name and "exercise" not in errors:
         errors.add("exercise", "Name an exercise from the catalogue, or describe one.")
-    elif len(name) > 120:
-        errors.add("exercise", "Keep the exercise name under 120 characters.")
     _check_int(errors, "sets", sets, 1, MAX_SETS, required=True)
+    reps = check_text(errors, "reps", reps, max_length=REPS_MAX_LENGTH)
     start = start_date or episode.start_date
     # A prescription is part of the trial: not before its start; it may be planned ahead.
     _check_clinical_date(errors, "start_date", start, episode=episode, ahead=Ahead.PLANNED)
@@ -335,7 +315,7 @@ def prescription_create(
             exercise=catalogue,
             name=catalogue.name if catalogue else name,
             sets=sets,
-            reps=(reps or (catalogue.default_reps if catalogue else "")).strip(),
+            reps=reps or (catalogue.default_reps.strip() if catalogue else ""),
             start_date=start,
             end_date=end_date,
             created_by=actor,
@@ -398,7 +378,7 @@ def entry_record(
         "pain_rest": _check_int(errors, "pain_rest", pain_rest, PAIN_MIN, PAIN_MAX, required=False),
         "pf_rom_affected": _check_degrees(errors, "pf_rom_affected", pf_rom_affected),
         "pf_rom_unaffected": _check_degrees(errors, "pf_rom_unaffected", pf_rom_unaffected),
-        "note": _check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH),
+        "note": check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH),
         "recorded_by": actor,
     }
     if date < episode.start_date:
@@ -720,7 +700,7 @@ def intervention_record(
         )
     if end_date is not None and end_date < start_date:
         errors.add("end_date", "The end date cannot be before the start date.")
-    site = (site or "").strip()
+    site = check_text(errors, "site", site, max_length=SITE_MAX_LENGTH)
     if kind == InterventionKind.CORTICOSTEROID_INJECTION and _ACHILLES_SITE.search(site):
         errors.add(
             "site",
@@ -728,7 +708,7 @@ def intervention_record(
             "it weakens the tendon and risks rupture. Choose a posterior ankle site away from "
             "the tendon.",
         )
-    note = _check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
+    note = check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
     errors.raise_if_any()
     with transaction.atomic():
         intervention = Intervention.objects.create(

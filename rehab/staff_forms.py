@@ -20,8 +20,8 @@ class AlertNoteForm(PageForm):
     note = forms.CharField(
         label="Note (optional)",
         required=False,
-        max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        # The browser's maxlength helps the typist; rehab.alerts checks the length.
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH}),
     )
 
 

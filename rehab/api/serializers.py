@@ -9,9 +9,9 @@ type and shape the contract names (a 400 naming the field otherwise) and hand it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -42,13 +42,17 @@ from rehab.services import (
     BMI_MIN,
     DATE_MAX,
     DATE_MIN,
+    EXERCISE_NAME_MAX_LENGTH,
     EXERCISES_MAX,
     MAX_SETS,
     NOTE_MAX_LENGTH,
     PAIN_MAX,
     PAIN_MIN,
+    REFERRED_TO_MAX_LENGTH,
+    REPS_MAX_LENGTH,
     ROM_MAX,
     ROM_MIN,
+    SITE_MAX_LENGTH,
 )
 from rehab.thresholds import LABELS
 
@@ -99,6 +103,36 @@ class DegreesField(serializers.Field[int | float, Any, float, Any]):
         return float(value)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_SETS})
+class SetsField(StrictIntegerField):
+    """Sets per day of a prescription: its range is the service's to check (the schema states
+    it)."""
+
+
+@extend_schema_field({"type": "number", "minimum": int(BMI_MIN), "maximum": int(BMI_MAX)})
+class BmiField(serializers.DecimalField):
+    """A BMI in kg/m²: parsed here; ``rehab.services`` checks its range and keeps it to one
+    decimal place (the schema states the range)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=None, decimal_places=None, coerce_to_string=False, **kwargs)
+
+
+@functools.cache
+def _text_class(max_length: int) -> type[serializers.CharField]:
+    @extend_schema_field({"type": "string", "maxLength": max_length})
+    class LimitedText(serializers.CharField):
+        """Text whose length the service checks, so the page and the API refuse it alike; the
+        schema states the limit."""
+
+    return LimitedText
+
+
+def text_up_to(max_length: int, **kwargs: Any) -> serializers.CharField:
+    """A text field that only parses; ``max_length`` is the service's limit, for the schema."""
+    return _text_class(max_length)(**kwargs)
+
+
 def _pain(*, help_text: str = "0–10.", **kwargs: Any) -> PainScoreField:
     return PainScoreField(help_text=help_text, **kwargs)
 
@@ -112,8 +146,11 @@ def _rom(**kwargs: Any) -> DegreesField:
 
 
 def _note() -> serializers.CharField:
-    return serializers.CharField(
-        allow_blank=True, default="", help_text=f"Up to {NOTE_MAX_LENGTH} characters."
+    return text_up_to(
+        NOTE_MAX_LENGTH,
+        allow_blank=True,
+        default="",
+        help_text=f"Up to {NOTE_MAX_LENGTH} characters.",
     )
 
 
@@ -135,15 +172,10 @@ class EpisodeCreateInputSerializer(serializers.Serializer[Any]):
     intake_pain_activity = _pain(allow_null=True, default=None)
     intake_pf_rom_affected = _rom(allow_null=True, default=None)
     intake_pf_rom_unaffected = _rom(allow_null=True, default=None)
-    bmi = serializers.DecimalField(
-        max_digits=None,
-        decimal_places=None,
-        min_value=BMI_MIN,
-        max_value=BMI_MAX,
-        coerce_to_string=False,
+    bmi = BmiField(
         allow_null=True,
         default=None,
-        help_text="kg/m²; kept to one decimal place.",
+        help_text=f"kg/m², {BMI_MIN}–{BMI_MAX}; kept to one decimal place.",
     )
 
     def validate_patient(self, value: int) -> Patient:
@@ -153,11 +185,6 @@ class EpisodeCreateInputSerializer(serializers.Serializer[Any]):
         if patient is None:
             raise serializers.ValidationError("Patient not found.")
         return patient
-
-    def validate_bmi(self, value: Decimal | None) -> Decimal | None:
-        if value is None:
-            return None
-        return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 class EpisodeListQuerySerializer(serializers.Serializer[Any]):
@@ -214,7 +241,7 @@ class EpisodeSerializer(serializers.ModelSerializer[Episode]):
 
 class ReferralInputSerializer(serializers.Serializer[Any]):
     date = serializers.DateField()
-    referred_to = serializers.CharField(max_length=200, allow_blank=True, default="")
+    referred_to = text_up_to(REFERRED_TO_MAX_LENGTH, allow_blank=True, default="")
     note = _note()
 
 
@@ -232,12 +259,12 @@ class ExerciseSerializer(serializers.ModelSerializer[Exercise]):
 
 
 class PrescriptionCreateInputSerializer(serializers.Serializer[Any]):
-    exercise = serializers.CharField(
-        max_length=120,
+    exercise = text_up_to(
+        EXERCISE_NAME_MAX_LENGTH,
         help_text="A catalogue name (matched case-insensitively) or free text.",
     )
-    sets = StrictIntegerField(min_value=1, max_value=MAX_SETS)
-    reps = serializers.CharField(max_length=40, allow_blank=True, default="")
+    sets = SetsField(help_text=f"1–{MAX_SETS} a day.")
+    reps = text_up_to(REPS_MAX_LENGTH, allow_blank=True, default="")
     start_date = serializers.DateField(
         allow_null=True, default=None, help_text="Default: the episode's start."
     )
@@ -370,7 +397,7 @@ class InterventionCreateInputSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=InterventionKind.choices)
     start_date = serializers.DateField()
     end_date = serializers.DateField(allow_null=True, default=None)
-    site = serializers.CharField(max_length=200, allow_blank=True, default="")
+    site = text_up_to(SITE_MAX_LENGTH, allow_blank=True, default="")
     note = _note()
 
 
@@ -485,8 +512,7 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
 
 
 class AlertNoteInputSerializer(serializers.Serializer[Any]):
-    # The alert services take the note as given: its length is checked here.
-    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
+    note = _note()
 
 
 class AlertSnoozeInputSerializer(serializers.Serializer[Any]):

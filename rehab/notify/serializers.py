@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from rehab.api.serializers import text_up_to
 from rehab.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from rehab.notify.addresses import MAX_URL_LENGTH
 from rehab.notify.channels import message_id
@@ -15,17 +16,17 @@ from rehab.notify.signing import secret_hint
 
 
 class WebhookEndpointCreateInputSerializer(serializers.Serializer[Any]):
-    url = serializers.CharField(
-        max_length=MAX_URL_LENGTH,
+    # Only parsed: the endpoint service checks the address and both lengths, with the same words
+    # for the page and the API.
+    url = text_up_to(
+        MAX_URL_LENGTH,
         help_text="Where events are POSTed: a public https:// address.",
     )
-    description = serializers.CharField(max_length=DESCRIPTION_MAX, allow_blank=True, default="")
+    description = text_up_to(DESCRIPTION_MAX, allow_blank=True, default="")
 
 
 class WebhookEndpointUpdateInputSerializer(serializers.Serializer[Any]):
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX, allow_blank=True, required=False
-    )
+    description = text_up_to(DESCRIPTION_MAX, allow_blank=True, required=False)
     is_active = serializers.BooleanField(
         required=False, help_text="false turns deliveries off; true turns them back on."
     )
