@@ -182,6 +182,9 @@ if REDIS_URL:
         },
     }
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport, repaired so that losing Redis never stops a worker
+    # (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         # Longer than the longest task's hard time limit, so a slow task is never handed to a
         # second worker while the first still runs it.
