@@ -8,6 +8,7 @@ import time
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.conftest import PASSWORD
@@ -50,3 +51,34 @@ def enrol(client: Client, user: User) -> tuple[TOTPDevice, list[str]]:
     assert response.status_code == 200
     assert response.templates[0].name == "accounts/two_factor_codes.html"
     return TOTPDevice.objects.get(pk=device.pk), list(response.context["codes"])
+
+
+def token_client(key: str) -> APIClient:
+    """An API client that sends this API token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def token_works(key: str) -> bool:
+    """Whether the token still opens the API (200), or was refused (401)."""
+    status = token_client(key).get("/api/v1/episodes/").status_code
+    assert status in {200, 401}
+    return status == 200
+
+
+def admin_user_form(user: User, **changes: str | None) -> dict[str, str]:
+    """The Django admin's change form for ``user`` as a browser posts it, with ``changes``
+    (a value of None leaves the field out)."""
+    data: dict[str, str | None] = {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.role,
+        "clinic": str(user.clinic_id or ""),
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        "is_active": "on",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}

@@ -50,7 +50,7 @@ from tests.factories import (
     InterventionFactory,
     PrescriptionFactory,
 )
-from tests.security.helpers import sign_in
+from tests.security.helpers import admin_user_form, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -230,21 +230,6 @@ def test_reading_a_patients_account_in_the_admin_is_audited(operator, cast):
 # --- Editing a user in the admin is audited ---------------------------------------------------
 
 
-def _user_form(user: User, **changes: str | None) -> dict[str, str]:
-    data: dict[str, str | None] = {
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "role": user.role,
-        "clinic": str(user.clinic_id or ""),
-        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
-        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
-        "is_active": "on",
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
-
-
 @pytest.mark.parametrize(
     ("change", "action"),
     [
@@ -259,7 +244,7 @@ def test_editing_a_user_in_the_admin_is_audited(operator, cast, change, action):
     user = cast.therapist_2
     changes = {"clinic": str(cast.other_clinic.pk)} if change == "other clinic" else change
     response = operator.post(
-        _admin_url("accounts.user", user.pk, "change"), _user_form(user, **changes)
+        _admin_url("accounts.user", user.pk, "change"), admin_user_form(user, **changes)
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     rows = AuditEvent.objects.filter(action=action)
@@ -276,10 +261,10 @@ def test_editing_a_user_in_the_admin_is_audited(operator, cast, change, action):
 def test_reactivating_a_user_in_the_admin_is_audited(operator, cast):
     user = cast.therapist_2
     address = _admin_url("accounts.user", user.pk, "change")
-    assert operator.post(address, _user_form(user, is_active=None)).status_code == 302
+    assert operator.post(address, admin_user_form(user, is_active=None)).status_code == 302
     assert AuditEvent.objects.filter(action="user.deactivated", object_id=str(user.pk)).exists()
     user.refresh_from_db()
-    assert operator.post(address, _user_form(user)).status_code == 302
+    assert operator.post(address, admin_user_form(user)).status_code == 302
     assert AuditEvent.objects.filter(action="user.reactivated", object_id=str(user.pk)).exists()
 
 
@@ -340,7 +325,7 @@ def _course(cast: Any, api: Any, operator: Client) -> dict[str, Any]:
     _ok(
         operator.post(
             _admin_url("accounts.user", user.pk, "change"),
-            _user_form(user, last_name=LAST, clinic=str(cast.clinic.pk), role="patient"),
+            admin_user_form(user, last_name=LAST, clinic=str(cast.clinic.pk), role="patient"),
         ),
         302,
     )

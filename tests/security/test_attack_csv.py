@@ -25,7 +25,7 @@ from django.test import Client
 
 from accounts.models import User
 from tests.conftest import PASSWORD
-from tests.security.helpers import sign_in
+from tests.security.helpers import admin_user_form, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -70,20 +70,6 @@ def operator() -> Client:
     client = Client()
     assert sign_in(client, "ops@example.test").status_code == 302
     return client
-
-
-def _admin_user_form(user: User, **changes: str) -> dict[str, str]:
-    return {
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "role": user.role,
-        "clinic": str(user.clinic_id or ""),
-        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
-        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
-        "is_active": "on",
-        **changes,
-    }
 
 
 def test_the_audit_trail_csv_neutralises_a_formula_in_an_actors_email(cast, operator):
@@ -143,7 +129,7 @@ def test_the_outcomes_csv_neutralises_a_formula_in_a_therapists_name(cast, opera
     therapist = cast.therapist
     response = operator.post(
         f"/admin/accounts/user/{therapist.pk}/change/",
-        _admin_user_form(therapist, first_name=THERAPIST_NAME),
+        admin_user_form(therapist, first_name=THERAPIST_NAME),
     )
     assert response.status_code == 302, response.content.decode()[:1500]
     admin = Client()

@@ -23,23 +23,12 @@ from accounts.models import AuditEvent, Invitation, User
 from accounts.services import api_token_issue, patient_create
 from accounts.tokens import digest, new_secret
 from tests.conftest import PASSWORD
+from tests.security.helpers import token_works
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "staff-chose-this-2026"
 RESET_LINK = re.compile(r"http://testserver(/accounts/password/reset/[^/\s]+/[^/\s]+/)")
-
-
-def _token_client(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
-def _token_works(key: str) -> bool:
-    status = _token_client(key).get("/api/v1/episodes/").status_code
-    assert status in {200, 401}
-    return status == 200
 
 
 def _signed_in(user: User) -> Client:
@@ -75,7 +64,7 @@ def test_staff_cannot_invite_a_patient_who_has_a_password_through_the_api(cast, 
     assert "/invite/" not in body
     assert not Invitation.objects.filter(user=patient.user).exists()
     assert not AuditEvent.objects.filter(action="invitation.issued").exists()
-    assert _token_works(patient_key)
+    assert token_works(patient_key)
     assert User.objects.get(pk=patient.user.pk).check_password(PASSWORD)
 
 
@@ -135,7 +124,7 @@ def test_a_link_issued_before_the_patient_set_a_password_cannot_be_accepted_afte
     assert page.status_code == 404
     user.refresh_from_db()
     assert user.check_password("patients-own-choice-1")
-    assert _token_works(patient_key)
+    assert token_works(patient_key)
 
 
 def test_an_invitation_row_for_an_active_patient_is_refused_too(cast):
@@ -155,7 +144,7 @@ def test_an_invitation_row_for_an_active_patient_is_refused_too(cast):
     )
     assert attack.status_code == 400
     assert User.objects.get(pk=cast.patient_a.user.pk).check_password(PASSWORD)
-    assert _token_works(patient_key)
+    assert token_works(patient_key)
     assert not AuditEvent.objects.filter(action="invitation.accepted").exists()
 
 
@@ -243,7 +232,7 @@ def test_the_reset_link_sets_the_password_and_ends_every_other_access(
 
     patient.refresh_from_db()
     assert patient.check_password(NEW_PASSWORD)
-    assert not _token_works(patient_key)
+    assert not token_works(patient_key)
     assert not _still_signed_in(phone)
     assert AuditEvent.objects.filter(action="password.changed", object_id=str(patient.pk)).exists()
     # The patient is told, so a change they did not make does not go unnoticed.

@@ -14,24 +14,12 @@ from accounts.management.commands.changepassword import Command as ChangePasswor
 from accounts.models import ApiToken, AuditEvent, User
 from accounts.services import api_token_issue
 from tests.conftest import PASSWORD
-from tests.security.helpers import sign_in
+from tests.security.helpers import sign_in, token_client, token_works
 
 pytestmark = pytest.mark.django_db
 
 TOKENS = "/api/v1/auth/tokens/"
 NEW_PASSWORD = "ankle-diary-autumn-2026"
-
-
-def _client(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
-def _works(key: str) -> bool:
-    status = _client(key).get("/api/v1/episodes/").status_code
-    assert status in {200, 401}
-    return status == 200
 
 
 def _token_id(key: str) -> int:
@@ -46,9 +34,9 @@ def _token_id(key: str) -> int:
 def test_list_shows_the_callers_live_tokens_only(cast):
     mine, other_mine, revoked = (api_token_issue(user=cast.therapist) for _ in range(3))
     theirs = api_token_issue(user=cast.therapist_2)
-    assert _client(revoked).post("/api/v1/auth/token/revoke/").status_code == 204
+    assert token_client(revoked).post("/api/v1/auth/token/revoke/").status_code == 204
 
-    response = _client(mine).get(TOKENS)
+    response = token_client(mine).get(TOKENS)
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 2
@@ -72,24 +60,24 @@ def test_delete_revokes_one_token(cast):
         api_token_issue(user=cast.patient_a.user),
         api_token_issue(user=cast.patient_a.user),
     )
-    response = _client(laptop).delete(f"{TOKENS}{_token_id(phone)}/")
+    response = token_client(laptop).delete(f"{TOKENS}{_token_id(phone)}/")
     assert response.status_code == 204
-    assert not _works(phone)
-    assert _works(laptop)
+    assert not token_works(phone)
+    assert token_works(laptop)
     assert AuditEvent.objects.filter(
         action="api_token.revoked", actor=cast.patient_a.user, object_id=str(_token_id(phone))
     ).exists()
     # Gone from the list; a second delete finds nothing.
-    assert _client(laptop).get(TOKENS).json()["count"] == 1
-    assert _client(laptop).delete(f"{TOKENS}{_token_id(phone)}/").status_code == 404
+    assert token_client(laptop).get(TOKENS).json()["count"] == 1
+    assert token_client(laptop).delete(f"{TOKENS}{_token_id(phone)}/").status_code == 404
 
 
 def test_nobody_revokes_somebody_elses_token(cast):
     theirs = api_token_issue(user=cast.therapist_2)
     for user in (cast.therapist, cast.admin, cast.patient_a.user, cast.other_therapist):
         key = api_token_issue(user=user)
-        assert _client(key).delete(f"{TOKENS}{_token_id(theirs)}/").status_code == 404
-    assert _works(theirs)
+        assert token_client(key).delete(f"{TOKENS}{_token_id(theirs)}/").status_code == 404
+    assert token_works(theirs)
     assert APIClient().get(TOKENS).status_code == 401
 
 
@@ -100,7 +88,7 @@ def test_a_session_can_list_and_revoke_too(cast):
     listed = browser.get(TOKENS).json()["results"]
     assert [(item["id"], item["current"]) for item in listed] == [(_token_id(key), False)]
     assert browser.delete(f"{TOKENS}{_token_id(key)}/").status_code == 204
-    assert not _works(key)
+    assert not token_works(key)
 
 
 # --- The account page ----------------------------------------------------------------------------
@@ -119,8 +107,8 @@ def test_account_page_lists_tokens_and_revokes_one(cast):
 
     response = browser.post(f"/accounts/security/tokens/{_token_id(drop)}/revoke/")
     assert response.status_code == 302
-    assert not _works(drop)
-    assert _works(keep)
+    assert not token_works(drop)
+    assert token_works(keep)
     assert browser.get(f"/accounts/security/tokens/{_token_id(drop)}/revoke/").status_code == 405
 
 
@@ -130,7 +118,7 @@ def test_account_page_cannot_revoke_another_users_token(cast):
     browser.force_login(cast.admin)
     response = browser.post(f"/accounts/security/tokens/{_token_id(theirs)}/revoke/")
     assert response.status_code == 404
-    assert _works(theirs)
+    assert token_works(theirs)
 
 
 # --- Password changes and deactivation -----------------------------------------------------------
@@ -153,7 +141,7 @@ def test_changing_the_password_revokes_every_token_and_other_sessions(cast):
         },
     )
     assert response.status_code == 302
-    assert not _works(phone) and not _works(tablet)
+    assert not token_works(phone) and not token_works(tablet)
     assert ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() == 0
     # This browser stays signed in; the other one is signed out.
     assert browser.get("/").status_code == 200
@@ -186,7 +174,7 @@ def test_a_new_password_goes_through_the_validators(cast, new, complaint):
     )
     assert response.status_code == 200
     assert complaint in response.content.decode()
-    assert _works(key)
+    assert token_works(key)
     assert User.objects.get(pk=cast.therapist.pk).check_password(PASSWORD)
 
 
@@ -203,7 +191,7 @@ def test_a_wrong_current_password_changes_nothing(cast):
         },
     )
     assert response.status_code == 200
-    assert _works(key)
+    assert token_works(key)
 
 
 @pytest.fixture
@@ -245,7 +233,7 @@ def test_deactivating_a_user_in_the_admin_revokes_their_tokens(cast, operator):
     )
     assert response.status_code == 302
     assert User.objects.get(pk=cast.therapist_2.pk).is_active is True
-    assert not _works(key)
+    assert not token_works(key)
 
 
 def test_setting_a_password_in_the_admin_revokes_tokens_and_validates(cast, operator):
@@ -255,12 +243,12 @@ def test_setting_a_password_in_the_admin_revokes_tokens_and_validates(cast, oper
         page, {"password1": "12345", "password2": "12345", "usable_password": "true"}
     )
     assert weak.status_code == 200
-    assert _works(key)
+    assert token_works(key)
     strong = operator.post(
         page, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
     )
     assert strong.status_code == 302
-    assert not _works(key)
+    assert not token_works(key)
     assert User.objects.get(pk=cast.therapist.pk).check_password(NEW_PASSWORD)
 
 
@@ -280,7 +268,7 @@ def test_manage_py_changepassword_revokes_tokens_too(cast, monkeypatch):
     call_command("changepassword", cast.therapist.email, stdout=io.StringIO())
 
     assert User.objects.get(pk=cast.therapist.pk).check_password(NEW_PASSWORD)
-    assert not _works(key)
+    assert not token_works(key)
     assert AuditEvent.objects.filter(
         action="password.changed", object_id=str(cast.therapist.pk), actor=None
     ).exists()
