@@ -14,7 +14,7 @@ from accounts.management.commands.changepassword import Command as ChangePasswor
 from accounts.models import ApiToken, AuditEvent, User
 from accounts.services import api_token_issue
 from tests.conftest import PASSWORD
-from tests.security.helpers import sign_in, token_client, token_works
+from tests.security.helpers import admin_user_form, sign_in, token_client, token_works
 
 pytestmark = pytest.mark.django_db
 
@@ -201,24 +201,9 @@ def operator() -> Client:
     return client
 
 
-def _admin_user_form(user: User, **changes: str) -> dict[str, str]:
-    data = {
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "role": user.role,
-        "clinic": str(user.clinic_id or ""),
-        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
-        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
-        "is_active": "on",
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
-
-
 def test_deactivating_a_user_in_the_admin_revokes_their_tokens(cast, operator):
     key = api_token_issue(user=cast.therapist_2)
-    form = _admin_user_form(cast.therapist_2)
+    form = admin_user_form(cast.therapist_2)
     del form["is_active"]  # the unticked box
     response = operator.post(f"/admin/accounts/user/{cast.therapist_2.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -229,7 +214,7 @@ def test_deactivating_a_user_in_the_admin_revokes_their_tokens(cast, operator):
     ).exists()
     # Re-activating does not bring the old token back.
     response = operator.post(
-        f"/admin/accounts/user/{cast.therapist_2.pk}/change/", _admin_user_form(cast.therapist_2)
+        f"/admin/accounts/user/{cast.therapist_2.pk}/change/", admin_user_form(cast.therapist_2)
     )
     assert response.status_code == 302
     assert User.objects.get(pk=cast.therapist_2.pk).is_active is True
