@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -174,10 +175,23 @@ def _send_invitation_email(*, patient: Patient, issued: IssuedInvitation) -> Non
         "days": settings.INVITATION_LIFETIME_DAYS,
         "opened_hours": settings.PAIS_INVITATION_OPENED_LIFETIME_HOURS,
     }
-    send_mail(
+    _send_account_email(
+        user=user,
         subject="Your ankle rehab diary: set your password",
-        message=render_to_string("emails/invitation.txt", context),
-        html_message=render_to_string("emails/invitation.html", context),
+        template="invitation",
+        context=context,
+    )
+
+
+def _send_account_email(
+    *, user: User, subject: str, template: str, context: dict[str, Any]
+) -> None:
+    """One of the account emails (``templates/emails/<template>.txt`` and ``.html``) to ``user``,
+    and to nobody else: their links are theirs."""
+    send_mail(
+        subject=subject,
+        message=render_to_string(f"emails/{template}.txt", context),
+        html_message=render_to_string(f"emails/{template}.html", context),
         from_email=None,
         recipient_list=[user.email],
     )
@@ -363,12 +377,11 @@ def _send_password_changed_email(*, user: User) -> None:
         "first_name": user.first_name,
         "reset_url": f"{settings.SITE_URL}{reverse('password-reset')}",
     }
-    send_mail(
+    _send_account_email(
+        user=user,
         subject="Your ankle rehab diary: your password was changed",
-        message=render_to_string("emails/password_changed.txt", context),
-        html_message=render_to_string("emails/password_changed.html", context),
-        from_email=None,
-        recipient_list=[user.email],
+        template="password_changed",
+        context=context,
     )
 
 
@@ -407,12 +420,11 @@ def password_reset_email_send(*, user: User, actor: User | None) -> None:
             patient_id=_patient_id(user),
         )
         transaction.on_commit(
-            lambda: send_mail(
+            lambda: _send_account_email(
+                user=user,
                 subject="Your ankle rehab diary: choose a new password",
-                message=render_to_string("emails/password_reset.txt", context),
-                html_message=render_to_string("emails/password_reset.html", context),
-                from_email=None,
-                recipient_list=[user.email],
+                template="password_reset",
+                context=context,
             )
         )
 
