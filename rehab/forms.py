@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.forms import PageForm
+from rehab.free_text import NOTE_MAX_LENGTH
 from rehab.models import (
     Diagnosis,
     Exercise,
@@ -23,7 +24,7 @@ from rehab.models import (
     Prescription,
     Side,
 )
-from rehab.services import MAX_SETS, NOTE_MAX_LENGTH, ROM_MAX, ROM_MIN
+from rehab.services import MAX_SETS, ROM_MAX, ROM_MIN
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:

@@ -12,7 +12,7 @@ from django import forms
 
 from accounts.forms import PageForm
 from rehab.forms import DateInput
-from rehab.services import NOTE_MAX_LENGTH
+from rehab.free_text import NOTE_MAX_LENGTH
 from rehab.thresholds import DEFAULTS, INTEGER_NAMES, LABELS
 
 
