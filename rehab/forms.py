@@ -24,7 +24,7 @@ from rehab.models import (
     Prescription,
     Side,
 )
-from rehab.services import MAX_SETS, ROM_MAX, ROM_MIN
+from rehab.services import MAX_SETS
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -54,9 +54,10 @@ class DegreesField(forms.Field):
     decimal comma. Only parsed here: ``rehab.services`` keeps the value to 0.1° and checks its
     range, with the same words as for the API."""
 
-    widget = forms.NumberInput(
-        attrs={"min": ROM_MIN, "max": ROM_MAX, "step": "0.1", "inputmode": "decimal"}
-    )
+    # A text box with the phone's decimal keypad, not <input type="number">: Chromium on an
+    # English page reads "31,5" as 315 and then blocks the form with its own range message, so a
+    # decimal comma would never reach us (seen in Chromium; tests/browser/test_patient_flow.py).
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
     default_error_messages = {"invalid": "Enter a number of degrees, for example 31.5."}
 
     def to_python(self, value: Any) -> Decimal | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -40,7 +41,8 @@ def test_patient_logs_today_on_a_phone(phone, live_server, transactional_db, cas
     pain_4 = phone.locator("input[name=pain_activity][value='4']")
     pain_4.tap()
     phone.locator("input[name=pain_rest][value='1']").tap()
-    phone.get_by_label(re.compile(r"^Sore ankle")).fill("31")
+    # A decimal comma, as many phones' keypads write it: it must reach the server as 31.5.
+    phone.get_by_label(re.compile(r"^Sore ankle")).fill("31,5")
     phone.get_by_label(re.compile(r"^Other ankle")).fill("46")
     phone.get_by_role("checkbox", name=re.compile("Double-leg heel raises")).tap()
     expect(pain_4).to_be_checked()
@@ -58,7 +60,7 @@ def test_patient_logs_today_on_a_phone(phone, live_server, transactional_db, cas
 
     entry = DailyEntry.objects.get(episode=cast.episode_a, date=today)
     assert (entry.pain_activity, entry.pain_rest) == (4, 1)
-    assert (entry.pf_rom_affected, entry.pf_rom_unaffected) == (31, 46)
+    assert (entry.pf_rom_affected, entry.pf_rom_unaffected) == (Decimal("31.5"), 46)
     logs = {log.prescription_id: log.sets_completed for log in entry.exercises.all()}
     assert logs == {heel.pk: 3, calf.pk: 0}
     assert entry.recorded_by == cast.patient_a.user

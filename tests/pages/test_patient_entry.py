@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -52,9 +53,14 @@ def test_today_form_has_the_contract_inputs(patient, exercises):
     for value in range(11):
         assert control(response, "pain_activity", str(value)).attrs["type"] == "radio"
         assert control(response, "pain_rest", str(value)).attrs["type"] == "radio"
+    html = response.content.decode()
     for name in ("pf_rom_affected", "pf_rom_unaffected"):
         rom = control(response, name)
-        assert (rom.attrs["type"], rom.attrs["min"], rom.attrs["max"]) == ("number", "0", "90")
+        # A text box with the decimal keypad: a number input turns "31,5" into 315 in Chromium.
+        assert (rom.attrs["type"], rom.attrs["inputmode"]) == ("text", "decimal")
+        # The range is in the label the patient reads (the service checks it).
+        label = re.search(rf'<label for="id_{name}">([^<]*)</label>', html)
+        assert label is not None and "degrees 0–90" in label.group(1)
     names = {c.name for c in controls(response)}
     assert f"exercise_{exercises['heel'].pk}" in names
     assert f"exercise_{exercises['calf'].pk}" in names
@@ -295,7 +301,9 @@ def test_plantar_flexion_to_a_tenth_with_a_point_or_a_comma(
     assert (entry.pf_rom_affected, entry.pf_rom_unaffected) == (stored, stored)
     page = patient.get("/")
     assert control(page, "pf_rom_affected").attrs["value"] == shown
-    assert control(page, "pf_rom_affected").attrs["step"] == "0.1"
+    # A text box with the decimal keypad (a number input would turn "31,5" into 315 in Chromium).
+    field = control(page, "pf_rom_affected").attrs
+    assert (field["type"], field["inputmode"]) == ("text", "decimal")
 
 
 @pytest.mark.parametrize("typed", ["31,5,0", "31.5.0", "NaN", "Infinity", "31 5", "ninety"])
