@@ -159,3 +159,19 @@ def test_therapist_sees_the_three_charts_of_an_episode_on_a_tablet(
     assert any(url.endswith("/static/js/charts.js") for url in scripts), scripts
     assert errors == []
     assert elsewhere == []
+
+
+def test_the_caseload_scrolls_its_table_not_the_page_on_a_phone(
+    phone, live_server, transactional_db
+):
+    """The table scrolls sideways inside its box; the page itself never does (hidden labels in
+    the table used to sit outside that box and widen the page to 727 px on a 412 px phone)."""
+    seed_demo()
+    phone.goto("/accounts/login/")
+    phone.get_by_label("Email address").fill(DEMO_THERAPIST.email)
+    phone.get_by_label("Password").fill(DEMO_THERAPIST.password)
+    phone.get_by_role("button", name="Sign in").tap()
+    expect(phone.locator("table.caseload")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    wrap = phone.locator(".table-wrap").first
+    assert wrap.evaluate("box => box.scrollWidth > box.clientWidth")  # the table does scroll
