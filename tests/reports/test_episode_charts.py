@@ -136,7 +136,7 @@ def test_episode_page_has_three_described_charts_with_their_data(cast):
 
     for chart_id in CHARTS:
         container = page.by_id[chart_id]
-        assert container["role"] == "img"
+        assert container["role"] == "figure"  # it holds plotly.js's download button
         assert container["aria-label"].endswith("chart")
         assert "js-chart" in container["class"].split()
         assert container["data-figure"] == f"{chart_id}-data"
