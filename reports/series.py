@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from rehab import rules
 from rehab.dates import WINDOW_YEARS, shift_days, shift_years
+from rehab.models import InterventionKind
+
+_KIND_LABELS = dict(InterventionKind.choices)
 
 WINDOW_DAYS = 7
 
@@ -119,7 +122,7 @@ def course_series(
     drawn_until = shift_years(start, WINDOW_YEARS)
     if as_of > drawn_until:
         notes.append(
-            f"The charts stop at {drawn_until:%Y-%m-%d}, {WINDOW_YEARS} years after the "
+            f"The charts stop at {drawn_until.isoformat()}, {WINDOW_YEARS} years after the "
             "episode's start; anything later is not drawn."
         )
         as_of = drawn_until
@@ -222,16 +225,18 @@ def _drawable_interventions(
             notes.append(f"{_recorded(i)} lies outside the charts and is not drawn.")
             continue
         if i.start_date < first:
-            notes.append(f"{_recorded(i)} is drawn from {first:%Y-%m-%d} only.")
+            notes.append(f"{_recorded(i)} is drawn from {first.isoformat()} only.")
         spans.append(InterventionSpan(kind=i.kind, start=max(i.start_date, first), end=end))
     return tuple(spans), tuple(notes)
 
 
 def _recorded(intervention: rules.InterventionData) -> str:
-    kind = intervention.kind.replace("_", " ").capitalize()
+    # The clinic's own word for the kind ("NSAID", not "Nsaid"); dates by isoformat(), which
+    # pads the year (strftime("%Y") writes the year 1 as "1", and such dates are why a note exists).
+    kind = _KIND_LABELS.get(intervention.kind, intervention.kind)
     if intervention.end_date is None:
-        return f"{kind} recorded from {intervention.start_date:%Y-%m-%d}"
+        return f"{kind} recorded from {intervention.start_date.isoformat()}"
     return (
-        f"{kind} recorded from {intervention.start_date:%Y-%m-%d} "
-        f"to {intervention.end_date:%Y-%m-%d}"
+        f"{kind} recorded from {intervention.start_date.isoformat()} "
+        f"to {intervention.end_date.isoformat()}"
     )

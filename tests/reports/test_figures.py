@@ -8,6 +8,7 @@ example of the clinical spec is the backbone: start 5 Jan 2026, week-1 pain 7,7,
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -481,3 +482,12 @@ def test_adherence_summary_names_every_week_and_the_gaps():
         "2 of 4 weeks with exercises reached the 80% line."
     )
     assert adherence_summary(series_of(as_of_day=2)).startswith("No exercise entries yet.")
+
+
+def test_an_intervention_beyond_the_charts_is_noted_in_the_clinics_words():
+    """A note names the kind as the clinic does and writes the dates in full, the year 1 too."""
+    series = worked_example(
+        interventions=[rules.InterventionData("nsaid", dt.date(1, 1, 1), dt.date(9999, 12, 31))]
+    )
+    (note,) = [n for n in series.notes if "recorded from" in n]
+    assert note.startswith("NSAID recorded from 0001-01-01 to 9999-12-31 is drawn from ")
