@@ -143,19 +143,20 @@ def _week_values(
 ) -> tuple[list[float], list[float], list[float]]:
     """The values of one entry field: in week 1 (trial days 1–7), in the 7 days up to
     ``as_of``, and all of them (the same windows the rules read for activity pain)."""
-    week1_end = data.start_date + dt.timedelta(days=6)
-    window_start = as_of - dt.timedelta(days=6)
+    # By ordinal: a start or an entry stored at the calendar's edge cannot overflow.
+    start, end = data.start_date.toordinal(), as_of.toordinal()
     first: list[float] = []
     latest: list[float] = []
     every: list[float] = []
     for entry in sorted(data.entries, key=lambda e: e.date):
         number = getattr(entry, value)
-        if number is None or not data.start_date <= entry.date <= as_of:
+        day = entry.date.toordinal()
+        if number is None or not start <= day <= end:
             continue
         every.append(float(number))
-        if entry.date <= week1_end:
+        if day <= start + 6:
             first.append(float(number))
-        if entry.date >= window_start:
+        if day >= end - 6:
             latest.append(float(number))
     return first, latest, every
 
