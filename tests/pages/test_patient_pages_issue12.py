@@ -347,3 +347,16 @@ def test_how_to_measure_has_our_figure_and_asks_for_help(patient):
     html = patient.get("/").content.decode()
     assert "img/measure-plantar-flexion" in html
     assert "Ask someone to hold the phone or protractor for you" in html
+
+
+def test_every_forms_error_summary_links_to_its_fields(cast, patient):
+    # The summary is shared: Django's own field ids for any other form (here: password change).
+    response = patient.post(
+        "/accounts/password/",
+        {"old_password": "wrong", "new_password1": "", "new_password2": ""},
+    )
+    assert response.status_code == 200
+    _, links = _summary_links(response.content.decode())
+    assert "id_old_password" in links
+    for anchor in links:
+        assert f'id="{anchor}"' in response.content.decode()
