@@ -11,7 +11,7 @@ PORT ?= 8000
 run seed: export PAIS_SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: install run test lint typecheck pytest migrate seed bench clean
-.PHONY: check-deploy bandit audit-deps fuzz constraints
+.PHONY: check-deploy bandit audit-deps fuzz constraints axe
 
 # Every package at the version in constraints.txt (pinned; `make constraints` refreshes it).
 $(STAMP): pyproject.toml constraints.txt
@@ -40,8 +40,15 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-pytest: install
+pytest: install axe
 	$(BIN)/pytest
+
+## axe: axe-core for the browser accessibility test, at the version pinned in tools/axe/package-lock.json
+## (skipped, and says so, without npm: the test then skips, or fails under PAIS_REQUIRE_BROWSER=1)
+axe:
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tools/axe --ignore-scripts --no-audit --no-fund --silent; \
+	else echo "npm not found: axe-core not installed (tests/browser/test_axe_patient_pages.py skips)"; fi
 
 ## check-deploy: Django's deployment checks (and ours) with production settings
 check-deploy: install

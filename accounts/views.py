@@ -18,7 +18,13 @@ from django.contrib.auth.views import (
 )
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -405,7 +411,8 @@ def account_security(request: HttpRequest) -> HttpResponse:
             "has_two_factor": twofactor.has_two_factor(user),
             "recovery_codes_left": twofactor.recovery_codes_left(user),
             "clinic_requires": twofactor.clinic_requires(user),
-            "tokens": selectors.active_api_tokens(user=user),
+            # Patients never see API tokens (their app signs in by itself): staff only.
+            "tokens": [] if user.is_patient else selectors.active_api_tokens(user=user),
         },
     )
 
@@ -414,6 +421,9 @@ def account_security(request: HttpRequest) -> HttpResponse:
 @require_POST
 def account_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
+    if user.is_patient:
+        # The page never offers it to a patient; the address is no way in either.
+        raise Http404("No such token.")
     token = get_object_or_404(selectors.active_api_tokens(user=user), pk=pk)
     services.api_token_revoke(user=user, token=token)
     messages.success(request, "The token is revoked: apps using it are signed out.")

@@ -84,11 +84,11 @@ class DegreesField(forms.Field):
 
 
 class ExerciseSetsField(forms.CharField):
-    """Sets done of one prescribed exercise.
+    """Sets done of one prescribed exercise, from its number box (0 … prescribed).
 
-    A ticked checkbox sends its value (the number of sets it stands for) or a bare "on" from a
-    client that sends no value; either means the prescribed sets were done. Nothing sent means
-    none were done today.
+    Blank means none. A bare "on" (what the page's older checkbox sent, and what a client may
+    still send) means the prescribed sets; the "all done" tick is a field of its own
+    (``EntryForm.all_done_field_name``) and wins over the number.
     """
 
     def __init__(self, *, prescribed_sets: int, **kwargs: Any) -> None:
@@ -113,12 +113,14 @@ class ExerciseSetsField(forms.CharField):
 class EntryForm(PageForm):
     """One day's entry. Field names are the API's, so a page and an API client speak alike."""
 
-    pain_activity = forms.IntegerField(required=False)
-    pain_rest = forms.IntegerField(required=False)
-    pf_rom_affected = DegreesField(required=False)
-    pf_rom_unaffected = DegreesField(required=False)
+    # Labels name the field in the error summary; the page writes its own labels and legends.
+    pain_activity = forms.IntegerField(label="Pain during activity", required=False)
+    pain_rest = forms.IntegerField(label="Pain at rest", required=False)
+    pf_rom_affected = DegreesField(label="Sore ankle, foot pointing down", required=False)
+    pf_rom_unaffected = DegreesField(label="Other ankle, foot pointing down", required=False)
     # The length is the service's to check; maxlength only lets the browser stop typing there.
     note = forms.CharField(
+        label="Note",
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_LENGTH}),
@@ -128,11 +130,25 @@ class EntryForm(PageForm):
         super().__init__(*args, **kwargs)
         self.prescriptions = prescriptions
         for p in prescriptions:
-            self.fields[self.exercise_field_name(p)] = ExerciseSetsField(prescribed_sets=p.sets)
+            self.fields[self.exercise_field_name(p)] = ExerciseSetsField(
+                label=p.name, prescribed_sets=p.sets
+            )
+            self.fields[self.all_done_field_name(p)] = forms.BooleanField(required=False)
 
     @staticmethod
     def exercise_field_name(prescription: Prescription) -> str:
         return f"exercise_{prescription.pk}"
+
+    @staticmethod
+    def all_done_field_name(prescription: Prescription) -> str:
+        return f"exercise_{prescription.pk}_all"
+
+    def sets_done(self, prescription: Prescription) -> int:
+        """A ticked "all done" is the prescribed count; otherwise the number (blank is 0)."""
+        if self.cleaned_data.get(self.all_done_field_name(prescription)):
+            return prescription.sets
+        sets: int = self.cleaned_data.get(self.exercise_field_name(prescription)) or 0
+        return sets
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -142,13 +158,10 @@ class EntryForm(PageForm):
             "pf_rom_affected": data.get("pf_rom_affected"),
             "pf_rom_unaffected": data.get("pf_rom_unaffected"),
             "note": data.get("note") or "",
-            # Every exercise due that day is logged, unticked ones as 0 sets, so the therapist
+            # Every exercise due that day is logged, untouched ones as 0 sets, so the therapist
             # sees "0 of 3" rather than a gap.
             "exercises": [
-                {
-                    "prescription": p.pk,
-                    "sets_completed": data.get(self.exercise_field_name(p), 0),
-                }
+                {"prescription": p.pk, "sets_completed": self.sets_done(p)}
                 for p in self.prescriptions
             ],
         }

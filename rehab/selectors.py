@@ -24,6 +24,7 @@ from accounts.scoping import (
     scope_to_patients,
 )
 from rehab import rules
+from rehab.dates import WINDOW_YEARS, shift_years
 from rehab.evaluation import thresholds_for_clinic
 from rehab.models import (
     Alert,
@@ -127,6 +128,18 @@ def entry_form_data(*, episode: Episode, date: dt.date, today: dt.date) -> Entry
     )
 
 
+def entry_etag(entry: DailyEntry) -> str:
+    """The saved entry's version as a strong ETag: ``"<id>-<updated_at in microseconds>"``.
+
+    The entry form carries it (``data-entry-version``) so an offline copy sent later can say
+    which version the patient saw; the API answers with the same string. Whole microseconds
+    since the epoch, computed without floats, so both sides always agree.
+    """
+    since_epoch = entry.updated_at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    microseconds = since_epoch // dt.timedelta(microseconds=1)
+    return f'"{entry.pk}-{microseconds}"'
+
+
 # --- Episode history (patient and staff) ---------------------------------------------------------
 
 
@@ -161,6 +174,64 @@ def _history_rows(episode: Episode) -> list[HistoryRow]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class HistoryGap:
+    """Days in a row with no entry (newest first in the list, so ``last`` comes before
+    ``first``). ``fillable`` are those the patient may still log (the editable window)."""
+
+    first: dt.date
+    last: dt.date
+    fillable: list[dt.date]
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def history_with_gaps(
+    *, episode: Episode, rows: list[HistoryRow], today: dt.date
+) -> list[HistoryRow | HistoryGap]:
+    """The history newest first, with each run of missed days as one gap between entries.
+
+    Missed means a day of the programme, from its start to yesterday (today is not over) or to
+    the referral or closing date, with no entry. Pure: reads the rows already loaded.
+    """
+    end = today - dt.timedelta(days=1)
+    if episode.status != EpisodeStatus.ACTIVE:
+        end = min(end, episode.closed_date or episode.referral_date or end)
+    window = (
+        set(editable_dates(episode=episode, today=today))
+        if episode.status == EpisodeStatus.ACTIVE
+        else set()
+    )
+    logged = {row.entry.date: row for row in rows}
+    items: list[HistoryRow | HistoryGap] = []
+    run: list[dt.date] = []  # missed days, newest first
+
+    def close_run() -> None:
+        if run:
+            items.append(
+                HistoryGap(first=run[-1], last=run[0], fillable=[d for d in run if d in window])
+            )
+            run.clear()
+
+    # Entries after the end (today's, or one made on the closing day) come first as they are.
+    later = sorted((d for d in logged if d > end), reverse=True)
+    items.extend(logged[d] for d in later)
+    # Never walk more than the clinical window back (rehab.dates), whatever the start says.
+    first = max(episode.start_date, shift_years(end, -WINDOW_YEARS))
+    for ordinal in range(end.toordinal(), first.toordinal() - 1, -1):
+        day = dt.date.fromordinal(ordinal)
+        if day in logged:
+            close_run()
+            items.append(logged[day])
+        else:
+            run.append(day)
+    close_run()
+    items.extend(logged[d] for d in sorted((d for d in logged if d < first), reverse=True))
+    return items
 
 
 def _episode_with_history() -> QuerySet[Episode]:

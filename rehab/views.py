@@ -121,6 +121,25 @@ def _day_url(day: dt.date, today: dt.date, episode: Episode, episodes: list[Epis
     return f"{url}?episode={episode.pk}" if len(episodes) > 1 else url
 
 
+def _dated_url(day: dt.date, episode: Episode, episodes: list[Episode]) -> str:
+    url = reverse("patient-log", args=[day])
+    return f"{url}?episode={episode.pk}" if len(episodes) > 1 else url
+
+
+def _error_links(form: EntryForm) -> list[dict[str, str]]:
+    """One link per field error for the summary at the top, to the control it concerns: the
+    first choice of a pain scale, the number box of an exercise."""
+    links = []
+    for name, errors in form.errors.items():
+        if name == "__all__":
+            continue
+        label = str(form.fields[name].label or "")
+        anchor = f"id_{name}_0" if name in {"pain_activity", "pain_rest"} else f"id_{name}"
+        for error in errors:
+            links.append({"href": f"#{anchor}", "text": str(error), "label": label})
+    return links
+
+
 def _scale(form: EntryForm, name: str) -> list[dict[str, Any]]:
     value = form[name].value()
     current = "" if value is None else str(value)
@@ -128,20 +147,31 @@ def _scale(form: EntryForm, name: str) -> list[dict[str, Any]]:
 
 
 def _exercise_rows(form: EntryForm, data: selectors.EntryFormData) -> list[dict[str, Any]]:
+    """Each exercise due: a number box for the sets done (0 … prescribed) and an "all done" tick.
+
+    A fresh form shows what was saved: all sets as a tick, a partial count (say 2 of 3, from
+    this page or the API) as that number, unticked, and said in words.
+    """
     rows = []
     for row in data.exercises:
         name = EntryForm.exercise_field_name(row.prescription)
+        prescribed = row.prescription.sets
         saved = row.sets_completed
-        # A partial count saved earlier (through the API, or by the therapist) keeps its value
-        # when the form is sent again unchanged; a tick otherwise means "all prescribed sets".
-        value = saved if saved and saved < row.prescription.sets else row.prescription.sets
-        checked = name in form.data if form.is_bound else bool(saved)
+        if form.is_bound:
+            raw = form[name].value()
+            value = "" if raw is None else str(raw)
+            checked = EntryForm.all_done_field_name(row.prescription) in form.data
+        else:
+            value = str(saved or 0)
+            checked = saved is not None and saved >= prescribed
         rows.append(
             {
                 "name": name,
+                "all_name": EntryForm.all_done_field_name(row.prescription),
                 "prescription": row.prescription,
                 "value": value,
-                "partial": bool(saved) and value < row.prescription.sets,
+                "saved": saved,
+                "partial": saved is not None and 0 < saved < prescribed,
                 "checked": checked,
                 "errors": form[name].errors,
             }
@@ -178,6 +208,21 @@ def _closed_diary_page(request: HttpRequest, patient: Patient) -> HttpResponse |
     )
 
 
+ENTRY_DATE_FIELD = "entry_date"
+
+
+def _posted_entry_date(request: HttpRequest) -> dt.date | str | None:
+    """The day a posted form was opened for (its hidden ``entry_date``), None when not sent,
+    or the text itself when it is not a date (the caller refuses it)."""
+    if request.method != "POST" or ENTRY_DATE_FIELD not in request.POST:
+        return None
+    text = request.POST[ENTRY_DATE_FIELD].strip()
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else text
+    except ValueError:
+        return text
+
+
 def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) -> HttpResponse:
     closed = _closed_diary_page(request, patient)
     if closed is not None:
@@ -187,9 +232,20 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
         past = list(patient.episodes.order_by("-start_date", "-id"))
         return render(request, "patient/no_episode.html", {"past_episodes": past})
     today = patient.local_today()
+    # The day is the one the form was opened for (clinical-rules.md, "Input rules"): a form
+    # opened at 23:58 and sent at 00:01 is the first day's, whatever the clock says on arrival.
+    opened_for = _posted_entry_date(request)
+    refused: dict[str, Any] | None = None
+    if isinstance(opened_for, str):
+        refused = {"unreadable": True}
+    elif opened_for is not None and day is not None and opened_for != day:
+        # The page of one day never files under another: a tampered or mixed-up form.
+        refused = {"mismatch": True, "opened_for": opened_for}
+    if isinstance(opened_for, dt.date) and refused is None:
+        day = opened_for
     day = day or today
     window = selectors.editable_dates(episode=episode, today=today)
-    if day not in window:
+    if refused is not None or day not in window:
         return render(
             request,
             "patient/date_refused.html",
@@ -201,6 +257,7 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
                 "before_start": day < episode.start_date,
                 "window_days": selectors.EDIT_WINDOW_DAYS,
                 "today_url": _day_url(today, today, episode, episodes),
+                **(refused or {}),
             },
             status=400,
         )
@@ -248,6 +305,12 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
             "pain_rest_scale": _scale(form, "pain_rest"),
             "exercise_rows": _exercise_rows(form, data),
             "action_url": _day_url(day, today, episode, episodes),
+            # Contract A (docs/patient-pages.md): what the offline script needs to send the
+            # entry itself. The day's own dated address stays right after midnight, "/" not.
+            "entry_api_url": reverse("api-entry-detail", args=[episode.pk, day.isoformat()]),
+            "entry_version": selectors.entry_etag(data.entry) if data.entry else "",
+            "dated_url": _dated_url(day, episode, episodes),
+            "error_links": _error_links(form),
             "day_links": [
                 {
                     "date": link.date,
@@ -306,16 +369,26 @@ def episode_history(request: HttpRequest, pk: int) -> HttpResponse:
         if episode.status == EpisodeStatus.ACTIVE
         else []
     )
-    rows = [
-        {
-            "row": row,
-            "edit_url": _day_url(row.entry.date, today, episode, several)
-            if row.entry.date in editable
-            else None,
-        }
-        for row in detail.history
-    ]
-    return render(request, "patient/history.html", {"episode": episode, "rows": rows})
+    rows: list[dict[str, Any]] = []
+    for item in selectors.history_with_gaps(episode=episode, rows=detail.history, today=today):
+        if isinstance(item, selectors.HistoryGap):
+            # A missed day of the last 7 links to its form, so the patient can fill it in.
+            fill = [{"date": d, "url": _day_url(d, today, episode, several)} for d in item.fillable]
+            rows.append({"gap": item, "fill": fill})
+            continue
+        rows.append(
+            {
+                "row": item,
+                "edit_url": _day_url(item.entry.date, today, episode, several)
+                if item.entry.date in editable
+                else None,
+            }
+        )
+    return render(
+        request,
+        "patient/history.html",
+        {"episode": episode, "rows": rows, "has_entries": bool(detail.history)},
+    )
 
 
 # --- Staff: patients -----------------------------------------------------------------------------

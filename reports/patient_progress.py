@@ -130,6 +130,127 @@ def pain_message(
     )
 
 
+# A goniometer or phone reading differs by up to about 5° from one measurement to the next, so a
+# smaller change is "much the same", not a trend.
+ROM_CHANGE_DEGREES = 5
+# The fewest measurements of the sore ankle, in the first week and again in the last 7 days,
+# before the page says how the angle has moved (one reading alone may be a bad day).
+ROM_MIN_MEASUREMENTS = 2
+
+
+def _week_values(
+    data: rules.EpisodeData, as_of: dt.date, value: str
+) -> tuple[list[float], list[float], list[float]]:
+    """The values of one entry field: in week 1 (trial days 1–7), in the 7 days up to
+    ``as_of``, and all of them (the same windows the rules read for activity pain)."""
+    # By ordinal: a start or an entry stored at the calendar's edge cannot overflow.
+    start, end = data.start_date.toordinal(), as_of.toordinal()
+    first: list[float] = []
+    latest: list[float] = []
+    every: list[float] = []
+    for entry in sorted(data.entries, key=lambda e: e.date):
+        number = getattr(entry, value)
+        day = entry.date.toordinal()
+        if number is None or not start <= day <= end:
+            continue
+        every.append(float(number))
+        if day <= start + 6:
+            first.append(float(number))
+        if day >= end - 6:
+            latest.append(float(number))
+    return first, latest, every
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def rest_pain_message(
+    *, data: rules.EpisodeData, as_of: dt.date, trial_day: int, thresholds: rules.Thresholds
+) -> str | None:
+    """How pain at rest has moved, in the words of ``pain_message``; None while the patient has
+    never scored it (it is optional) or once the programme has ended."""
+    if data.status != EpisodeStatus.ACTIVE:
+        return None
+    first, latest, every = _week_values(data, as_of, "pain_rest")
+    if not every:
+        return None
+    needed = thresholds.min_entries_per_week
+    if trial_day <= 7:
+        return "Your pain at rest: after your first week we can show you how it is changing."
+    if len(first) < needed:
+        return (
+            f"Your pain at rest was scored on {len(first)} day{'' if len(first) == 1 else 's'} of "
+            f"your first week, fewer than the {needed} needed to show how it is changing."
+        )
+    start = about(_mean(first))
+    if len(latest) < needed:
+        return (
+            f"When you started, your pain at rest was about {start} out of 10. Score it on at "
+            f"least {needed} days each week, so we can show you how it is changing."
+        )
+    now = about(_mean(latest))
+    if now < start:
+        return (
+            f"Your pain at rest has come down from about {start} to about {now} out of 10 since "
+            "you started."
+        )
+    if now > start:
+        return (
+            f"Your pain at rest has been about {now} out of 10 this week, higher than when you "
+            f"started (about {start}). If it keeps getting worse, tell your therapist."
+        )
+    if now == 0:
+        return "You have had no pain at rest, this week or when you started."
+    return f"Your pain at rest is about {now} out of 10, much the same as when you started."
+
+
+def rom_message(*, data: rules.EpisodeData, as_of: dt.date, trial_day: int) -> str | None:
+    """How far the sore foot points down now against the first week, and the other ankle for
+    comparison. Honest with little data: no trend from fewer than ``ROM_MIN_MEASUREMENTS``
+    readings in either week; a change under ``ROM_CHANGE_DEGREES`` is "much the same"."""
+    if data.status != EpisodeStatus.ACTIVE:
+        return None
+    first, latest, every = _week_values(data, as_of, "pf_rom_affected")
+    _, other_latest, other_every = _week_values(data, as_of, "pf_rom_unaffected")
+    # The other ankle: this week's readings if any, else every reading (it changes little).
+    other_values = other_latest or other_every
+    other = (
+        f" Your other ankle, for comparison, points down about {about(_mean(other_values))}°."
+        if other_values
+        else ""
+    )
+    if not every:
+        return (
+            "You have not measured how far your feet point down yet. It is optional: if you "
+            "can, measure both ankles twice a week (see “How to measure” on the Today page)."
+        )
+    count = f"{len(every)} time{'' if len(every) == 1 else 's'}"
+    if trial_day <= 7 or len(first) < ROM_MIN_MEASUREMENTS or len(latest) < ROM_MIN_MEASUREMENTS:
+        return (
+            f"You have measured your sore ankle {count} so far, latest about "
+            f"{about(every[-1])}°. With {ROM_MIN_MEASUREMENTS} measurements in your first week "
+            f"and {ROM_MIN_MEASUREMENTS} in the last 7 days we can show you how it is "
+            f"changing.{other}"
+        )
+    start, now = about(_mean(first)), about(_mean(latest))
+    if now - start >= ROM_CHANGE_DEGREES:
+        return (
+            f"Your sore ankle now points down about {now}°, further than when you started "
+            f"(about {start}°) — keep going.{other}"
+        )
+    if start - now >= ROM_CHANGE_DEGREES:
+        return (
+            f"Your sore ankle now points down about {now}°, less far than when you started "
+            f"(about {start}°). If it keeps getting stiffer, tell your therapist.{other}"
+        )
+    return (
+        f"Your sore ankle points down about {now}°, much the same as when you started (about "
+        f"{start}°; a change under {ROM_CHANGE_DEGREES}° is within what one measurement can "
+        f"differ from the next).{other}"
+    )
+
+
 def adherence_message(adherence: float | None, *, thresholds: rules.Thresholds) -> str | None:
     if adherence is None:
         return None
@@ -190,6 +311,8 @@ class PatientProgress:
     chart_title: str
     chart_summary: str
     pain_message: str
+    rest_pain_message: str | None
+    rom_message: str | None
     adherence_pct: float | None
     adherence_message: str | None
     streak: Streak | None
@@ -278,6 +401,10 @@ def patient_progress(*, user: AnyUser, episode_id: str | None = None) -> Patient
             status=episode.status,
             thresholds=thresholds,
         ),
+        rest_pain_message=rest_pain_message(
+            data=data, as_of=as_of, trial_day=evaluation.trial_day, thresholds=thresholds
+        ),
+        rom_message=rom_message(data=data, as_of=as_of, trial_day=evaluation.trial_day),
         adherence_pct=metrics.adherence_pct,
         adherence_message=adherence_message(metrics.adherence_pct, thresholds=thresholds),
         streak=streak,

@@ -99,8 +99,8 @@ def test_valid_entry_is_saved_with_its_exercise_logs(cast, patient, exercises, t
     assert "checked" in control(page, "pain_activity", "6").attrs
     assert "checked" not in control(page, "pain_activity", "5").attrs
     assert control(page, "pf_rom_affected").attrs["value"] == "28"
-    assert "checked" in control(page, f"exercise_{heel.pk}").attrs
-    assert "checked" not in control(page, f"exercise_{calf.pk}").attrs
+    assert "checked" in control(page, f"exercise_{heel.pk}_all").attrs
+    assert "checked" not in control(page, f"exercise_{calf.pk}_all").attrs
 
 
 def test_sending_the_day_again_updates_the_one_entry(cast, patient, exercises, today):

@@ -105,7 +105,7 @@ class World:
 def _owners_reached(kind: str, persona: str) -> set[str]:
     """Which owners' objects of ``kind`` the persona reaches: patients ("a", "b", "o") for
     patient data, personas for tokens, clinics for webhooks."""
-    if kind == "token":
+    if kind in {"token", "staff_token"}:
         return {persona}
     if kind == "webhook":
         # Clinic settings: the clinic's staff reach them (only its admin may act on them).
@@ -144,8 +144,16 @@ PARAMETERS: dict[tuple[str, str], Parameter] = {
     ("log", "day"): Parameter(lambda w: w.patients["a"].local_today().isoformat()),
     ("alerts", "action"): Parameter(lambda w: "acknowledge"),
 }
+# Routes whose parameter needs another object than PARAMETERS gives. The Account page's token
+# list is for staff only (patients never see API tokens, issue 12): its revoke address is walked
+# with a therapist's token; the API's own token routes keep patient A's.
+ROUTE_PARAMETERS: dict[str, dict[tuple[str, str], Parameter]] = {
+    "account-token-revoke": {
+        ("tokens", "pk"): Parameter(_id("token", "therapist"), "staff_token"),
+    },
+}
 # The owner of patient A's object of each kind: reach of the owner decides the expected answer.
-A_OWNER = {"token": "patient_a", "webhook": "riverside"}
+A_OWNER = {"token": "patient_a", "staff_token": "therapist", "webhook": "riverside"}
 
 # JSON lists: the kind of ``results[*].id`` per route, so that ids are compared with ids of the
 # same kind. None: the items are not patient data (the exercise catalogue) or carry no id (daily
@@ -224,12 +232,12 @@ def fill(route: Route, world: World) -> tuple[str, set[str]]:
     path = route.route
     kinds: set[str] = set()
     for key in route.params:
-        if key not in PARAMETERS:
+        parameter = ROUTE_PARAMETERS.get(route.name, {}).get(key) or PARAMETERS.get(key)
+        if parameter is None:
             raise AssertionError(
                 f"{route.route} ({route.name}): no object for parameter {key[1]!r} after "
                 f"{key[0]!r}; map it in PARAMETERS ({__file__})"
             )
-        parameter = PARAMETERS[key]
         value = parameter.value(world)
         path = _PARAM.sub(lambda _match, value=value: value, path, count=1)  # type: ignore[misc]
         if parameter.kind is not None:
