@@ -37,6 +37,9 @@ from rehab.models import (
     Severity,
 )
 from rehab.rule_inputs import prefetched_episode_data
+
+# The version of an entry that a page renders (data-entry-version): the API's ETag.
+from rehab.versions import entry_etag as entry_etag
 from rehab.vocabulary import RECOMMENDATION_LABELS
 
 # A patient may correct today and the six days before it from the phone pages: the same 7-day
