@@ -87,17 +87,13 @@ def test_if_none_match_star_creates_once_and_a_retry_is_200_without_a_write(
     assert DailyEntry.objects.filter(episode=cast.episode_a, date=day).count() == 1
 
 
-def test_if_none_match_star_refuses_to_overwrite_another_entry_with_412(
-    cast, api, day, payload
-):
+def test_if_none_match_star_refuses_to_overwrite_another_entry_with_412(cast, api, day, payload):
     therapist = api(cast.therapist)
     url = entry_url(cast.episode_a.pk, day)
     kept = therapist.put(url, {"pain_activity": 8, "note": "phoned in"}, format="json")
     assert kept.status_code == 201
 
-    late = api(cast.patient_a.user).put(
-        url, payload, format="json", headers={"If-None-Match": "*"}
-    )
+    late = api(cast.patient_a.user).put(url, payload, format="json", headers={"If-None-Match": "*"})
     assert late.status_code == 412
     body = late.json()
     assert (body["pain_activity"], body["note"], body["date"]) == (8, "phoned in", day.isoformat())
