@@ -445,6 +445,13 @@
 
   /* --- Start ------------------------------------------------------------------------------- */
 
+  if (/[?&]saved=/.test(location.search) && window.history.replaceState) {
+    // The "Saved" message is shown once: a reload or a kept copy does not say it again.
+    var address = new URL(location.href);
+    address.searchParams.delete("saved");
+    history.replaceState(history.state, "", address.pathname + address.search + address.hash);
+  }
+
   if ("serviceWorker" in navigator && workerUrl) {
     navigator.serviceWorker.register(workerUrl, { scope: "/" }).catch(function () { /* No worker: online only. */ });
     navigator.serviceWorker.addEventListener("message", function (event) {

@@ -1,0 +1,229 @@
+"""The offline diary in Chromium on a phone: entries saved offline, or after the session ended,
+wait on the phone and are sent exactly once; a newer copy on the server wins and the patient is
+told (docs/diary.md, "Offline diary").
+
+The service worker is real (Playwright allows workers by default); going offline is
+``context.set_offline(True)``, which also cuts the worker's own requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.sessions.models import Session
+from playwright.sync_api import expect
+
+from accounts.models import AuditEvent
+from rehab.models import DailyEntry
+from tests.conftest import PASSWORD
+from tests.factories import PrescriptionFactory
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/work/shots/offline")
+
+WATCH_POLICY = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.effectiveDirective} blocked ${event.blockedURI}`);
+});
+"""
+
+# True once the worker controls the page and has kept every address given (the page's own and
+# its "Correct a recent day" links) in its page cache.
+KEPT = """
+async (addresses) => {
+  if (!navigator.serviceWorker.controller) return false;
+  const names = (await caches.keys()).filter((name) => name.startsWith("pais-pages-"));
+  if (names.length !== 1) return false;
+  const cache = await caches.open(names[0]);
+  for (const address of addresses) {
+    if (!(await cache.match(new URL(address, location.origin).href))) return false;
+  }
+  return true;
+}
+"""
+
+
+def shot(page: Any, name: str) -> None:
+    if SHOTS.parent.exists():
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=SHOTS / f"{name}.png", full_page=False)
+
+
+def sign_in(page: Any, email: str, *, next_page: str = "/") -> None:
+    page.goto(f"/accounts/login/?next={next_page}")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def wait_until_kept(page: Any, *addresses: str) -> None:
+    # page.evaluate awaits the promise (wait_for_function would take the promise for "true").
+    for _ in range(60):
+        if page.evaluate(KEPT, list(addresses)):
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"The worker did not keep {addresses}")
+
+
+def creations(entry: DailyEntry) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(object_type="rehab.dailyentry", object_id=str(entry.pk))
+        .exclude(action="entry.viewed")
+        .values_list("action", flat=True)
+    )
+
+
+def test_two_days_saved_offline_are_each_sent_once_when_back_online(
+    phone, live_server, transactional_db, cast
+):
+    today = cast.patient_a.local_today()
+    yesterday = today - dt.timedelta(days=1)
+    heel = PrescriptionFactory(episode=cast.episode_a, name="Double-leg heel raises", sets=3)
+    phone.context.add_init_script(WATCH_POLICY)
+    # PUTs that reached the server (those tried offline fail without an answer).
+    puts: list[str] = []
+    phone.context.on(
+        "response",
+        lambda response: puts.append(response.url) if response.request.method == "PUT" else None,
+    )
+
+    sign_in(phone, cast.patient_a.user.email)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Today")
+    # Online, the worker keeps today's form and the week's other days for later.
+    wait_until_kept(phone, "/", f"/log/{yesterday.isoformat()}/")
+
+    phone.context.set_offline(True)
+    phone.locator("input[name=pain_activity][value='4']").tap()
+    phone.get_by_label(re.compile(r"^Sore ankle")).fill("31,5")
+    phone.get_by_role("checkbox", name=re.compile("Double-leg heel raises")).tap()
+    phone.get_by_role("button", name="Save entry").tap()
+    status = phone.locator("#entry-sync-status")
+    expect(status).to_contain_text("Waiting to send — saved on this phone")
+    expect(phone.locator("#offline-queue-notice")).to_have_text(
+        re.compile("1 entry waiting to send")
+    )
+    shot(phone, "offline-today-waiting")
+
+    # Still offline: the link to yesterday opens the copy kept on the phone.
+    phone.get_by_role("link", name=re.compile(yesterday.strftime("%a %-d %b"))).tap()
+    expect(phone.get_by_role("heading", level=1)).to_have_text(yesterday.strftime("%A %-d %B"))
+    expect(phone.locator("#entry-sync-status")).to_contain_text("You are offline")
+    phone.locator("input[name=pain_activity][value='6']").tap()
+    phone.get_by_label(re.compile(r"^Note")).fill("Written on the train")
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator("#entry-sync-status")).to_contain_text("Waiting to send")
+    expect(phone.locator("#offline-queue-notice")).to_contain_text("2 entries waiting to send")
+    shot(phone, "offline-yesterday-waiting")
+    assert not DailyEntry.objects.filter(episode=cast.episode_a).exists()
+
+    phone.context.set_offline(False)
+    expect(phone.locator("#offline-queue-notice")).to_be_hidden(timeout=15_000)
+    saved = {e.date: e for e in DailyEntry.objects.filter(episode=cast.episode_a)}
+    assert set(saved) == {today, yesterday}
+    assert (saved[today].pain_activity, str(saved[today].pf_rom_affected)) == (4, "31.5")
+    assert {log.prescription_id: log.sets_completed for log in saved[today].exercises.all()} == {
+        heel.pk: 3
+    }
+    assert (saved[yesterday].pain_activity, saved[yesterday].note) == (6, "Written on the train")
+    for entry in saved.values():
+        assert entry.recorded_by == cast.patient_a.user
+        assert creations(entry) == ["entry.created"]
+
+    # Opening pages again sends nothing more: the queue is empty.
+    phone.goto("/")
+    expect(phone.get_by_role("button", name="Update entry")).to_be_visible()
+    phone.wait_for_timeout(500)
+    assert len(puts) == 2, puts
+    assert DailyEntry.objects.filter(episode=cast.episode_a).count() == 2
+    assert phone.evaluate("window.__cspViolations") == []
+
+
+def test_online_save_goes_through_the_api_and_says_saved(phone, live_server, transactional_db, cast):
+    today = cast.patient_a.local_today()
+    sign_in(phone, cast.patient_a.user.email)
+    phone.locator("input[name=pain_activity][value='3']").tap()
+    with phone.expect_request(lambda request: request.method == "PUT"):
+        phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator(".messages")).to_contain_text("Saved your entry for today. Thank you!")
+    # The address loses ?saved=, so that a reload does not say it again.
+    expect(phone).to_have_url(re.compile(r"/$"))
+    entry = DailyEntry.objects.get(episode=cast.episode_a, date=today)
+    assert entry.pain_activity == 3 and creations(entry) == ["entry.created"]
+
+    # A bad value online: the ordinary form POST shows the server's message at the field.
+    phone.get_by_label(re.compile(r"^Sore ankle")).fill("95")
+    phone.get_by_role("button", name="Update entry").tap()
+    expect(phone.locator(".field-error")).to_contain_text("between 0 and 90")
+    assert DailyEntry.objects.get(pk=entry.pk).pf_rom_affected is None
+
+
+def test_a_save_after_the_session_ended_is_sent_after_signing_in(
+    phone, live_server, transactional_db, cast
+):
+    today = cast.patient_a.local_today()
+    sign_in(phone, cast.patient_a.user.email)
+    phone.locator("input[name=pain_activity][value='5']").tap()
+    phone.get_by_label(re.compile(r"^Note")).fill("Typed before lunch")
+
+    # The session ends on the server while the form is open.
+    Session.objects.all().delete()
+    phone.get_by_role("button", name="Save entry").tap()
+    status = phone.locator("#entry-sync-status")
+    expect(status).to_contain_text("Waiting to send — saved on this phone")
+    expect(status).to_contain_text("You have been signed out")
+    shot(phone, "session-ended-waiting")
+    assert not DailyEntry.objects.filter(episode=cast.episode_a).exists()
+
+    status.get_by_role("link", name="Sign in to send").tap()
+    expect(phone).to_have_url(re.compile(r"/accounts/login/\?next=(/|%2F)$"))
+    phone.get_by_label("Email address").fill(cast.patient_a.user.email)
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Today")
+
+    expect(phone.locator("#entry-sync-status")).to_contain_text("has been sent", timeout=15_000)
+    entry = DailyEntry.objects.get(episode=cast.episode_a, date=today)
+    assert (entry.pain_activity, entry.note) == (5, "Typed before lunch")
+    assert creations(entry) == ["entry.created"]
+    # The form now shows what was sent, as the server's current version.
+    expect(phone.locator("input[name=pain_activity][value='5']")).to_be_checked()
+    expect(phone.locator("#offline-queue-notice")).to_be_hidden()
+
+
+def test_a_newer_copy_on_the_server_is_kept_and_the_patient_told(
+    phone, live_server, transactional_db, cast, api
+):
+    yesterday = cast.patient_a.local_today() - dt.timedelta(days=1)
+    sign_in(phone, cast.patient_a.user.email, next_page=f"/log/{yesterday.isoformat()}/")
+    expect(phone.get_by_role("heading", level=1)).to_have_text(yesterday.strftime("%A %-d %B"))
+    phone.locator("input[name=pain_activity][value='2']").tap()
+
+    # Meanwhile the therapist records that day from a phone call.
+    response = api(cast.therapist).put(
+        f"/api/v1/episodes/{cast.episode_a.pk}/entries/{yesterday.isoformat()}/",
+        {"pain_activity": 7, "note": "Phoned in"},
+        format="json",
+    )
+    assert response.status_code == 201
+
+    phone.get_by_role("button", name="Save entry").tap()
+    status = phone.locator("#entry-sync-status")
+    expect(status).to_contain_text(
+        f"Your change to {yesterday.strftime('%A %-d %B')} was not sent: a newer copy"
+    )
+    expect(status).to_contain_text("by your therapist, was kept")
+    shot(phone, "conflict-kept")
+    entry = DailyEntry.objects.get(episode=cast.episode_a, date=yesterday)
+    assert (entry.pain_activity, entry.note, entry.recorded_by) == (7, "Phoned in", cast.therapist)
+    assert creations(entry) == ["entry.created"]
+    # Nothing is left waiting, and the link shows the copy that was kept.
+    expect(phone.locator("#offline-queue-notice")).to_be_hidden()
+    status.get_by_role("link", name="Show the saved entry").tap()
+    expect(phone.locator("input[name=pain_activity][value='7']")).to_be_checked()
