@@ -30,6 +30,8 @@
   var statusBox = document.getElementById("entry-sync-status");
   var notice = document.getElementById("offline-queue-notice");
   var offlineCopy = document.documentElement.hasAttribute("data-offline-copy");
+  // Said at the top of a page that the phone kept (the worker marks it data-offline-copy).
+  var offlineLines = [];
 
   /* --- Words ------------------------------------------------------------------------------- */
 
@@ -105,7 +107,7 @@
     return Promise.all([Queue.forUser(user), Queue.getMeta("notices")]).then(function (found) {
       var items = found[0];
       var notices = (found[1] || []).filter(function (n) { return String(n.user) === String(user); });
-      var parts = notices.map(function (n) { return n.text; });
+      var parts = offlineLines.concat(notices.map(function (n) { return n.text; }));
       var waiting = items.filter(function (item) { return item.state !== "failed"; });
       if (waiting.length) {
         var words = waiting.length === 1 ? "1 entry waiting to send" : waiting.length + " entries waiting to send";
@@ -365,10 +367,10 @@
     var parts = [];
     if (offlineCopy) {
       Array.prototype.forEach.call(document.querySelectorAll(".messages"), function (box) { box.hidden = true; });
-      parts.push("You are offline: this is the copy of this page kept on your phone. What you save is sent when you are back online.");
+      offlineLines.push("You are offline: this is the copy of this page kept on your phone. What you save is sent when you are back online.");
       var date = form.getAttribute("data-entry-date");
       if (location.pathname === "/" && date && date !== localToday()) {
-        parts.push("This form is for " + dayName(date) + ", the last day this phone opened it online. Today's form opens when you are back online.");
+        offlineLines.push("This form is for " + dayName(date) + ", the last day this phone opened it online. Today's form opens when you are back online.");
       }
     }
     var api = form.getAttribute("data-entry-api");
@@ -472,7 +474,10 @@
     .then(function () { return offlineCopy ? refreshNotice() : flushAndShow(); })
     .then(keepPagesForOffline)
     .catch(function () { /* IndexedDB unavailable: the form posts as without JavaScript. */ });
-  window.addEventListener("online", flushAndShow);
+  window.addEventListener("online", function () {
+    offlineLines = [];
+    flushAndShow();
+  });
   if (logoutUrl) {
     Array.prototype.forEach.call(document.querySelectorAll('form[action="' + logoutUrl + '"]'), function (signOut) {
       signOut.addEventListener("submit", onSignOut);

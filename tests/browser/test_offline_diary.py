@@ -114,7 +114,7 @@ def test_two_days_saved_offline_are_each_sent_once_when_back_online(
     # Still offline: the link to yesterday opens the copy kept on the phone.
     phone.get_by_role("link", name=re.compile(yesterday.strftime("%a %-d %b"))).tap()
     expect(phone.get_by_role("heading", level=1)).to_have_text(yesterday.strftime("%A %-d %B"))
-    expect(phone.locator("#entry-sync-status")).to_contain_text("You are offline")
+    expect(phone.locator("#offline-queue-notice")).to_contain_text("You are offline")
     phone.locator("input[name=pain_activity][value='6']").tap()
     phone.get_by_label(re.compile(r"^Note")).fill("Written on the train")
     phone.get_by_role("button", name="Save entry").tap()
