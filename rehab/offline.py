@@ -56,8 +56,12 @@ def _compute_version() -> str:
             with open(found, "rb") as handle:
                 digest.update(handle.read())
     for name in WORKER_TEMPLATES:
-        template = get_template(name)
-        digest.update(getattr(template.template, "source", "").encode())
+        # The template's file, as the loader found it (Template.origin).
+        origin = getattr(get_template(name), "origin", None)
+        path = getattr(origin, "name", None)
+        if isinstance(path, str):
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
     return digest.hexdigest()[:12]
 
 

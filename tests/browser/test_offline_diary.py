@@ -145,7 +145,9 @@ def test_two_days_saved_offline_are_each_sent_once_when_back_online(
     assert phone.evaluate("window.__cspViolations") == []
 
 
-def test_online_save_goes_through_the_api_and_says_saved(phone, live_server, transactional_db, cast):
+def test_online_save_goes_through_the_api_and_says_saved(
+    phone, live_server, transactional_db, cast
+):
     today = cast.patient_a.local_today()
     sign_in(phone, cast.patient_a.user.email)
     phone.locator("input[name=pain_activity][value='3']").tap()
@@ -227,3 +229,90 @@ def test_a_newer_copy_on_the_server_is_kept_and_the_patient_told(
     expect(phone.locator("#offline-queue-notice")).to_be_hidden()
     status.get_by_role("link", name="Show the saved entry").tap()
     expect(phone.locator("input[name=pain_activity][value='7']")).to_be_checked()
+
+
+def test_background_sync_sends_the_queue_with_no_page_open(
+    phone, live_server, transactional_db, cast
+):
+    today = cast.patient_a.local_today()
+    sign_in(phone, cast.patient_a.user.email)
+    wait_until_kept(phone, "/")
+    phone.context.set_offline(True)
+    phone.locator("input[name=pain_activity][value='4']").tap()
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator("#entry-sync-status")).to_contain_text("Waiting to send")
+    tags = phone.evaluate(
+        "async () => (await (await navigator.serviceWorker.ready).sync.getTags())"
+    )
+    assert tags == ["entry-queue"]
+
+    # Leave the site: only the worker is left to send.
+    phone.goto("about:blank")
+    phone.context.set_offline(False)
+    for _ in range(60):
+        if DailyEntry.objects.filter(episode=cast.episode_a, date=today).exists():
+            break
+        phone.wait_for_timeout(250)
+    entry = DailyEntry.objects.get(episode=cast.episode_a, date=today)
+    assert entry.pain_activity == 4 and creations(entry) == ["entry.created"]
+
+
+def test_signing_out_on_a_shared_phone_leaves_nothing_of_the_patient(
+    phone, live_server, transactional_db, cast
+):
+    sign_in(phone, cast.patient_a.user.email)
+    wait_until_kept(phone, "/")
+    phone.context.set_offline(True)
+    phone.locator("input[name=pain_activity][value='4']").tap()
+    phone.get_by_label(re.compile(r"^Note")).fill("Private words")
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator("#offline-queue-notice")).to_contain_text("1 entry waiting to send")
+
+    dialogs: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        if len(dialogs) == 1:
+            dialog.dismiss()
+        else:
+            dialog.accept()
+
+    phone.on("dialog", answer)
+    # Signing out first tries to send; what is still waiting is asked about. "Stay" stays.
+    phone.get_by_role("button", name="Sign out").tap()
+    for _ in range(40):
+        if dialogs:
+            break
+        phone.wait_for_timeout(250)
+    assert "1 entry has not been sent yet" in dialogs[0]
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Today")
+
+    # Back online with the session ended (the entry cannot be sent), the patient signs out
+    # anyway: the entry and the kept pages are deleted from the phone.
+    Session.objects.all().delete()
+    phone.context.set_offline(False)
+    phone.get_by_role("button", name="Sign out").tap()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Sign in")
+    assert len(dialogs) == 2
+    left = phone.evaluate(
+        """async () => {
+          const names = (await caches.keys()).filter((n) => n.startsWith("pais-pages-"));
+          const db = await new Promise((ok) => {
+            const r = indexedDB.open("pais-offline");
+            r.onsuccess = () => ok(r.result);
+          });
+          const items = await new Promise((ok) => {
+            const r = db.transaction("entries").objectStore("entries").getAll();
+            r.onsuccess = () => ok(r.result);
+          });
+          return {pages: names.length, items: items.length};
+        }"""
+    )
+    assert left == {"pages": 0, "items": 0}
+    assert not DailyEntry.objects.filter(episode=cast.episode_a).exists()
+
+    # The next person on this phone, offline, does not get the patient's page.
+    phone.context.set_offline(True)
+    phone.goto("/")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("You are offline")
+    assert "Private words" not in phone.content()

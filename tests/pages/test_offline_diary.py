@@ -15,6 +15,7 @@ from accounts import sessions
 from rehab import offline
 from rehab.selectors import entry_etag
 from tests.factories import DailyEntryFactory, PrescriptionFactory
+from tests.security.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +129,28 @@ def test_saved_after_an_api_save_shows_the_pages_message(cast, client_for):
     DailyEntryFactory(episode=cast.episode_a, date=yesterday)
     html = client.get(f"/log/{yesterday.isoformat()}/?saved=replaced").content.decode()
     assert f"Updated your entry for {yesterday:%A %-d %B}. Thank you!" in html
+
+
+def test_a_changed_worker_template_changes_the_version(db, settings, tmp_path):
+    before = offline._compute_version()
+    copy = tmp_path / "pwa"
+    copy.mkdir()
+    for name in ("sw.js", "sw_push.js", "offline.html"):
+        text = (offline.settings.BASE_DIR / "templates" / "pwa" / name).read_text()
+        (copy / name).write_text(text + ("\n// changed" if name == "sw_push.js" else ""))
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    assert offline._compute_version() != before
+
+
+def test_the_worker_and_offline_page_open_while_two_factor_is_owed(cast):
+    admin = Client()
+    admin.force_login(cast.admin)
+    assert admin.post("/settings/security/", {"require_two_factor": "on"}).status_code == 302
+    therapist = Client()
+    assert sign_in(therapist, cast.therapist.email).status_code == 302
+    # The second step is owed: pages go to it, the worker's files do not.
+    assert therapist.get("/patients/")["Location"].startswith("/accounts/two-factor/")
+    for address in ("/sw.js", "/offline/"):
+        assert therapist.get(address).status_code == 200, address
