@@ -25,6 +25,8 @@ const STATIC_URL = CONFIG.staticUrl;
 const OFFLINE_COPY_HEADER = CONFIG.offlineCopyHeader;
 // A kept page is fetched again by the page's prefetch only when older than this.
 const PAGE_FRESH_MS = 10 * 60 * 1000;
+// A kept page older than the diary's editable week is of no use: it is deleted.
+const PAGE_STALE_MS = 8 * 24 * 3600 * 1000;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -159,6 +161,12 @@ async function keepPages(addresses) {
       }
     } catch (error) {
       return; // Offline again, or signed out: try on the next page open.
+    }
+  }
+  for (const key of await cache.keys()) {
+    const kept = await cache.match(key);
+    if (!kept || Date.now() - Number(kept.headers.get("PAIS-Kept-At") || 0) > PAGE_STALE_MS) {
+      await cache.delete(key);
     }
   }
 }
