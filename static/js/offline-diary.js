@@ -474,6 +474,7 @@
     .then(function () { return offlineCopy ? refreshNotice() : flushAndShow(); })
     .then(keepPagesForOffline)
     .catch(function () { /* IndexedDB unavailable: the form posts as without JavaScript. */ });
+  Queue.onChange(function () { refreshNotice(); });
   window.addEventListener("online", function () {
     offlineLines = [];
     flushAndShow();

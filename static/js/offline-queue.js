@@ -16,6 +16,7 @@
   var ENTRIES = "entries"; // keyPath "api"
   var META = "meta"; // key -> value: the signed-in user, version links, the fallback lock
   var LOCK = "pais-entry-queue";
+  var CHANNEL = "pais-entry-queue";
   var MARK_MS = 30000; // The fallback lock's lease, for browsers without navigator.locks.
 
   var dbPromise = null;
@@ -102,7 +103,10 @@
     });
     return transact([ENTRIES], "readwrite", function (s) {
       return request(s[ENTRIES].put(stored));
-    }).then(function () { return stored; });
+    }).then(function () {
+      announce();
+      return stored;
+    });
   }
 
   function remove(api) {
@@ -284,6 +288,25 @@
     return attempt(0);
   }
 
+  /* Tells the other tabs (and the worker's pages) that the queue changed, so that their notices
+   * follow; a tab whose own flush found another sender busy learns the outcome this way. */
+  function announce() {
+    if (typeof global.BroadcastChannel === "function") {
+      var channel = new global.BroadcastChannel(CHANNEL);
+      channel.postMessage("changed");
+      channel.close();
+    }
+  }
+
+  var listening = null;
+
+  function onChange(listener) {
+    if (typeof global.BroadcastChannel === "function") {
+      listening = new global.BroadcastChannel(CHANNEL); // Kept: it lives as long as the page.
+      listening.onmessage = listener;
+    }
+  }
+
   /* Send every waiting item of `user`, one at a time, under the lock. options: {user, csrfToken
    * (null in the worker: each item's stored token), wait (queue behind a running flush instead
    * of leaving it to that one)}. Resolves with {results: {api: result}, retry: bool} (null when
@@ -305,7 +328,12 @@
               return record(item, result);
             });
           });
-        }, Promise.resolve()).then(function () { return report; });
+        }, Promise.resolve()).then(function () {
+          if (sendable.length) {
+            announce();
+          }
+          return report;
+        });
       });
     });
   }
@@ -317,6 +345,7 @@
     all: all,
     forUser: forUser,
     flush: flush,
+    onChange: onChange,
     refreshTokens: refreshTokens,
     currentVersion: currentVersion,
     getMeta: getMeta,

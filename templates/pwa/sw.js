@@ -196,7 +196,7 @@ self.addEventListener("sync", (event) => {
       }
       return PaisQueue.flush({ user: user, csrfToken: null }).then((report) => {
         tellPages({ type: "queue-changed" });
-        if (report.retry) {
+        if (report && report.retry) {
           // Still offline or the server failed: reject, so that the browser tries again.
           throw new Error("Entries are still waiting to send.");
         }

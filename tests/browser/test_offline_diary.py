@@ -3,7 +3,9 @@ wait on the phone and are sent exactly once; a newer copy on the server wins and
 told (docs/diary.md, "Offline diary").
 
 The service worker is real (Playwright allows workers by default); going offline is
-``context.set_offline(True)``, which also cuts the worker's own requests.
+``context.set_offline(True)``, which also cuts the worker's own requests. Each test asks for
+``transactional_db`` before ``phone``, so that the browser (and its worker, which may still be
+fetching) is closed before the database is emptied.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import OperationalError
 from playwright.sync_api import expect
 
 from accounts.models import AuditEvent
@@ -81,7 +84,7 @@ def creations(entry: DailyEntry) -> list[str]:
 
 
 def test_two_days_saved_offline_are_each_sent_once_when_back_online(
-    phone, live_server, transactional_db, cast
+    transactional_db, phone, live_server, cast
 ):
     today = cast.patient_a.local_today()
     yesterday = today - dt.timedelta(days=1)
@@ -146,7 +149,7 @@ def test_two_days_saved_offline_are_each_sent_once_when_back_online(
 
 
 def test_online_save_goes_through_the_api_and_says_saved(
-    phone, live_server, transactional_db, cast
+    transactional_db, phone, live_server, cast
 ):
     today = cast.patient_a.local_today()
     sign_in(phone, cast.patient_a.user.email)
@@ -167,7 +170,7 @@ def test_online_save_goes_through_the_api_and_says_saved(
 
 
 def test_a_save_after_the_session_ended_is_sent_after_signing_in(
-    phone, live_server, transactional_db, cast
+    transactional_db, phone, live_server, cast
 ):
     today = cast.patient_a.local_today()
     sign_in(phone, cast.patient_a.user.email)
@@ -200,7 +203,7 @@ def test_a_save_after_the_session_ended_is_sent_after_signing_in(
 
 
 def test_a_newer_copy_on_the_server_is_kept_and_the_patient_told(
-    phone, live_server, transactional_db, cast, api
+    transactional_db, phone, live_server, cast, api
 ):
     yesterday = cast.patient_a.local_today() - dt.timedelta(days=1)
     sign_in(phone, cast.patient_a.user.email, next_page=f"/log/{yesterday.isoformat()}/")
@@ -232,7 +235,7 @@ def test_a_newer_copy_on_the_server_is_kept_and_the_patient_told(
 
 
 def test_background_sync_sends_the_queue_with_no_page_open(
-    phone, live_server, transactional_db, cast
+    transactional_db, phone, live_server, cast
 ):
     today = cast.patient_a.local_today()
     sign_in(phone, cast.patient_a.user.email)
@@ -250,15 +253,18 @@ def test_background_sync_sends_the_queue_with_no_page_open(
     phone.goto("about:blank")
     phone.context.set_offline(False)
     for _ in range(60):
-        if DailyEntry.objects.filter(episode=cast.episode_a, date=today).exists():
-            break
+        try:
+            if DailyEntry.objects.filter(episode=cast.episode_a, date=today).exists():
+                break
+        except OperationalError:
+            pass  # SQLite's shared in-memory test database, locked while the server writes.
         phone.wait_for_timeout(250)
     entry = DailyEntry.objects.get(episode=cast.episode_a, date=today)
     assert entry.pain_activity == 4 and creations(entry) == ["entry.created"]
 
 
 def test_signing_out_on_a_shared_phone_leaves_nothing_of_the_patient(
-    phone, live_server, transactional_db, cast
+    transactional_db, phone, live_server, cast
 ):
     sign_in(phone, cast.patient_a.user.email)
     wait_until_kept(phone, "/")
@@ -316,3 +322,80 @@ def test_signing_out_on_a_shared_phone_leaves_nothing_of_the_patient(
     phone.goto("/")
     expect(phone.get_by_role("heading", level=1)).to_have_text("You are offline")
     assert "Private words" not in phone.content()
+
+
+@pytest.mark.parametrize("locks", ["web-locks", "indexeddb-lease"])
+def test_three_senders_at_once_still_send_each_entry_once(
+    transactional_db, phone, live_server, cast, locks
+):
+    today = cast.patient_a.local_today()
+    yesterday = today - dt.timedelta(days=1)
+    if locks == "indexeddb-lease":
+        # As in a browser without the Web Locks API: the pages fall back to the lease.
+        phone.context.add_init_script("delete Navigator.prototype.locks;")
+    answered: list[str] = []
+    phone.context.on(
+        "response",
+        lambda response: (
+            answered.append(response.url) if response.request.method == "PUT" else None
+        ),
+    )
+    sign_in(phone, cast.patient_a.user.email)
+    wait_until_kept(phone, "/", f"/log/{yesterday.isoformat()}/")
+    phone.context.set_offline(True)
+    phone.locator("input[name=pain_activity][value='4']").tap()
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator("#entry-sync-status")).to_contain_text("Waiting to send")
+    phone.goto(f"/log/{yesterday.isoformat()}/")
+    phone.locator("input[name=pain_activity][value='6']").tap()
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator("#offline-queue-notice")).to_contain_text("2 entries waiting to send")
+    # A second tab on the same phone; with the worker's Background Sync, three senders wake up
+    # when the connection returns.
+    second = phone.context.new_page()
+    second.goto("/")
+    expect(second.locator("#offline-queue-notice")).to_contain_text("2 entries waiting to send")
+
+    phone.context.set_offline(False)
+    expect(phone.locator("#offline-queue-notice")).to_be_hidden(timeout=15_000)
+    expect(second.locator("#offline-queue-notice")).to_be_hidden(timeout=15_000)
+    second.wait_for_timeout(1000)
+    entries = list(DailyEntry.objects.filter(episode=cast.episode_a).order_by("date"))
+    assert [e.date for e in entries] == [yesterday, today]
+    for entry in entries:
+        assert creations(entry) == ["entry.created"]
+    if locks == "web-locks":
+        assert len(answered) == 2, answered
+
+
+def test_an_entry_the_server_refuses_stays_on_the_phone_to_be_corrected(
+    transactional_db, phone, live_server, cast
+):
+    today = cast.patient_a.local_today()
+    sign_in(phone, cast.patient_a.user.email)
+    wait_until_kept(phone, "/")
+    phone.context.set_offline(True)
+    phone.locator("input[name=pain_activity][value='4']").tap()
+    phone.get_by_label(re.compile(r"^Sore ankle")).fill("95")
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator("#entry-sync-status")).to_contain_text("Waiting to send")
+
+    phone.context.set_offline(False)
+    notice = phone.locator("#offline-queue-notice")
+    expect(notice).to_contain_text("could not be sent", timeout=15_000)
+    expect(notice).to_contain_text("between 0 and 90")
+    shot(phone, "refused-kept")
+    assert not DailyEntry.objects.exists()
+
+    # Opening the day fills the form with what was kept; Save then posts it the ordinary way,
+    # so the server's page says what is wrong next to the field.
+    phone.goto("/")
+    expect(phone.get_by_label(re.compile(r"^Sore ankle"))).to_have_value("95")
+    expect(phone.locator("#entry-sync-status")).to_contain_text("could not be sent")
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator(".field-error")).to_contain_text("between 0 and 90")
+    phone.get_by_label(re.compile(r"^Sore ankle")).fill("35")
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator(".messages")).to_contain_text("Saved your entry for today")
+    assert DailyEntry.objects.get(episode=cast.episode_a, date=today).pf_rom_affected == 35
+    expect(notice).to_be_hidden()
