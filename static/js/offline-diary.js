@@ -338,21 +338,27 @@
       csrf: csrfToken,
       dayUrl: form.getAttribute("data-day-url")
     };
-    Queue.save(item)
-      .then(function (saved) {
+    Queue.save(item).then(
+      function (saved) {
         item = saved;
-        return flush(true);
-      })
-      .then(function (report) {
-        return noteResults(report, item.api).then(function () {
-          return afterSave(item, report && report.results[item.api], button);
-        });
-      })
-      .catch(function () {
-        // No IndexedDB here: the ordinary form POST, as without JavaScript.
+        return flush(true)
+          .then(function (report) {
+            return noteResults(report, item.api).then(function () {
+              return afterSave(item, report && report.results[item.api], button);
+            });
+          })
+          .catch(function () {
+            // Kept on the phone, whatever went wrong after: it is sent on the next occasion.
+            afterSave(item, null, button);
+          });
+      },
+      function () {
+        // Nothing could be kept (no IndexedDB here): the ordinary form POST, as without
+        // JavaScript.
         button.disabled = false;
         submitNatively();
-      });
+      }
+    );
   }
 
   function setUpForm() {

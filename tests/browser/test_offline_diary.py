@@ -101,6 +101,11 @@ def test_two_days_saved_offline_are_each_sent_once_when_back_online(
     expect(phone.get_by_role("heading", level=1)).to_have_text("Today")
     # Online, the worker keeps today's form and the week's other days for later.
     wait_until_kept(phone, "/", f"/log/{yesterday.isoformat()}/")
+    worker = phone.evaluate(
+        "async () => { const r = await navigator.serviceWorker.ready;"
+        " return [r.scope, r.active.scriptURL]; }"
+    )
+    assert worker == [f"{live_server.url}/", f"{live_server.url}/sw.js"]
 
     phone.context.set_offline(True)
     phone.locator("input[name=pain_activity][value='4']").tap()
