@@ -8,12 +8,15 @@ headers keep that late send from overwriting a newer copy made meanwhile.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
 
 from accounts.models import AuditEvent
 from rehab.models import DailyEntry
+from rehab.services import EntryVersionConflict, entry_record
+from rehab.versions import EntryPrecondition
 from tests.api.helpers import entry_url
 from tests.factories import PrescriptionFactory
 
@@ -182,3 +185,44 @@ def test_a_bad_body_is_400_before_any_precondition(cast, api, day):
     )
     assert response.status_code == 400
     assert "pain_activity" in response.json()
+
+
+@pytest.mark.parametrize("same_values", [True, False])
+def test_a_concurrent_first_insert_is_checked_against_the_precondition_again(
+    cast, heel_raises, monkeypatch, same_values
+):
+    """Two phones send the same day with If-None-Match: * at once. The loser's insert is refused
+    by the unique constraint; on the retry under the row lock it finds the winner's entry: equal
+    values → returned unwritten, other values → EntryVersionConflict."""
+    episode = cast.episode_a
+    day = episode.start_date
+    winner = entry_record(actor=cast.patient_a.user, episode=episode, date=day, pain_activity=4)
+    real_select_for_update = DailyEntry.objects.select_for_update
+    looks: list[int] = []
+
+    def select_for_update(*args: Any, **kwargs: Any) -> Any:
+        looks.append(1)
+        if len(looks) == 1:
+            return DailyEntry.objects.none()  # our first look: no entry yet
+        return real_select_for_update(*args, **kwargs)
+
+    monkeypatch.setattr(DailyEntry.objects, "select_for_update", select_for_update)
+    call = partial(
+        entry_record,
+        actor=cast.patient_a.user,
+        episode=episode,
+        date=day,
+        pain_activity=4 if same_values else 5,
+        precondition=EntryPrecondition(if_none_match=("*",)),
+    )
+    if same_values:
+        result = call()
+        assert (result.created, result.written) == (False, False)
+    else:
+        with pytest.raises(EntryVersionConflict) as conflict:
+            call()
+        assert conflict.value.entry is not None and conflict.value.entry.pain_activity == 4
+    assert len(looks) == 2
+    entry = DailyEntry.objects.get(episode=episode, date=day)
+    assert entry.updated_at == winner.entry.updated_at
+    assert _writes(entry.pk) == ["entry.created"]
