@@ -127,12 +127,32 @@
         ]);
       });
       show(notice, parts);
+      markDayLinks(waiting);
       if (notices.length) {
         // Shown once: a conflict is news, not a state.
         var others = (found[1] || []).filter(function (n) { return String(n.user) !== String(user); });
         return Queue.setMeta("notices", others.length ? others : null);
       }
       return null;
+    });
+  }
+
+  /* "Correct a recent day": a day whose entry waits on the phone says so instead of "not
+   * logged" (the server has not seen it yet). */
+  function markDayLinks(waiting) {
+    var waitingPaths = waiting.map(function (item) { return new URL(item.dayUrl, location.href).pathname; });
+    Array.prototype.forEach.call(document.querySelectorAll(".recent-days a[href]"), function (link) {
+      var state = link.querySelector(".day-state");
+      if (!state) {
+        return;
+      }
+      if (state.hasAttribute("data-server-text")) {
+        state.textContent = state.getAttribute("data-server-text");
+      }
+      if (waitingPaths.indexOf(new URL(link.href).pathname) !== -1) {
+        state.setAttribute("data-server-text", state.textContent);
+        state.textContent = "waiting to send";
+      }
     });
   }
 

@@ -128,6 +128,10 @@ def test_two_days_saved_offline_are_each_sent_once_when_back_online(
     phone.get_by_role("button", name="Save entry").tap()
     expect(phone.locator("#entry-sync-status")).to_contain_text("Waiting to send")
     expect(phone.locator("#offline-queue-notice")).to_contain_text("2 entries waiting to send")
+    days = phone.locator(".recent-days li")
+    expect(days.nth(0)).to_contain_text("waiting to send")
+    expect(days.nth(1)).to_contain_text("waiting to send")
+    expect(days.nth(2)).to_contain_text("not logged")
     shot(phone, "offline-yesterday-waiting")
     assert not DailyEntry.objects.filter(episode=cast.episode_a).exists()
 
@@ -404,3 +408,21 @@ def test_an_entry_the_server_refuses_stays_on_the_phone_to_be_corrected(
     expect(phone.locator(".messages")).to_contain_text("Saved your entry for today")
     assert DailyEntry.objects.get(episode=cast.episode_a, date=today).pf_rom_affected == 35
     expect(notice).to_be_hidden()
+
+
+def test_a_kept_today_page_opened_the_next_day_says_which_day_it_is_for(
+    transactional_db, phone, live_server, cast
+):
+    today = cast.patient_a.local_today()
+    sign_in(phone, cast.patient_a.user.email)
+    wait_until_kept(phone, "/")
+    phone.context.set_offline(True)
+    # The phone's clock says tomorrow: the kept "today" page is yesterday's form.
+    tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9, 0))
+    phone.clock.set_system_time(tomorrow)
+    phone.goto("/")
+    notice = phone.locator("#offline-queue-notice")
+    expect(notice).to_contain_text("You are offline")
+    expect(notice).to_contain_text(f"This form is for {today.strftime('%A %-d %B')}")
+    form = phone.locator("#entry-form")
+    expect(form).to_have_attribute("data-entry-date", today.isoformat())
