@@ -36,8 +36,7 @@
   /* --- Words ------------------------------------------------------------------------------- */
 
   function dayName(isoDate) {
-    var date = new Date(isoDate + "T12:00:00");
-    return date.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long" });
+    return Queue.dayName(isoDate);
   }
 
   function localToday() {
@@ -85,19 +84,13 @@
   }
 
   function conflictText(isoDate) {
-    return (
-      "Your change to " + dayName(isoDate) + " was not sent: a newer copy of that day, saved " +
-      "on another device or by your therapist, was kept."
-    );
+    return Queue.conflictText(isoDate);
   }
 
   /* --- The notice on every page ------------------------------------------------------------ */
 
   function addNotice(text) {
-    return Queue.getMeta("notices").then(function (list) {
-      list = (list || []).concat([{ user: user, text: text }]);
-      return Queue.setMeta("notices", list);
-    });
+    return Queue.addNotice(user, text);
   }
 
   function refreshNotice() {

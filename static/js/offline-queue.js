@@ -231,13 +231,37 @@
     });
   }
 
+  function dayName(isoDate) {
+    var date = new Date(isoDate + "T12:00:00");
+    return date.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long" });
+  }
+
+  /* What the patient is told when the server kept a newer copy of a day. */
+  function conflictText(isoDate) {
+    return (
+      "Your change to " + dayName(isoDate) + " was not sent: a newer copy of that day, saved " +
+      "on another device or by your therapist, was kept."
+    );
+  }
+
+  /* A message for the patient's next page (the worker has no page to show it on). */
+  function addNotice(user, text) {
+    return transact([META], "readwrite", function (s) {
+      return request(s[META].get("notices")).then(function (list) {
+        s[META].put((list || []).concat([{ user: user, text: text }]), "notices");
+      });
+    });
+  }
+
   /* What sending did to the queue: delete on "sent" and "conflict", mark otherwise. */
-  function record(item, result) {
+  function record(item, result, options) {
     if (result.outcome === "sent") {
       return settle(item, result.version);
     }
     if (result.outcome === "conflict") {
-      return settle(item, null);
+      return settle(item, null).then(function () {
+        return options.keepNotices ? addNotice(item.user, conflictText(item.date)) : null;
+      });
     }
     if (result.outcome === "refused") {
       return mark(item, "failed", result.body);
@@ -309,7 +333,8 @@
 
   /* Send every waiting item of `user`, one at a time, under the lock. options: {user, csrfToken
    * (null in the worker: each item's stored token), wait (queue behind a running flush instead
-   * of leaving it to that one)}. Resolves with {results: {api: result}, retry: bool} (null when
+   * of leaving it to that one), keepNotices (store a conflict's message for the next page: the
+   * worker's sends)}. Resolves with {results: {api: result}, retry: bool} (null when
    * another flush was running and wait was false). */
   function flush(options) {
     return withLock(Boolean(options.wait), function () {
@@ -325,7 +350,7 @@
               if (result.outcome === "retry") {
                 report.retry = true;
               }
-              return record(item, result);
+              return record(item, result, options);
             });
           });
         }, Promise.resolve()).then(function () {
@@ -345,6 +370,9 @@
     all: all,
     forUser: forUser,
     flush: flush,
+    addNotice: addNotice,
+    conflictText: conflictText,
+    dayName: dayName,
     onChange: onChange,
     refreshTokens: refreshTokens,
     currentVersion: currentVersion,

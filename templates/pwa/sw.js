@@ -194,7 +194,7 @@ self.addEventListener("sync", (event) => {
       if (!user) {
         return null; // Nobody signed in on this phone: the next page open sends the queue.
       }
-      return PaisQueue.flush({ user: user, csrfToken: null }).then((report) => {
+      return PaisQueue.flush({ user: user, csrfToken: null, keepNotices: true }).then((report) => {
         tellPages({ type: "queue-changed" });
         if (report && report.retry) {
           // Still offline or the server failed: reject, so that the browser tries again.

@@ -426,3 +426,42 @@ def test_a_kept_today_page_opened_the_next_day_says_which_day_it_is_for(
     expect(notice).to_contain_text(f"This form is for {today.strftime('%A %-d %B')}")
     form = phone.locator("#entry-form")
     expect(form).to_have_attribute("data-entry-date", today.isoformat())
+
+
+def test_a_conflict_found_by_background_sync_is_told_on_the_next_page(
+    transactional_db, phone, live_server, cast, api
+):
+    today = cast.patient_a.local_today()
+    sign_in(phone, cast.patient_a.user.email)
+    wait_until_kept(phone, "/")
+    phone.context.set_offline(True)
+    phone.locator("input[name=pain_activity][value='4']").tap()
+    phone.get_by_role("button", name="Save entry").tap()
+    expect(phone.locator("#entry-sync-status")).to_contain_text("Waiting to send")
+    therapist = api(cast.therapist).put(
+        f"/api/v1/episodes/{cast.episode_a.pk}/entries/{today.isoformat()}/",
+        {"pain_activity": 8},
+        format="json",
+    )
+    assert therapist.status_code == 201
+
+    phone.goto("about:blank")
+    phone.context.set_offline(False)
+    # Only the worker runs now; read its queue from inside it.
+    worker = phone.context.service_workers[0]
+    state = "async () => [(await PaisQueue.all()).length, await PaisQueue.getMeta('notices')]"
+    for _ in range(60):
+        waiting, notices = worker.evaluate(state)
+        if waiting == 0:
+            break
+        phone.wait_for_timeout(250)
+    assert waiting == 0 and notices and "was not sent" in notices[0]["text"]
+
+    phone.goto("/")
+    expect(phone.locator("#offline-queue-notice")).to_contain_text(
+        f"Your change to {today.strftime('%A %-d %B')} was not sent"
+    )
+    assert DailyEntry.objects.get(episode=cast.episode_a, date=today).pain_activity == 8
+    # Told once: the next page has no notice.
+    phone.reload()
+    expect(phone.locator("#offline-queue-notice")).to_be_hidden()
