@@ -64,24 +64,38 @@ class SessionPolicyMiddleware:
             if reason is not None:
                 message = sessions.ended_message(reason, user)
                 logout(request)
-                if request.path.startswith(API_PREFIX):
-                    # Carry on signed out: the API answers 401 as for any missing credentials.
+                if request.path.startswith(API_PREFIX) or _view_name(request) in _NO_SIGN_IN:
+                    # Carry on signed out: the API answers 401 as for any missing credentials,
+                    # and the files every page loads need nobody signed in (a service worker
+                    # whose update check were redirected to the sign-in page would fail).
                     return self.get_response(request)
                 messages.info(request, message)
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
 
+def _view_name(request: HttpRequest) -> str | None:
+    try:
+        return resolve(request.path_info).view_name
+    except Resolver404:
+        return None
+
+
+# Files that any page loads and that hold nobody's data: the web app manifest, the offline
+# diary's service worker and the page it shows offline (docs/diary.md).
+_NO_SIGN_IN = {"manifest", "service-worker", "offline"}
+
+
 # The addresses a session owing its second step may still open, by their namespaced view names:
-# signing in and out, the two-factor pages themselves, the web app manifest that every page links
-# to, and the two API endpoints that never read the session (they exchange a password or an
+# signing in and out, the two-factor pages themselves, the files every page loads (_NO_SIGN_IN),
+# and the two API endpoints that never read the session (they exchange a password or an
 # invitation token). Namespaced, so that the admin's own "admin:login" is not mistaken for ours.
 _OPEN_DURING_TWO_FACTOR = {
     "login",
     "logout",
     "two-factor-verify",
     "two-factor-setup",
-    "manifest",
+    *_NO_SIGN_IN,
     "api-auth-token",
     "api-auth-invitation-accept",
 }
@@ -138,8 +152,4 @@ class TwoFactorMiddleware:
     def _is_open(request: HttpRequest) -> bool:
         if request.path.startswith(settings.STATIC_URL):
             return True
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return False
-        return match.view_name in _OPEN_DURING_TWO_FACTOR
+        return _view_name(request) in _OPEN_DURING_TWO_FACTOR

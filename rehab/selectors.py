@@ -38,6 +38,9 @@ from rehab.models import (
     Severity,
 )
 from rehab.rule_inputs import prefetched_episode_data
+
+# The version of an entry that a page renders (data-entry-version): the API's ETag.
+from rehab.versions import entry_etag as entry_etag
 from rehab.vocabulary import RECOMMENDATION_LABELS
 
 # A patient may correct today and the six days before it from the phone pages: the same 7-day
@@ -126,18 +129,6 @@ def entry_form_data(*, episode: Episode, date: dt.date, today: dt.date) -> Entry
         ],
         recent_days=[DayLink(date=d, logged=d in entries) for d in window],
     )
-
-
-def entry_etag(entry: DailyEntry) -> str:
-    """The saved entry's version as a strong ETag: ``"<id>-<updated_at in microseconds>"``.
-
-    The entry form carries it (``data-entry-version``) so an offline copy sent later can say
-    which version the patient saw; the API answers with the same string. Whole microseconds
-    since the epoch, computed without floats, so both sides always agree.
-    """
-    since_epoch = entry.updated_at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    microseconds = since_epoch // dt.timedelta(microseconds=1)
-    return f'"{entry.pk}-{microseconds}"'
 
 
 # --- Episode history (patient and staff) ---------------------------------------------------------

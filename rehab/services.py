@@ -41,6 +41,7 @@ from rehab.models import (
     Prescription,
     Side,
 )
+from rehab.versions import EntryPrecondition
 
 PAIN_MIN, PAIN_MAX = 0, 10
 # Plantar flexion in degrees, kept to a tenth (docs/clinical-rules.md, "Input rules").
@@ -76,6 +77,18 @@ class DiaryClosedError(Exception):
     The entries are the evidence behind the referral or the closing outcome; staff may still
     correct them, with a reason (``EntryCorrection``).
     """
+
+
+class EntryVersionConflict(Exception):
+    """The day's entry is no longer the version the client saw, and what it sent differs from
+    what is stored (API: 412, with the stored entry). Nothing was written.
+
+    ``entry`` is the stored entry, or None when it was deleted since.
+    """
+
+    def __init__(self, entry: DailyEntry | None) -> None:
+        super().__init__("The entry was changed since this form was opened.")
+        self.entry = entry
 
 
 def _check_int(
@@ -347,6 +360,9 @@ def prescription_end(*, actor: User, prescription: Prescription, end_date: dt.da
 class EntryResult:
     entry: DailyEntry
     created: bool
+    # False when the call found the values already stored and wrote nothing (a retry of a
+    # conditional write whose answer was lost).
+    written: bool = True
 
 
 def entry_record(
@@ -361,6 +377,7 @@ def entry_record(
     exercises: Sequence[Mapping[str, Any]] = (),
     note: Any = "",
     reason: str = "",
+    precondition: EntryPrecondition | None = None,
 ) -> EntryResult:
     """Create or replace the entry for ``date``: the same call twice leaves one entry.
 
@@ -368,6 +385,11 @@ def entry_record(
     validated before anything is written, so a bad request leaves the saved entry untouched.
     Once the episode is referred or closed, only staff may write, with a ``reason``
     (``DiaryClosedError`` for the patient); the old values are kept in an ``EntryCorrection``.
+
+    ``precondition`` is the version the client saw (rehab/versions.py). It is checked under the
+    same row lock as the write: when the stored entry is no longer that version, a call whose
+    values equal the stored ones returns it unwritten (the retry of a send whose answer was
+    lost), any other raises ``EntryVersionConflict`` and writes nothing.
     """
     errors = Errors()
     correction_reason = _diary_write_check(errors, actor=actor, episode=episode, reason=reason)
@@ -412,6 +434,7 @@ def entry_record(
             sets_by_prescription=sets_by_prescription,
             correction_reason=correction_reason,
             now=now,
+            precondition=precondition,
         )
     except IntegrityError:
         # Another request inserted the day's entry between our read and our insert (the unique
@@ -426,6 +449,7 @@ def entry_record(
             sets_by_prescription=sets_by_prescription,
             correction_reason=correction_reason,
             now=now,
+            precondition=precondition,
         )
 
 
@@ -439,6 +463,7 @@ def _entry_write(
     sets_by_prescription: Mapping[int, int],
     correction_reason: str | None,
     now: dt.datetime,
+    precondition: EntryPrecondition | None,
 ) -> EntryResult:
     """Write validated values as the day's entry, in one transaction.
 
@@ -449,6 +474,10 @@ def _entry_write(
     """
     with transaction.atomic():
         entry = DailyEntry.objects.select_for_update().filter(episode=episode, date=date).first()
+        if precondition and not precondition.holds_for(entry):
+            if entry is not None and _entry_holds(entry, values, sets_by_prescription):
+                return EntryResult(entry=_with_exercises(entry), created=False, written=False)
+            raise EntryVersionConflict(entry)
         # Only a correction after referral or closure keeps the old values (read before they
         # change).
         old_values = _entry_snapshot(entry) if correction_reason is not None else None
@@ -480,12 +509,29 @@ def _entry_write(
         # Evaluation skips episodes no longer active (rehab.evaluation): a correction after
         # referral or closure raises no alert; the request is only cleared.
         _request_evaluation(episode, now)
-    # What the response shows with the entry: its exercise logs with their prescriptions, in
-    # one query.
+    return EntryResult(entry=_with_exercises(entry), created=created)
+
+
+def _with_exercises(entry: DailyEntry) -> DailyEntry:
+    """The entry with what a response shows with it: its exercise logs with their
+    prescriptions, in one query."""
     prefetch_related_objects(
         [entry], Prefetch("exercises", queryset=ExerciseLog.objects.select_related("prescription"))
     )
-    return EntryResult(entry=entry, created=created)
+    return entry
+
+
+def _entry_holds(
+    entry: DailyEntry, values: Mapping[str, Any], sets_by_prescription: Mapping[int, int]
+) -> bool:
+    """Whether the stored entry already holds these values (who recorded it aside)."""
+    compared = (name for name in values if name != "recorded_by")
+    if any(getattr(entry, name) != values[name] for name in compared):
+        return False
+    stored = dict(
+        ExerciseLog.objects.filter(entry=entry).values_list("prescription_id", "sets_completed")
+    )
+    return stored == dict(sets_by_prescription)
 
 
 def _request_evaluation(episode: Episode, now: dt.datetime) -> None:

@@ -23,6 +23,10 @@ urlpatterns: list[URLPattern] = [
     # "/" (name "home") and "/episodes/{id}/" (name "episode") are routed by config.pages:
     # staff get pages of reports there, patients the views below.
     path("manifest.webmanifest", views.manifest, name="manifest"),
+    # The offline diary (docs/diary.md): the service worker at the root, so that it may serve
+    # every page, and the page it shows for an address not stored on the phone.
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("offline/", views.offline_page, name="offline"),
     # The patient's diary.
     path("log/<isodate:day>/", views.patient_log, name="patient-log"),
     path("history/", views.patient_history, name="patient-history"),

@@ -8,8 +8,10 @@ act on an object within reach gets a 403.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,7 +37,7 @@ from accounts.scoping import can_manage_patients
 from accounts.services import IssuedInvitation, invitation_issue, patient_create
 from accounts.services import patient_password_reset as services_patient_password_reset
 from accounts.throttling import LockedOut
-from rehab import rules, selectors
+from rehab import offline, rules, selectors
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
 from rehab.forms import (
     CloseForm,
@@ -273,11 +275,14 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                verb = "Saved" if result.created else "Updated"
-                when = "today" if day == today else f"{day:%A %-d %B}"
-                messages.success(request, f"{verb} your entry for {when}. Thank you!")
+                messages.success(request, _saved_message(result.created, day, today))
                 return redirect(_day_url(day, today, episode, episodes))
     else:
+        # The offline diary's script saves through the API and then opens the day with
+        # ?saved=created|replaced: the same words as after a form POST (docs/diary.md).
+        saved = request.GET.get("saved")
+        if saved in ("created", "replaced") and data.entry is not None:
+            messages.success(request, _saved_message(saved == "created", day, today))
         entry = data.entry
         initial = (
             {
@@ -291,7 +296,7 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
             else {}
         )
         form = EntryForm(initial=initial, prescriptions=prescriptions)
-    return render(
+    response = render(
         request,
         "patient/today.html",
         {
@@ -322,6 +327,16 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
             ],
         },
     )
+    if request.method == "GET":
+        # The patient's own form may be kept on their phone to open offline (rehab/offline.py).
+        response[offline.OFFLINE_COPY_HEADER] = "1"
+    return response
+
+
+def _saved_message(created: bool, day: dt.date, today: dt.date) -> str:
+    verb = "Saved" if created else "Updated"
+    when = "today" if day == today else f"{day:%A %-d %B}"
+    return f"{verb} your entry for {when}. Thank you!"
 
 
 @login_required
@@ -666,6 +681,50 @@ def manifest(request: HttpRequest) -> JsonResponse:
         },
         content_type="application/manifest+json",
     )
+
+
+# --- Offline diary: the service worker and its fallback page ------------------------------------
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker at /sw.js, so that its scope is the whole site (docs/diary.md).
+
+    Open to everybody (it holds no data): a worker that could not be fetched while signed out,
+    or during a two-factor step, would stop updating. ``no-cache`` makes the browser check for a
+    new worker on every update check, which is how a deploy reaches the phones.
+    """
+    response = render(
+        request,
+        "pwa/sw.js",
+        {
+            # JSON inside the script: every value is ours, none comes from the request.
+            "queue_script_json": json.dumps(static("js/offline-queue.js")),
+            "config_json": json.dumps(
+                {
+                    "version": offline.shell_version(),
+                    "shellUrls": offline.shell_urls(),
+                    "offlineUrl": reverse("offline"),
+                    "loginUrl": reverse("login"),
+                    "staticUrl": settings.STATIC_URL,
+                    "offlineCopyHeader": offline.OFFLINE_COPY_HEADER,
+                },
+                indent=2,
+            ),
+        },
+        content_type="application/javascript; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-cache"
+    # A worker runs under the policy sent with its script, not the page's: the same 'self' only.
+    response["Content-Security-Policy"] = offline.WORKER_POLICY
+    return response
+
+
+@require_GET
+def offline_page(request: HttpRequest) -> HttpResponse:
+    """What an address the phone has not stored shows while offline. It holds no user's data:
+    the worker stores it once, for whoever signs in next."""
+    return render(request, "pwa/offline.html")
 
 
 # --- Staff: alerts -------------------------------------------------------------------------------

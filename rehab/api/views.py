@@ -54,6 +54,7 @@ from rehab.api.serializers import (
 from rehab.evaluation import episode_progress
 from rehab.models import Alert, DailyEntry, Episode, Exercise, Intervention, Prescription
 from rehab.thresholds import ClinicThresholds, clinic_thresholds, clinic_thresholds_update
+from rehab.versions import EntryPrecondition, entry_etag
 
 EPISODE_TAG = ["episodes"]
 PRESCRIPTION_TAG = ["prescriptions"]
@@ -314,17 +315,39 @@ class EntryDetailView(EpisodeApiView):
         entry = self.get_entry(episode, _parse_url_date(date))
         body = EntrySerializer(entry).data
         audit_read(request.user, action="entry.viewed", obj=entry, patient_id=episode.patient_id)
-        return Response(body)
+        return Response(body, headers={"ETag": entry_etag(entry)})
 
     @extend_schema(
         tags=ENTRY_TAG,
         operation_id="entries_put",
         summary="Record or replace the entry of one day (idempotent)",
-        parameters=[DATE_PARAMETER],
+        description="Send `If-Match: <ETag>` (the version the form showed) or `If-None-Match: *` "
+        "(there was no entry) to refuse overwriting a newer copy: 412 with the stored entry, "
+        "or 200 without a write when the stored values equal those sent.",
+        parameters=[
+            DATE_PARAMETER,
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The ETag of the entry the client saw (from GET or the last PUT).",
+            ),
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="`*`: the client saw no entry for this day.",
+            ),
+        ],
         request=EntryInputSerializer,
         responses={
             200: OpenApiResponse(EntrySerializer, description="Replaced"),
             201: OpenApiResponse(EntrySerializer, description="Created"),
+            412: OpenApiResponse(
+                EntrySerializer,
+                description="The entry changed since the version in If-Match / If-None-Match, "
+                "and the values differ: the stored entry, unchanged.",
+            ),
             409: OpenApiResponse(
                 description="The episode is referred or closed: its diary is read-only for "
                 "the patient (staff correct it with a reason)."
@@ -340,7 +363,28 @@ class EntryDetailView(EpisodeApiView):
         data = EntryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        result = services.entry_record(
+        precondition = EntryPrecondition.from_headers(
+            if_match=request.headers.get("If-Match"),
+            if_none_match=request.headers.get("If-None-Match"),
+        )
+        try:
+            result = self._record(episode, day, values, precondition)
+        except services.EntryVersionConflict as conflict:
+            return self._conflict(conflict.entry)
+        return Response(
+            EntrySerializer(result.entry).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            headers={"ETag": entry_etag(result.entry)},
+        )
+
+    def _record(
+        self,
+        episode: Episode,
+        day: dt.date,
+        values: dict[str, Any],
+        precondition: EntryPrecondition,
+    ) -> services.EntryResult:
+        return services.entry_record(
             actor=self.caller,
             episode=episode,
             date=day,
@@ -351,10 +395,21 @@ class EntryDetailView(EpisodeApiView):
             exercises=[dict(item) for item in values["exercises"]],
             note=values["note"],
             reason=values["reason"],
+            precondition=precondition,
         )
+
+    @staticmethod
+    def _conflict(current: DailyEntry | None) -> Response:
+        """412: the stored copy wins; the client shows it and drops what it sent."""
+        if current is None:
+            return Response(
+                {"detail": "This day's entry was deleted after the form was opened."},
+                status=status.HTTP_412_PRECONDITION_FAILED,
+            )
         return Response(
-            EntrySerializer(result.entry).data,
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            EntrySerializer(current).data,
+            status=status.HTTP_412_PRECONDITION_FAILED,
+            headers={"ETag": entry_etag(current)},
         )
 
     @extend_schema(

@@ -67,6 +67,8 @@ SKIPPED_NAMES = {
     "logout": "signing out (POST only)",
     "invitation": "the one-time invitation page: the token in the address is the credential",
     "manifest": "the web app manifest every page links to",
+    "service-worker": "the offline diary's service worker script (docs/diary.md)",
+    "offline": "the page the service worker shows offline; it holds nobody's data",
     "api-auth-token": "exchanging a password for a token (tests/security/test_throttling.py)",
     "api-auth-invitation-accept": "accepting an invitation with its token",
     "invitation-set-password": "the invitation's form, for the browser that opened the link",
