@@ -47,6 +47,7 @@ from accounts.models import User
 from accounts.scoping import can_manage_patients
 from accounts.services import invitation_accept_by_digest, invitation_find_usable
 from accounts.tokens import digest
+from rehab.offline import OFFLINE_COPY_HEADER
 
 GET_POST = ["GET", "POST"]
 ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
@@ -403,7 +404,7 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_security(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    return render(
+    response = render(
         request,
         "accounts/security.html",
         {
@@ -415,6 +416,11 @@ def account_security(request: HttpRequest) -> HttpResponse:
             "tokens": [] if user.is_patient else selectors.active_api_tokens(user=user),
         },
     )
+    if user.is_patient:
+        # Sign out lives here: a patient on a shared phone must reach it offline too, so the
+        # offline diary may keep this page on their phone (docs/diary.md).
+        response[OFFLINE_COPY_HEADER] = "1"
+    return response
 
 
 @login_required

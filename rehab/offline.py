@@ -33,7 +33,8 @@ SHELL_STATIC = (
 WORKER_TEMPLATES = ("pwa/sw.js", "pwa/sw_push.js", "pwa/offline.html")
 
 # The response header with which a page says it may be kept for offline use: only the patient's
-# own diary form sends it, so no other page (and nobody else's data) is ever stored.
+# own diary form and their Account page (where Sign out is) send it, so no other page (and
+# nobody else's data) is ever stored.
 OFFLINE_COPY_HEADER = "PAIS-Offline-Copy"
 
 # A worker runs under the policy sent with its own script, not the page's. It loads our scripts

@@ -322,6 +322,9 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
                     "logged": link.logged,
                     "current": link.date == day,
                     "url": _day_url(link.date, today, episode, episodes),
+                    "entry_api_url": reverse(
+                        "api-entry-detail", args=[episode.pk, link.date.isoformat()]
+                    ),
                 }
                 for link in data.recent_days
             ],

@@ -133,8 +133,10 @@
   /* "Correct a recent day": a day whose entry waits on the phone says so instead of "not
    * logged" (the server has not seen it yet). */
   function markDayLinks(waiting) {
-    var waitingPaths = waiting.map(function (item) { return new URL(item.dayUrl, location.href).pathname; });
-    Array.prototype.forEach.call(document.querySelectorAll(".recent-days a[href]"), function (link) {
+    // By the day's API address (episode and date), not the page's: today's link is "/" while
+    // its form goes to the day's dated address.
+    var waitingApis = waiting.map(function (item) { return new URL(item.api, location.href).pathname; });
+    Array.prototype.forEach.call(document.querySelectorAll(".recent-days a[data-entry-api]"), function (link) {
       var state = link.querySelector(".day-state");
       if (!state) {
         return;
@@ -142,7 +144,7 @@
       if (state.hasAttribute("data-server-text")) {
         state.textContent = state.getAttribute("data-server-text");
       }
-      if (waitingPaths.indexOf(new URL(link.href).pathname) !== -1) {
+      if (waitingApis.indexOf(link.getAttribute("data-entry-api")) !== -1) {
         state.setAttribute("data-server-text", state.textContent);
         state.textContent = "waiting to send";
       }
@@ -413,7 +415,8 @@
       return;
     }
     var urls = [location.href];
-    Array.prototype.forEach.call(document.querySelectorAll(".recent-days a[href]"), function (link) {
+    // The recent days, and the Account page (Sign out must work on a shared phone offline).
+    Array.prototype.forEach.call(document.querySelectorAll(".recent-days a[href], a[data-keep-offline]"), function (link) {
       if (link.href.indexOf(location.origin) === 0 && urls.indexOf(link.href) === -1) {
         urls.push(link.href);
       }

@@ -276,7 +276,8 @@ def test_signing_out_on_a_shared_phone_leaves_nothing_of_the_patient(
     transactional_db, phone, live_server, cast
 ):
     sign_in(phone, cast.patient_a.user.email)
-    wait_until_kept(phone, "/")
+    # The form page asks the worker to keep itself and the Account page, where Sign out is.
+    wait_until_kept(phone, "/", "/accounts/security/")
     phone.context.set_offline(True)
     phone.locator("input[name=pain_activity][value='4']").tap()
     phone.get_by_label(re.compile(r"^Note")).fill("Private words")
@@ -293,6 +294,9 @@ def test_signing_out_on_a_shared_phone_leaves_nothing_of_the_patient(
             dialog.accept()
 
     phone.on("dialog", answer)
+    # Sign out is on the Account page, which the phone kept when the form opened online.
+    phone.get_by_role("link", name="Account").tap()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Account security")
     # Signing out first tries to send; what is still waiting is asked about. "Stay" stays.
     phone.get_by_role("button", name="Sign out").tap()
     for _ in range(40):
@@ -300,7 +304,7 @@ def test_signing_out_on_a_shared_phone_leaves_nothing_of_the_patient(
             break
         phone.wait_for_timeout(250)
     assert "1 entry has not been sent yet" in dialogs[0]
-    expect(phone.get_by_role("heading", level=1)).to_have_text("Today")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Account security")
 
     # Back online with the session ended (the entry cannot be sent), the patient signs out
     # anyway: the entry and the kept pages are deleted from the phone.

@@ -86,7 +86,8 @@ def test_the_patients_form_carries_what_the_script_needs(cast, client_for):
     assert f'data-entry-api="{api}"' in html
     assert f'data-entry-date="{today.isoformat()}"' in html
     assert 'data-entry-version=""' in html
-    assert 'data-day-url="/"' in html
+    # The day's own dated address: "/" would be another day once midnight has passed.
+    assert f'data-day-url="/log/{today.isoformat()}/"' in html
     assert f'<input type="hidden" name="entry_date" value="{today.isoformat()}">' in html
     assert f'data-prescription="{heel.pk}"' in html
     assert '<div id="entry-sync-status" role="status" aria-live="polite"></div>' in html
