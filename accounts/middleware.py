@@ -84,6 +84,8 @@ _OPEN_DURING_TWO_FACTOR = {
     "manifest",
     "api-auth-token",
     "api-auth-invitation-accept",
+    # The one-click unsubscribe of reminder emails needs no sign-in at all (RFC 8058).
+    "reminders-unsubscribe",
 }
 
 _TWO_FACTOR_API_MESSAGE = (
