@@ -74,6 +74,8 @@ SKIPPED_NAMES = {
     "password-reset-done": "the page after asking for a reset email",
     "password-reset-confirm": "the password-reset link: the token in the address is the credential",
     "password-reset-complete": "the page after setting a password through a reset link",
+    "reminders-unsubscribe": "the reminder email's one-click unsubscribe: the signed token in "
+    "the address is the credential (tests/reminders/test_unsubscribe.py)",
 }
 
 PERSONAS = ["anonymous", *SIGNED_IN]
