@@ -63,7 +63,11 @@ def start_push_service() -> tuple[PushService, http.server.ThreadingHTTPServer]:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             service.received.append(
-                Received(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+                Received(
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
             )
             self.send_response(service.status)
             self.send_header("Content-Length", "0")

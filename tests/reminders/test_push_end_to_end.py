@@ -210,7 +210,10 @@ def test_an_http_endpoint_stored_earlier_is_not_called(
     patient = _due_patient(cast)
     keys = BrowserSubscription.create("x").to_json()["keys"]
     PushSubscription.objects.create(
-        patient=patient, endpoint="http://93.184.215.14/push", p256dh=keys["p256dh"], auth=keys["auth"]
+        patient=patient,
+        endpoint="http://93.184.215.14/push",
+        p256dh=keys["p256dh"],
+        auth=keys["auth"],
     )
     patient.reminder_by_push = True
     patient.save()
