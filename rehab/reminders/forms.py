@@ -22,7 +22,7 @@ class ReminderSettingsForm(PageForm):
         label="Remind me when I have not filled in the day", required=False
     )
     time = forms.TimeField(
-        label="At",
+        label="Remind me at",
         help_text="Your local time. At most one reminder a day, and none once the day is in.",
         widget=forms.TimeInput(attrs={"type": "time", "step": 60}, format="%H:%M"),
         input_formats=["%H:%M", "%H:%M:%S"],

@@ -12,7 +12,7 @@ import zoneinfo
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_record
 from accounts.models import Patient, User
@@ -124,6 +124,21 @@ def push_subscription_save(
     person signed out and this one subscribed), it now belongs to whoever subscribed last, so
     reminders never reach somebody else's lock screen.
     """
+    try:
+        return _push_subscription_save(
+            actor=actor, patient=patient, endpoint=endpoint, p256dh=p256dh, auth=auth
+        )
+    except IntegrityError:
+        # The same browser sent the same subscription twice at once and the other request
+        # created the row first: this one now finds and refreshes it.
+        return _push_subscription_save(
+            actor=actor, patient=patient, endpoint=endpoint, p256dh=p256dh, auth=auth
+        )
+
+
+def _push_subscription_save(
+    *, actor: User, patient: Patient, endpoint: str, p256dh: str, auth: str
+) -> SavedSubscription:
     with transaction.atomic():
         existing = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
         created = existing is None

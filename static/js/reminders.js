@@ -6,6 +6,10 @@
  * See docs/reminders.md. */
 (function () {
   "use strict";
+  // Included by the time-zone prompt and by the reminders page: one page may load it twice,
+  // and two click handlers would subscribe twice.
+  if (window.paisRemindersStarted) return;
+  window.paisRemindersStarted = true;
 
   // --- The time-zone prompt -------------------------------------------------------------------
   function offerPhoneTimezone() {
