@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.api.base import ApiView
 from accounts.models import Patient
 from rehab import selectors
+from rehab.notify.addresses import MAX_URL_LENGTH
 from rehab.reminders import services
 from rehab.reminders.serializers import (
     PushKeySerializer,
@@ -142,6 +143,9 @@ class PushSubscriptionsView(OwnPatientView):
         endpoint = request.query_params.get("endpoint", "")
         if not endpoint:
             raise ValidationError({"endpoint": ["Give the device's endpoint (?endpoint=...)."]})
+        if len(endpoint) > MAX_URL_LENGTH or "\x00" in endpoint:
+            # No stored endpoint looks like this (and PostgreSQL refuses NUL in a query).
+            raise Http404("Not one of your devices.")
         if not services.push_subscription_delete(
             actor=self.caller, patient=patient, endpoint=endpoint
         ):

@@ -7,6 +7,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rehab.notify.addresses import MAX_URL_LENGTH
@@ -18,6 +20,7 @@ _HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ClockTimeField(serializers.Field[dt.time, str, str, Any]):
     default_error_messages = {"invalid": "Use a 24-hour time HH:MM, e.g. 19:00."}
 

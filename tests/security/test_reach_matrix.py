@@ -163,6 +163,8 @@ LIST_KINDS: dict[str, str | None] = {
     "api-auth-token-list": "token",
     "api-webhook-list": "webhook",
     "api-webhook-deliveries": None,
+    # The caller's own devices only (tests/reminders/test_api.py).
+    "api-me-push-subscriptions": None,
 }
 # Keys that, anywhere in a JSON answer, hold the id of an object of this kind.
 ID_KEYS = {"patient": "patient", "episode": "episode", "alert": "alert"}
