@@ -105,6 +105,19 @@ def test_the_prompt_is_on_the_patients_pages_until_answered(cast) -> None:
     assert 'id="timezone-prompt"' not in client.get("/").content.decode()
 
 
+def test_the_prompt_waits_below_the_diary_form_and_is_on_top_elsewhere(cast) -> None:
+    client = signed_in_client(cast.patient_a)
+
+    today = client.get("/").content.decode()
+    history = client.get("/accounts/security/").content.decode()
+
+    assert today.count('id="timezone-prompt"') == 1
+    assert today.index('id="timezone-prompt"') > today.index('id="main"')
+    assert today.index('id="timezone-prompt"') > today.index('name="pain_activity"')
+    assert history.count('id="timezone-prompt"') == 1
+    assert history.index('id="timezone-prompt"') < history.index("<h1")
+
+
 def test_keeping_the_zone_also_answers_the_prompt(cast) -> None:
     client = signed_in_client(cast.patient_a)
 
