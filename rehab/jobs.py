@@ -6,8 +6,9 @@ read (and tested under ``time_machine``) without a broker. Each job is safe to r
 
 * the evaluation relay re-runs evaluations whose task was lost (the episode row remembers the
   request in ``evaluation_requested_at``; ``evaluate_episode`` locks the episode row);
-* the reminder writes a ``ReminderLog`` row first, and the (patient, date) unique constraint lets
-  only one writer through;
+* the reminder writes a ``ReminderLog`` row first (with its push notifications as outbox rows
+  in the same transaction), and the (patient, date) unique constraint lets only one writer
+  through;
 * escalation claims each alert with a conditional UPDATE and acts only if it changed the row;
 * the digest writes a ``DigestLog`` row per (person, ISO week) first, and its unique constraint
   lets only one writer through, as the reminder's does.

@@ -202,3 +202,25 @@ def test_the_command_writes_an_env_file_once(tmp_path) -> None:
     with pytest.raises(CommandError):
         call_command("vapid_keys", env_file=str(env_file), stdout=io.StringIO())
     assert env_file.read_text() == text
+
+
+def test_a_half_set_key_pair_stops_the_checks(settings) -> None:
+    from django.core.checks import run_checks
+
+    settings.PAIS_VAPID_PUBLIC_KEY = "BAAA"
+    settings.PAIS_VAPID_PRIVATE_KEY = ""
+
+    assert "pais.E020" in {message.id for message in run_checks()}
+
+
+def test_deploy_checks_say_push_is_off_or_unguarded(settings) -> None:
+    from django.core.checks import run_checks
+
+    settings.DEBUG = False
+    settings.PAIS_VAPID_PUBLIC_KEY = ""
+    settings.PAIS_VAPID_PRIVATE_KEY = ""
+    settings.PAIS_PUSH_ALLOW_PRIVATE = True
+
+    found = {message.id for message in run_checks(include_deployment_checks=True)}
+
+    assert {"pais.W020", "pais.W021"} <= found
