@@ -64,8 +64,9 @@ class SessionPolicyMiddleware:
             if reason is not None:
                 message = sessions.ended_message(reason, user)
                 logout(request)
-                if request.path.startswith(API_PREFIX):
-                    # Carry on signed out: the API answers 401 as for any missing credentials.
+                if request.path.startswith(API_PREFIX) or _needs_no_sign_in(request):
+                    # Carry on signed out: the API answers 401 as for any missing credentials,
+                    # and a page that needs no sign-in works as for anybody.
                     return self.get_response(request)
                 messages.info(request, message)
                 return redirect_to_login(request.get_full_path())
@@ -87,6 +88,18 @@ _OPEN_DURING_TWO_FACTOR = {
     # The one-click unsubscribe of reminder emails needs no sign-in at all (RFC 8058).
     "reminders-unsubscribe",
 }
+
+# Pages that work signed out, so an ended session carries on to them rather than to the
+# sign-in page: the reminder email's unsubscribe link must work without signing in (RFC 8058).
+_NO_SIGN_IN_NEEDED = {"reminders-unsubscribe"}
+
+
+def _needs_no_sign_in(request: HttpRequest) -> bool:
+    try:
+        return resolve(request.path_info).view_name in _NO_SIGN_IN_NEEDED
+    except Resolver404:
+        return False
+
 
 _TWO_FACTOR_API_MESSAGE = (
     "Two-factor sign-in is required: finish it on the website before using the API with this "

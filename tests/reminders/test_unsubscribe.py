@@ -147,3 +147,17 @@ def test_unsubscribing_twice_is_fine_and_audited_once(cast) -> None:
     assert Client().post(path).status_code == 200
     assert "already off" in Client().get(path).content.decode()
     assert AuditEvent.objects.filter(action="reminders.email_unsubscribed").count() == 1
+
+
+def test_an_ended_session_does_not_send_the_link_to_the_sign_in_page(cast, settings) -> None:
+    # The patient's phone still holds a session cookie past its lifetime.
+    patients_phone = signed_in_client(cast.patient_a)
+    assert patients_phone.get("/").status_code == 200
+    settings.PAIS_PATIENT_SESSION_LIFETIME_SECONDS = 0
+    path = f"/unsubscribe/{unsubscribe_token(cast.patient_a)}/"
+
+    with time_machine.travel(dt.timedelta(seconds=5)):
+        response = patients_phone.post(path)
+
+    assert response.status_code == 200
+    assert not Patient.objects.get(pk=cast.patient_a.pk).reminder_by_email
