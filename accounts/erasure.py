@@ -4,7 +4,9 @@ A clinic admin erases one patient of their clinic. In one transaction:
 
 - the ``Patient`` row is deleted, and with it, by the ``CASCADE`` of every clinical table, the
   patient's episodes, daily entries and exercise logs, prescriptions, interventions, alerts, the
-  deliveries and inbox messages those alerts caused (with their attempts) and the reminder log.
+  deliveries and inbox messages those alerts caused (with their attempts), the reminder log, and
+  the devices subscribed to reminders (push subscriptions) with the reminders still waiting for
+  them. The reminder preferences are columns of the ``Patient`` row itself.
   ``accounts`` does not import ``rehab``: the cascade reaches its tables through the foreign
   keys, and tests/security/test_patient_data.py checks that each of them is empty afterwards;
 - the account's invitations, API tokens and two-factor devices are deleted;

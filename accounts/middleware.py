@@ -81,9 +81,10 @@ def _view_name(request: HttpRequest) -> str | None:
         return None
 
 
-# Files that any page loads and that hold nobody's data: the web app manifest, the offline
-# diary's service worker and the page it shows offline (docs/diary.md).
-_NO_SIGN_IN = {"manifest", "service-worker", "offline"}
+# Addresses that work signed out and hold nobody's data: the files any page loads (the web app
+# manifest, the offline diary's service worker and the page it shows offline: docs/diary.md) and
+# the reminder email's one-click unsubscribe, which must work without signing in (RFC 8058).
+_NO_SIGN_IN = {"manifest", "service-worker", "offline", "reminders-unsubscribe"}
 
 
 # The addresses a session owing its second step may still open, by their namespaced view names:

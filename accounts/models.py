@@ -153,6 +153,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_clinic_staff or self.is_staff or self.is_superuser
 
 
+DEFAULT_REMINDER_TIME = datetime.time(19, 0)
+
+
 def validate_timezone_name(value: str) -> None:
     from django.core.exceptions import ValidationError
 
@@ -173,7 +176,16 @@ class Patient(models.Model):
         limit_choices_to={"role": Role.THERAPIST},
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone_name])
+    # The patient said this zone is theirs (the clinic's guess, or what their phone reported).
+    # Until then their pages offer the phone's zone once (docs/reminders.md).
+    timezone_confirmed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=dj_timezone.now)
+    # The daily-entry reminder, as the patient chose it (rehab/reminders/, docs/reminders.md).
+    reminders_enabled = models.BooleanField(default=True)
+    reminder_time = models.TimeField(default=DEFAULT_REMINDER_TIME)
+    reminder_by_email = models.BooleanField(default=True)
+    # Turned on when the patient subscribes their first device to Web Push.
+    reminder_by_push = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "id"]

@@ -376,6 +376,19 @@ PAIS_DELIVERY_BACKOFF_MAX_SECONDS = env_int("PAIS_DELIVERY_BACKOFF_MAX_SECONDS",
 PAIS_DELIVERY_LEASE_SECONDS = env_int("PAIS_DELIVERY_LEASE_SECONDS", 600)
 PAIS_DELIVERY_RELAY_BATCH = env_int("PAIS_DELIVERY_RELAY_BATCH", 500)
 
+# --- Reminders and Web Push (docs/reminders.md) -----------------------------------------------
+# The VAPID key pair, base64url, as printed by `manage.py vapid_keys`. Unset with DJANGO_DEBUG on,
+# a pair is generated once into PAIS_VAR_DIR; unset in production, push is off (email only).
+PAIS_VAPID_PUBLIC_KEY = env_str("PAIS_VAPID_PUBLIC_KEY", "")
+PAIS_VAPID_PRIVATE_KEY = env_str("PAIS_VAPID_PRIVATE_KEY", "")
+# Whom push services may contact about our messages: "mailto:ops@clinic.example" or an https URL
+# (default: PAIS_SITE_URL).
+PAIS_VAPID_SUBJECT = env_str("PAIS_VAPID_SUBJECT", "")
+# A push endpoint is chosen by the patient's browser, so sending to it is guarded like a webhook:
+# https and public addresses only. On for tests with a local push service only.
+PAIS_PUSH_ALLOW_PRIVATE = env_bool("PAIS_PUSH_ALLOW_PRIVATE", False)
+PAIS_PUSH_TIMEOUT_SECONDS: float = env_int("PAIS_PUSH_TIMEOUT_SECONDS", 10)
+
 # --- Response headers and cookies (docs/security.md, "Deployment hardening") ------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # No Referer to other sites at all: our paths hold episode and patient ids.

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("rehab.api.urls")),
     path("api/v1/", include("rehab.notify.api_urls")),
+    path("api/v1/", include("rehab.reminders.api_urls")),
     path("api/v1/", include("reports.api_urls")),
     # Stable links (api-contract.md, "Stable page links") that answer staff and patients with
     # different pages, from different apps: config/pages.py says why they are routed here.
@@ -29,4 +30,5 @@ urlpatterns = [
     path("", include("reports.report_urls")),
     path("", include("rehab.urls")),
     path("", include("rehab.notify.urls")),
+    path("", include("rehab.reminders.urls")),
 ]

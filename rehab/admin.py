@@ -18,6 +18,7 @@ from rehab.models import (
     InboxMessage,
     Intervention,
     Prescription,
+    PushSubscription,
     ReminderLog,
     WebhookEndpoint,
 )
@@ -177,4 +178,14 @@ class ReminderLogAdmin(ClinicalRecordAdmin):
     list_display = ("patient", "date", "sent_at")
     raw_id_fields = ("patient",)
     date_hierarchy = "date"
+    patient_id_path = "patient_id"
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(ClinicalRecordAdmin):
+    # A patient's devices that get reminders: only the browser and the patient change them.
+    list_display = ("patient", "created_at", "last_used_at")
+    raw_id_fields = ("patient",)
+    # The endpoint and keys are the device's address and encryption keys: not shown.
+    exclude = ("endpoint", "p256dh", "auth")
     patient_id_path = "patient_id"

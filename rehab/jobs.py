@@ -6,8 +6,9 @@ read (and tested under ``time_machine``) without a broker. Each job is safe to r
 
 * the evaluation relay re-runs evaluations whose task was lost (the episode row remembers the
   request in ``evaluation_requested_at``; ``evaluate_episode`` locks the episode row);
-* the reminder writes a ``ReminderLog`` row first, and the (patient, date) unique constraint lets
-  only one writer through;
+* the reminder writes a ``ReminderLog`` row first (with its push notifications as outbox rows
+  in the same transaction), and the (patient, date) unique constraint lets only one writer
+  through;
 * escalation claims each alert with a conditional UPDATE and acts only if it changed the row;
 * the digest writes a ``DigestLog`` row per (person, ISO week) first, and its unique constraint
   lets only one writer through, as the reminder's does.
@@ -26,26 +27,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Patient, Role, User
 from rehab.models import (
     Alert,
     AlertStatus,
+    Channel,
     DailyEntry,
+    Delivery,
     DigestLog,
     Episode,
     EpisodeStatus,
+    PushSubscription,
     ReminderLog,
     Severity,
 )
 from rehab.nightly import EvaluationSummary, evaluate_episodes
 from rehab.notify.messages import code_words, initials
-from rehab.notify.outbox import escalation_notifications_write
+from rehab.notify.outbox import deliveries_create, escalation_notifications_write
+from rehab.reminders.unsubscribe import unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +87,11 @@ def evaluation_relay(
 
 # --- Patient reminder ------------------------------------------------------------------------
 
-REMINDER_LOCAL_TIME = dt.time(19, 0)
+REMINDER_PUSH_PAYLOAD = {
+    "title": "Rehab diary",
+    "body": "A minute for today's diary? Tap to fill it in.",
+    "url": "/",
+}
 
 
 @dataclass(frozen=True)
@@ -91,15 +101,18 @@ class ReminderRun:
 
 
 def reminders_send(*, now: dt.datetime | None = None) -> ReminderRun:
-    """Email each patient who has not logged today by 19:00 in their own time zone, once a day.
+    """Remind each patient who has not logged today, once a day, from the time they chose in
+    their own time zone, on the channels they chose (docs/reminders.md).
 
-    Patients are grouped by time zone, so the number of queries grows with the number of zones
-    in use, not with the number of patients.
+    Beat runs this every 15 minutes, so a reminder goes at the first run at or after the chosen
+    time. Patients are grouped by time zone, so the number of queries grows with the number of
+    zones in use, not with the number of patients.
     """
     now = now or timezone.now()
     zones = (
         Patient.objects.filter(
             user__is_active=True,
+            reminders_enabled=True,
             episodes__status=EpisodeStatus.ACTIVE,
         )
         .order_by()  # no default ordering columns in the DISTINCT
@@ -115,21 +128,30 @@ def reminders_send(*, now: dt.datetime | None = None) -> ReminderRun:
             logger.warning("Skipping reminders for unknown time zone %r", zone)
             continue
         checked += 1
-        if local.time() < REMINDER_LOCAL_TIME:
-            continue
-        reminded += _remind_zone(zone=zone, local_date=local.date())
+        reminded += _remind_zone(
+            zone=zone, local_date=local.date(), local_time=local.time().replace(tzinfo=None)
+        )
     return ReminderRun(reminded=reminded, checked_timezones=checked)
 
 
-def _remind_zone(*, zone: str, local_date: dt.date) -> list[int]:
+def _remind_zone(*, zone: str, local_date: dt.date, local_time: dt.time) -> list[int]:
     # An episode that starts tomorrow has no form to fill in today.
     active = Episode.objects.filter(
         patient=OuterRef("pk"), status=EpisodeStatus.ACTIVE, start_date__lte=local_date
     )
     logged = DailyEntry.objects.filter(episode__patient=OuterRef("pk"), date=local_date)
     already = ReminderLog.objects.filter(patient=OuterRef("pk"), date=local_date)
+    devices = PushSubscription.objects.filter(patient=OuterRef("pk"))
     due = (
-        Patient.objects.filter(timezone=zone, user__is_active=True)
+        Patient.objects.filter(
+            timezone=zone,
+            user__is_active=True,
+            reminders_enabled=True,
+            reminder_time__lte=local_time,
+        )
+        .alias(has_device=Exists(devices))
+        # A reminder that could reach nobody is not written (nor counted as today's).
+        .filter(Q(reminder_by_email=True) | Q(reminder_by_push=True, has_device=True))
         .filter(Exists(active))
         .exclude(Exists(logged))
         .exclude(Exists(already))
@@ -141,23 +163,49 @@ def _remind_zone(*, zone: str, local_date: dt.date) -> list[int]:
         try:
             with transaction.atomic():
                 ReminderLog.objects.create(patient=patient, date=local_date)
-                # Sent only once the row is committed: a second beat that lost the race on
-                # the unique constraint sends nothing.
-                transaction.on_commit(
-                    functools.partial(_send_reminder, patient=patient, local_date=local_date)
-                )
+                if patient.reminder_by_push:
+                    # Outbox rows, in the same transaction: each device gets its message
+                    # (retried on failure) if and only if the day's log row is committed.
+                    _push_reminders_write(patient=patient)
+                if patient.reminder_by_email:
+                    # Sent only once the row is committed: a second beat that lost the race on
+                    # the unique constraint sends nothing.
+                    transaction.on_commit(
+                        functools.partial(_send_reminder, patient=patient, local_date=local_date)
+                    )
         except IntegrityError:
             continue
         sent.append(patient.pk)
     return sent
 
 
+def _push_reminders_write(*, patient: Patient) -> list[int]:
+    clinic_id = patient.user.clinic_id
+    if clinic_id is None:  # a patient always belongs to a clinic; a Delivery row needs one
+        return []
+    rows = [
+        Delivery(
+            clinic_id=clinic_id,
+            channel=Channel.PUSH,
+            event_type="reminder.daily",
+            recipient=patient.user,
+            push_subscription=subscription,
+            payload=dict(REMINDER_PUSH_PAYLOAD),
+        )
+        for subscription in PushSubscription.objects.filter(patient=patient).order_by("pk")
+    ]
+    return deliveries_create(rows)
+
+
 def _send_reminder(*, patient: Patient, local_date: dt.date) -> None:
     user = patient.user
+    unsubscribe = unsubscribe_url(patient)
     context = {
         "first_name": user.first_name or "there",
         "clinic": user.clinic.name if user.clinic else "your clinic",
         "url": f"{settings.SITE_URL}/",
+        "settings_url": f"{settings.SITE_URL}{reverse('reminder-settings')}",
+        "unsubscribe_url": unsubscribe,
         "date": local_date,
     }
     _send_email(
@@ -166,6 +214,12 @@ def _send_reminder(*, patient: Patient, local_date: dt.date) -> None:
         context=context,
         to=user.email,
         what=f"reminder to patient {patient.pk}",
+        # RFC 8058: mail providers show an "Unsubscribe" button that POSTs
+        # "List-Unsubscribe=One-Click" to this address, with no cookies and no sign-in.
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
 
 
@@ -337,16 +391,23 @@ def _clinic_admins(clinic_id: int | None) -> list[User]:
 
 
 def _send_email(
-    *, subject: str, template: str, context: dict[str, object], to: str, what: str
+    *,
+    subject: str,
+    template: str,
+    context: dict[str, object],
+    to: str,
+    what: str,
+    headers: dict[str, str] | None = None,
 ) -> None:
     try:
-        send_mail(
+        mail = EmailMultiAlternatives(
             subject=subject,
-            message=render_to_string(f"{template}.txt", context),
-            html_message=render_to_string(f"{template}.html", context),
-            from_email=None,
-            recipient_list=[to],
+            body=render_to_string(f"{template}.txt", context),
+            to=[to],
+            headers=headers,
         )
+        mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        mail.send()
     except Exception:
         # The row that makes this send once-only is already written; a mail server outage costs
         # this one message, which is better than sending it twice. Ids only in the log.

@@ -404,6 +404,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     WEBHOOK = "webhook", "Webhook"
     INBOX = "inbox", "In-app inbox"
+    PUSH = "push", "Web Push"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -427,6 +428,15 @@ class Delivery(models.Model):
     )
     recipient = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # A reminder to one of a patient's devices. Deleted with the subscription: a device that
+    # is gone (404/410) or erased with its patient has nothing left to deliver.
+    push_subscription = models.ForeignKey(
+        "PushSubscription",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
     )
     payload = models.JSONField(default=dict)
     status = models.CharField(
@@ -494,6 +504,31 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder to patient {self.patient_id} on {self.date}"
+
+
+class PushSubscription(models.Model):
+    """One device (a browser's push subscription) that receives a patient's reminders.
+
+    ``endpoint`` is the push service's URL the browser handed us: an address the client chose,
+    so every send checks it like a webhook URL (rehab/notify/push.py).
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.CharField(max_length=500, unique=True)
+    # The browser's P-256 public key (65 bytes) and auth secret (16 bytes), base64url: what the
+    # message is encrypted to (RFC 8291).
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=50)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Push subscription {self.pk} of patient {self.patient_id}"
 
 
 class DigestLog(models.Model):

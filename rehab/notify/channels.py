@@ -180,6 +180,11 @@ CHANNELS: dict[str, NotificationChannel] = {
 
 
 def channel_for(name: str) -> NotificationChannel:
+    if name == Channel.PUSH:
+        # Imported here: the push channel builds on this module's helpers.
+        from rehab.notify.push import PushChannel
+
+        return PushChannel()
     try:
         return CHANNELS[name]
     except KeyError:

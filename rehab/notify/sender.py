@@ -24,6 +24,7 @@ from accounts.audit import audit_record
 from rehab.models import Delivery, DeliveryAttempt, DeliveryStatus, WebhookEndpoint
 from rehab.notify.channels import channel_for
 from rehab.notify.errors import DeliveryError, EndpointGone, PermanentError, TransientError
+from rehab.notify.push import subscription_forget_gone
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,9 @@ def send_delivery(delivery_id: int) -> SendOutcome:
     if not claim(delivery_id, now=claimed_at):
         return SendOutcome(delivery_id, SKIPPED)
     delivery = (
-        Delivery.objects.select_related("alert__episode__patient__user", "endpoint", "recipient")
+        Delivery.objects.select_related(
+            "alert__episode__patient__user", "endpoint", "recipient", "push_subscription"
+        )
         .filter(pk=delivery_id)
         .first()
     )
@@ -163,6 +166,9 @@ def _record(
         ).update(**changes)
         if result == DISABLED and delivery.endpoint is not None:
             endpoint_disable_gone(endpoint=delivery.endpoint, when=now)
+        if result == DISABLED and delivery.push_subscription_id is not None:
+            # Deletes this row and its attempts too: nothing is left to send to that device.
+            subscription_forget_gone(subscription_id=delivery.push_subscription_id)
     return SendOutcome(delivery.pk, result, next_attempt_at)
 
 

@@ -231,6 +231,8 @@ def test_axe_finds_no_violation_on_any_patient_page(
         "progress": lambda: page.goto("/progress/"),
         "history": lambda: page.goto(f"/episodes/{episode.pk}/"),
         "account": lambda: page.goto("/accounts/security/"),
+        "reminders": lambda: page.goto("/account/reminders/"),
+        "what the phone shows offline": lambda: page.goto("/offline/"),
     }
     found = {}
     for name, visit in pages.items():

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from rehab.reminders.vapid import key_pair_generate
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "rehab.example.org"
 
@@ -45,6 +47,8 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         PAIS_VAR_DIR=str(tmp_path / "var"),
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
     )
+    # A production installation has its Web Push key pair (docs/reminders.md).
+    env["PAIS_VAPID_PUBLIC_KEY"], env["PAIS_VAPID_PRIVATE_KEY"] = key_pair_generate()
     env.update(extra)
     return env
 

@@ -38,6 +38,7 @@ from rehab.models import (
     InboxMessage,
     Intervention,
     Prescription,
+    PushSubscription,
     ReminderLog,
 )
 from rehab.notify.outbox import alert_notifications_write
@@ -86,6 +87,9 @@ def records(cast) -> dict[str, Any]:
         "delivery": Delivery.objects.filter(alert=alert).first(),
         "inboxmessage": InboxMessage.objects.get(alert=alert),
         "reminderlog": ReminderLog.objects.create(patient=cast.patient_a, date=episode.start_date),
+        "pushsubscription": PushSubscription.objects.create(
+            patient=cast.patient_a, endpoint="https://push.example.com/a", p256dh="BA", auth="AA"
+        ),
         "invitation": Invitation.objects.create(
             user=cast.patient_a.user,
             token_digest="0" * 64,
@@ -106,6 +110,7 @@ CLINICAL = [
     "rehab.delivery",
     "rehab.inboxmessage",
     "rehab.reminderlog",
+    "rehab.pushsubscription",
 ]
 
 

@@ -30,6 +30,7 @@ from rehab.models import (
     InboxMessage,
     Intervention,
     Prescription,
+    PushSubscription,
     ReminderLog,
 )
 from rehab.notify.outbox import alert_notifications_write
@@ -214,6 +215,18 @@ def everything(records) -> Any:
         expires_at=timezone.now() + dt.timedelta(days=7),
     )
     ReminderLog.objects.create(patient=cast.patient_a, date=cast.episode_a.start_date)
+    # A phone subscribed to reminders, with a reminder waiting for it.
+    device = PushSubscription.objects.create(
+        patient=cast.patient_a, endpoint="https://push.example.com/a", p256dh="BA", auth="AA"
+    )
+    Delivery.objects.create(
+        clinic=cast.clinic,
+        channel="push",
+        event_type="reminder.daily",
+        recipient=cast.patient_a.user,
+        push_subscription=device,
+        payload={"title": "Rehab diary", "body": "A minute?", "url": "/"},
+    )
     EntryCorrection.objects.create(
         episode=cast.episode_a,
         entry_date=cast.episode_a.start_date,
@@ -261,6 +274,9 @@ def _clinical_rows(episode_ids: list[int], patient_id: int) -> dict[str, int]:
         ).count(),
         "inbox": InboxMessage.objects.filter(alert__episode_id__in=episode_ids).count(),
         "reminders": ReminderLog.objects.filter(patient_id=patient_id).count(),
+        "push subscriptions": PushSubscription.objects.filter(patient_id=patient_id).count(),
+        # (Only patient A has push reminders in these tests.)
+        "push reminders": Delivery.objects.filter(channel="push").count(),
         "entry corrections": EntryCorrection.objects.filter(episode_id__in=episode_ids).count(),
     }
 

@@ -76,6 +76,8 @@ SKIPPED_NAMES = {
     "password-reset-done": "the page after asking for a reset email",
     "password-reset-confirm": "the password-reset link: the token in the address is the credential",
     "password-reset-complete": "the page after setting a password through a reset link",
+    "reminders-unsubscribe": "the reminder email's one-click unsubscribe: the signed token in "
+    "the address is the credential (tests/reminders/test_unsubscribe.py)",
 }
 
 PERSONAS = ["anonymous", *SIGNED_IN]
@@ -171,6 +173,8 @@ LIST_KINDS: dict[str, str | None] = {
     "api-auth-token-list": "token",
     "api-webhook-list": "webhook",
     "api-webhook-deliveries": None,
+    # The caller's own devices only (tests/reminders/test_api.py).
+    "api-me-push-subscriptions": None,
 }
 # Keys that, anywhere in a JSON answer, hold the id of an object of this kind.
 ID_KEYS = {"patient": "patient", "episode": "episode", "alert": "alert"}
