@@ -44,10 +44,10 @@ from accounts.forms import (
     ResetRequestForm,
 )
 from accounts.models import User
+from accounts.offline_copy import OFFLINE_COPY_HEADER
 from accounts.scoping import can_manage_patients
 from accounts.services import invitation_accept_by_digest, invitation_find_usable
 from accounts.tokens import digest
-from rehab.offline import OFFLINE_COPY_HEADER
 
 GET_POST = ["GET", "POST"]
 ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)

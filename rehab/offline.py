@@ -18,6 +18,8 @@ from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
 
+from accounts import offline_copy
+
 # Static files every page needs. Anything else under STATIC_URL a page loads is cached when first
 # fetched (the worker's static route), so a script added later works offline without a list.
 SHELL_STATIC = (
@@ -32,10 +34,8 @@ SHELL_STATIC = (
 )
 WORKER_TEMPLATES = ("pwa/sw.js", "pwa/sw_push.js", "pwa/offline.html")
 
-# The response header with which a page says it may be kept for offline use: only the patient's
-# own diary form and their Account page (where Sign out is) send it, so no other page (and
-# nobody else's data) is ever stored.
-OFFLINE_COPY_HEADER = "PAIS-Offline-Copy"
+# The header with which a page says it may be kept offline (accounts/offline_copy.py).
+OFFLINE_COPY_HEADER = offline_copy.OFFLINE_COPY_HEADER
 
 # A worker runs under the policy sent with its own script, not the page's. It loads our scripts
 # and talks to our origin only, like the pages (config/security.py).
