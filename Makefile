@@ -48,10 +48,12 @@ pytest: install axe
 axe:
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --prefix tools/axe --ignore-scripts --no-audit --no-fund --silent; \
-	else echo "npm not found: axe-core not installed (tests/browser/test_axe_patient_pages.py skips)"; fi
+	else echo "npm not found: axe-core not installed (the axe test in tests/browser/test_patient_form_phone.py skips)"; fi
 
 ## check-deploy: Django's deployment checks (and ours) with production settings
+# A throwaway secret key and VAPID pair, as production would set its own (docs/reminders.md).
 check-deploy: install
+	set -a && eval "$$($(PY) manage.py vapid_keys)" && set +a && \
 	DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=rehab.example.org \
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
