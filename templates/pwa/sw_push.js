@@ -1,7 +1,13 @@
-{% load static %}/* Web Push reminders (included into /sw.js; owned by the reminders feature, docs/reminders.md).
+{% load i18n static %}/* Web Push reminders (included into /sw.js; owned by the reminders feature, docs/reminders.md).
  * The server sends {"title", "body", "url"} encrypted to this browser (RFC 8291). */
 self.addEventListener("push", function (event) {
-  var message = { title: "Rehab diary", body: "A minute for today's diary?", url: "/" };
+  // Only when the push carries no words of its own (the server sends them in the patient's
+  // language): these are in the language /sw.js was fetched in.
+  var message = {
+    title: "{% filter escapejs %}{% translate "Rehab diary" %}{% endfilter %}",
+    body: "{% filter escapejs %}{% translate "A minute for today's diary?" %}{% endfilter %}",
+    url: "/",
+  };
   if (event.data) {
     try {
       var sent = event.data.json();
