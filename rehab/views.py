@@ -725,6 +725,14 @@ def service_worker(request: HttpRequest) -> HttpResponse:
                 },
                 indent=2,
             ),
+            # Words for a push that carries none (templates/pwa/sw_push.js): the worker has no
+            # catalogue, so they come translated in the language /sw.js was fetched in.
+            "push_fallback_json": json.dumps(
+                {
+                    "title": gettext("Rehab diary"),
+                    "body": gettext("A minute for today's diary?"),
+                }
+            ),
         },
         content_type="application/javascript; charset=utf-8",
     )
