@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import throttling
@@ -53,7 +55,7 @@ class IssuedInvitation:
 # caller's clinic, somebody of another clinic, or a look-alike of any of them. It must not tell
 # the caller that the address belongs to somebody elsewhere (docs/security.md says what the
 # clinic should do).
-EMAIL_UNUSABLE_MESSAGE = (
+EMAIL_UNUSABLE_MESSAGE = gettext_lazy(
     "This address cannot be used for a new patient. If the patient is already in your clinic's "
     "list, open them there; otherwise ask the patient for another email address, or contact the "
     "operators of this installation."
@@ -94,13 +96,13 @@ def patient_create(
     email = normalize_email(email)
     errors: dict[str, list[str]] = {}
     if not email:
-        errors["email"] = ["This field is required."]
+        errors["email"] = [_("This field is required.")]
     elif email_is_taken(email):
-        errors["email"] = [EMAIL_UNUSABLE_MESSAGE]
+        errors["email"] = [str(EMAIL_UNUSABLE_MESSAGE)]
     if not first_name.strip():
-        errors["first_name"] = ["This field is required."]
+        errors["first_name"] = [_("This field is required.")]
     if not last_name.strip():
-        errors["last_name"] = ["This field is required."]
+        errors["last_name"] = [_("This field is required.")]
     try:
         validate_timezone_name(timezone_name)
     except ValidationError as exc:
@@ -108,10 +110,12 @@ def patient_create(
     if actor.role == Role.THERAPIST:
         # A therapist's new patient is theirs; naming somebody else would be silently ignored.
         if therapist is not None and therapist.pk != actor.pk:
-            errors["therapist"] = ["Only a clinic admin can assign a patient to another therapist."]
+            errors["therapist"] = [
+                _("Only a clinic admin can assign a patient to another therapist.")
+            ]
         therapist = actor
     elif therapist is not None and not therapists_in_clinic(actor).filter(pk=therapist.pk).exists():
-        errors["therapist"] = ["Choose a therapist of your clinic."]
+        errors["therapist"] = [_("Choose a therapist of your clinic.")]
     if errors:
         raise ValidationError(errors)
 
@@ -129,7 +133,7 @@ def patient_create(
     return CreatedPatient(patient=patient, invitation=issued)
 
 
-ALREADY_ACTIVE_MESSAGE = (
+ALREADY_ACTIVE_MESSAGE = gettext_lazy(
     "This patient has already set a password, so an invitation cannot be issued. Send them a "
     "password-reset email instead: the link goes to the patient only."
 )
@@ -197,7 +201,7 @@ def _send_account_email(
     )
 
 
-INVITATION_UNUSABLE_MESSAGE = (
+INVITATION_UNUSABLE_MESSAGE = gettext_lazy(
     "This invitation link is unknown, used or expired. Ask your clinic for a new one."
 )
 
@@ -385,7 +389,7 @@ def _send_password_changed_email(*, user: User) -> None:
     )
 
 
-NOT_SIGNED_UP_MESSAGE = (
+NOT_SIGNED_UP_MESSAGE = gettext_lazy(
     "This patient has not set a password yet: send them a new invitation link instead."
 )
 

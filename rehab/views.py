@@ -26,7 +26,9 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -337,9 +339,16 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
 
 
 def _saved_message(created: bool, day: dt.date, today: dt.date) -> str:
-    verb = "Saved" if created else "Updated"
-    when = "today" if day == today else f"{day:%A %-d %B}"
-    return f"{verb} your entry for {when}. Thank you!"
+    # Whole sentences, so a language can order them its own way; the day in the active
+    # language's names ("l j F": Saturday 5 December).
+    if day == today:
+        if created:
+            return gettext("Saved your entry for today. Thank you!")
+        return gettext("Updated your entry for today. Thank you!")
+    params = {"day": date_format(day, "l j F")}
+    if created:
+        return gettext("Saved your entry for %(day)s. Thank you!") % params
+    return gettext("Updated your entry for %(day)s. Thank you!") % params
 
 
 @login_required
@@ -670,10 +679,12 @@ def manifest(request: HttpRequest) -> JsonResponse:
     ]
     return JsonResponse(
         {
-            "name": "Ankle rehab diary",
-            "short_name": "Rehab diary",
-            "description": "Log ankle pain, plantar flexion and exercises in under a minute.",
-            "lang": "en",
+            "name": gettext("Ankle rehab diary"),
+            "short_name": gettext("Rehab diary"),
+            "description": gettext(
+                "Log ankle pain, plantar flexion and exercises in under a minute."
+            ),
+            "lang": get_language() or settings.LANGUAGE_CODE,
             "start_url": "/",
             "scope": "/",
             "display": "standalone",
@@ -713,6 +724,14 @@ def service_worker(request: HttpRequest) -> HttpResponse:
                     "offlineCopyHeader": offline.OFFLINE_COPY_HEADER,
                 },
                 indent=2,
+            ),
+            # Words for a push that carries none (templates/pwa/sw_push.js): the worker has no
+            # catalogue, so they come translated in the language /sw.js was fetched in.
+            "push_fallback_json": json.dumps(
+                {
+                    "title": gettext("Rehab diary"),
+                    "body": gettext("A minute for today's diary?"),
+                }
             ),
         },
         content_type="application/javascript; charset=utf-8",
