@@ -186,8 +186,9 @@ def _condition(episode: Episode, patient_ref: str) -> dict[str, Any]:
         "recordedDate": episode.start_date.isoformat(),
         "note": [
             {
-                "text": f"Diagnosis: {_english(episode.get_diagnosis_display())}. Conservative trial "
-                f"started {episode.start_date.isoformat()}; status {episode.status}."
+                "text": f"Diagnosis: {_english(episode.get_diagnosis_display())}. "
+                f"Conservative trial started {episode.start_date.isoformat()}; "
+                f"status {episode.status}."
             }
         ],
     }
