@@ -38,6 +38,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from rehab.templatetags.catalogue import catalogue_text
 from reports.l10n import day_month_year, general
 from reports.referral import ReferralReport
 from reports.series import CourseSeries
@@ -849,9 +850,9 @@ def _care(report: ReferralReport) -> list[Any]:
         for p in report.prescriptions:
             rows.append(
                 [
-                    Paragraph(para_text(p.name), s.cell),
+                    Paragraph(para_text(catalogue_text(p.name)), s.cell),
                     str(p.sets),
-                    Paragraph(para_text(p.reps or "–"), s.cell),
+                    Paragraph(para_text(catalogue_text(p.reps) or "–"), s.cell),
                     _date(p.start_date),
                     _date(p.end_date) if p.end_date else pgettext("no end date", "open"),
                 ]
