@@ -165,11 +165,12 @@ class Caseload:
 
     @property
     def recommendation_choices(self) -> tuple[tuple[str, str], ...]:
-        return RECOMMENDATION_CHOICES
+        # The words in the language of the request (the labels are lazy).
+        return tuple((code, str(label)) for code, label in RECOMMENDATION_CHOICES)
 
     @property
     def severity_choices(self) -> tuple[tuple[str, str], ...]:
-        return SEVERITY_CHOICES
+        return tuple((code, str(label)) for code, label in SEVERITY_CHOICES)
 
 
 _CODE_ORDER = {code: n for n, code in enumerate(rules.FINDING_SEVERITY)}
