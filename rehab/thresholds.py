@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
@@ -102,7 +103,7 @@ def thresholds_validate(values: Mapping[str, Any]) -> rules.Thresholds:
     given: dict[str, Any] = {}
     for name, value in values.items():
         if name not in NAMES:
-            errors.setdefault(str(name), []).append("Unknown threshold.")
+            errors.setdefault(str(name), []).append(gettext("Unknown threshold."))
             continue
         if value is None:
             continue

@@ -76,7 +76,9 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
-        raise UnresolvableHost(f"The host {host!r} could not be resolved.") from exc
+        raise UnresolvableHost(
+            gettext("The host %(host)s could not be resolved.") % {"host": repr(host)}
+        ) from exc
     addresses: list[str] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         # IPv6 scope ids ("fe80::1%eth0") are not part of the address itself.
@@ -84,7 +86,9 @@ def resolve(host: str, port: int) -> list[str]:
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise UnresolvableHost(f"The host {host!r} could not be resolved.")
+        raise UnresolvableHost(
+            gettext("The host %(host)s could not be resolved.") % {"host": repr(host)}
+        )
     return addresses
 
 
@@ -120,8 +124,12 @@ def check_url(url: str, *, private_ok: bool | None = None) -> Target:
         for address in addresses:
             if not is_public(ipaddress.ip_address(address)):
                 raise UnsafeURL(
-                    f"The host {host!r} resolves to {address}, a private, loopback, link-local "
-                    "or otherwise non-public address: webhooks go to public addresses only."
+                    gettext(
+                        "The host %(host)s resolves to %(address)s, a private, loopback, "
+                        "link-local or otherwise non-public address: webhooks go to public "
+                        "addresses only."
+                    )
+                    % {"host": repr(host), "address": address}
                 )
     path = parts.path or "/"
     if parts.query:
