@@ -15,14 +15,15 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import normalize_email
 
 
 class Role(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    THERAPIST = "therapist", "Physical therapist"
-    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    PATIENT = "patient", _("Patient")
+    THERAPIST = "therapist", _("Physical therapist")
+    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
 
 
 class Clinic(models.Model):
@@ -33,7 +34,7 @@ class Clinic(models.Model):
     # staff page or session API call (accounts.middleware.TwoFactorMiddleware).
     require_two_factor = models.BooleanField(
         default=False,
-        help_text="Therapists and clinic admins must use an authenticator app to sign in.",
+        help_text=_("Therapists and clinic admins must use an authenticator app to sign in."),
     )
 
     class Meta:

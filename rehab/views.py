@@ -28,7 +28,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -76,7 +77,7 @@ def _user(request: HttpRequest) -> User:
 def _require_staff(request: HttpRequest) -> User:
     user = _user(request)
     if not can_manage_patients(user):
-        raise PermissionDenied("Only therapists and clinic admins may open this page.")
+        raise PermissionDenied(_("Only therapists and clinic admins may open this page."))
     return user
 
 
@@ -463,9 +464,9 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         "therapist/form.html",
         {
             "form": form,
-            "title": "Add a patient",
-            "intro": "The patient gets an email with a one-time link to set a password.",
-            "submit": "Create patient and send invitation",
+            "title": _("Add a patient"),
+            "intro": _("The patient gets an email with a one-time link to set a password."),
+            "submit": _("Create patient and send invitation"),
             "cancel_url": reverse("patient-list"),
         },
     )
@@ -517,8 +518,11 @@ def patient_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"A password-reset email is on its way to {patient.user.email}. The link in it goes "
-            "to the patient only.",
+            _(
+                "A password-reset email is on its way to %(email)s. The link in it goes "
+                "to the patient only."
+            )
+            % {"email": patient.user.email},
         )
     return redirect("patient-detail", pk=patient.pk)
 
@@ -536,15 +540,15 @@ def episode_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Episode opened. Now prescribe the exercises.")
+            messages.success(request, _("Episode opened. Now prescribe the exercises."))
             return redirect("episode", pk=episode.pk)
     return render(
         request,
         "therapist/form.html",
         {
             "form": form,
-            "title": f"Open an episode for {patient}",
-            "submit": "Open episode",
+            "title": _("Open an episode for %(patient)s") % {"patient": patient},
+            "submit": _("Open episode"),
             "cancel_url": reverse("patient-detail", args=[patient.pk]),
         },
     )
@@ -596,9 +600,9 @@ def prescription_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Exercise prescribed.")
+            messages.success(request, _("Exercise prescribed."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, "Prescribe an exercise", "Prescribe")
+    return _episode_form_page(request, episode, form, _("Prescribe an exercise"), _("Prescribe"))
 
 
 @login_required
@@ -614,9 +618,9 @@ def intervention_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Intervention recorded.")
+            messages.success(request, _("Intervention recorded."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, "Record an intervention", "Record")
+    return _episode_form_page(request, episode, form, _("Record an intervention"), _("Record"))
 
 
 @login_required
@@ -637,9 +641,9 @@ def episode_referral(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Referral recorded; the trial has ended.")
+            messages.success(request, _("Referral recorded; the trial has ended."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, "Record a referral", "Record referral")
+    return _episode_form_page(request, episode, form, _("Record a referral"), _("Record referral"))
 
 
 @login_required
@@ -653,9 +657,9 @@ def episode_close_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Episode closed.")
+            messages.success(request, _("Episode closed."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, "Close the episode", "Close episode")
+    return _episode_form_page(request, episode, form, _("Close the episode"), _("Close episode"))
 
 
 # --- Add to home screen --------------------------------------------------------------------------
@@ -778,11 +782,12 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
             "tabs": [
                 {"key": key, "label": label, "count": inbox.counts[key], "current": key == tab}
                 for key, label in (
-                    ("unresolved", "Needs attention"),
-                    ("open", "Open"),
-                    ("acknowledged", "Acknowledged"),
-                    ("snoozed", "Snoozed"),
-                    ("resolved", "Resolved"),
+                    ("unresolved", _("Needs attention")),
+                    # Translators: alert inbox tab, alerts not yet acknowledged.
+                    ("open", pgettext("alerts", "Open")),
+                    ("acknowledged", _("Acknowledged")),
+                    ("snoozed", _("Snoozed")),
+                    ("resolved", _("Resolved")),
                 )
             ],
             "next_url": request.get_full_path(),
@@ -814,21 +819,22 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             if action == "acknowledge":
                 alert_acknowledge(actor=user, alert=alert, note=form.cleaned_data["note"])
-                done = "acknowledged"
+                done = _("“%(label)s” for %(patient)s acknowledged.")
             elif action == "resolve":
                 alert_resolve(actor=user, alert=alert, note=form.cleaned_data["note"])
-                done = "resolved"
+                done = _("“%(label)s” for %(patient)s resolved.")
             else:
                 until = form.cleaned_data["until"]
                 alert_snooze(
                     actor=user, alert=alert, until=until, today=alert.episode.patient.local_today()
                 )
-                done = f"snoozed until {until:%-d %b %Y}"
+                done = _("“%(label)s” for %(patient)s snoozed until %(day)s.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect(back)
-    label = code_label(alert.code)
-    messages.success(request, f"“{label}” for {alert.episode.patient} {done}.")
+    day = date_format(alert.snoozed_until, "j M Y") if alert.snoozed_until else ""
+    params = {"label": code_label(alert.code), "patient": alert.episode.patient, "day": day}
+    messages.success(request, done % params)
     return redirect(back)
 
 
@@ -836,7 +842,11 @@ def _form_problem(form: AlertNoteForm | AlertSnoozeForm) -> str:
     problems = []
     for name, errors in form.errors.items():
         text = " ".join(str(error) for error in errors)
-        problems.append(f"{form.fields[name].label}: {text}" if name in form.fields else text)
+        problems.append(
+            _("%(field)s: %(problem)s") % {"field": form.fields[name].label, "problem": text}
+            if name in form.fields
+            else text
+        )
     return " ".join(problems)
 
 
@@ -852,12 +862,12 @@ def thresholds_settings(request: HttpRequest) -> HttpResponse:
     assert user.clinic_id is not None
     may_edit = user.is_clinic_admin
     if request.method == "POST" and not may_edit:
-        raise PermissionDenied("Only a clinic admin may change the thresholds.")
+        raise PermissionDenied(_("Only a clinic admin may change the thresholds."))
     current = clinic_thresholds(clinic_id=user.clinic_id)
     if request.method == "POST":
         if "reset" in request.POST:
             clinic_thresholds_update(actor=user, values={})
-            messages.success(request, "All thresholds are back to their defaults.")
+            messages.success(request, _("All thresholds are back to their defaults."))
             return redirect("thresholds-settings")
         form = ThresholdsForm(request.POST)
         if form.is_valid():
@@ -866,7 +876,7 @@ def thresholds_settings(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, "Thresholds saved. The next evaluation uses them.")
+                messages.success(request, _("Thresholds saved. The next evaluation uses them."))
                 return redirect("thresholds-settings")
     else:
         form = ThresholdsForm(initial=current.values.as_dict())

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 
 from rehab import selectors, vocabulary
 from rehab.thresholds import NAMES as THRESHOLD_NAMES
@@ -63,11 +64,18 @@ def code_label(code: str) -> str:
     return vocabulary.code_label(code)
 
 
+@register.filter
+def severity_label(severity: str) -> str:
+    """A severity code in words ("warning" → "Warning"), in the active language."""
+    label = vocabulary.SEVERITY_LABELS.get(severity)
+    return str(label) if label is not None else severity.capitalize()
+
+
 def _value(value: Any) -> str:
     if value is None:
-        return "unknown"
+        return gettext("unknown")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
