@@ -29,7 +29,6 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext, pgettext
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -77,7 +76,7 @@ def _user(request: HttpRequest) -> User:
 def _require_staff(request: HttpRequest) -> User:
     user = _user(request)
     if not can_manage_patients(user):
-        raise PermissionDenied(_("Only therapists and clinic admins may open this page."))
+        raise PermissionDenied(gettext("Only therapists and clinic admins may open this page."))
     return user
 
 
@@ -464,9 +463,9 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         "therapist/form.html",
         {
             "form": form,
-            "title": _("Add a patient"),
-            "intro": _("The patient gets an email with a one-time link to set a password."),
-            "submit": _("Create patient and send invitation"),
+            "title": gettext("Add a patient"),
+            "intro": gettext("The patient gets an email with a one-time link to set a password."),
+            "submit": gettext("Create patient and send invitation"),
             "cancel_url": reverse("patient-list"),
         },
     )
@@ -518,7 +517,7 @@ def patient_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _(
+            gettext(
                 "A password-reset email is on its way to %(email)s. The link in it goes "
                 "to the patient only."
             )
@@ -540,15 +539,15 @@ def episode_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Episode opened. Now prescribe the exercises."))
+            messages.success(request, gettext("Episode opened. Now prescribe the exercises."))
             return redirect("episode", pk=episode.pk)
     return render(
         request,
         "therapist/form.html",
         {
             "form": form,
-            "title": _("Open an episode for %(patient)s") % {"patient": patient},
-            "submit": _("Open episode"),
+            "title": gettext("Open an episode for %(patient)s") % {"patient": patient},
+            "submit": gettext("Open episode"),
             "cancel_url": reverse("patient-detail", args=[patient.pk]),
         },
     )
@@ -600,9 +599,11 @@ def prescription_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Exercise prescribed."))
+            messages.success(request, gettext("Exercise prescribed."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, _("Prescribe an exercise"), _("Prescribe"))
+    return _episode_form_page(
+        request, episode, form, gettext("Prescribe an exercise"), gettext("Prescribe")
+    )
 
 
 @login_required
@@ -618,9 +619,11 @@ def intervention_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Intervention recorded."))
+            messages.success(request, gettext("Intervention recorded."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, _("Record an intervention"), _("Record"))
+    return _episode_form_page(
+        request, episode, form, gettext("Record an intervention"), gettext("Record")
+    )
 
 
 @login_required
@@ -641,9 +644,11 @@ def episode_referral(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Referral recorded; the trial has ended."))
+            messages.success(request, gettext("Referral recorded; the trial has ended."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, _("Record a referral"), _("Record referral"))
+    return _episode_form_page(
+        request, episode, form, gettext("Record a referral"), gettext("Record referral")
+    )
 
 
 @login_required
@@ -657,9 +662,11 @@ def episode_close_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Episode closed."))
+            messages.success(request, gettext("Episode closed."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, _("Close the episode"), _("Close episode"))
+    return _episode_form_page(
+        request, episode, form, gettext("Close the episode"), gettext("Close episode")
+    )
 
 
 # --- Add to home screen --------------------------------------------------------------------------
@@ -782,12 +789,12 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
             "tabs": [
                 {"key": key, "label": label, "count": inbox.counts[key], "current": key == tab}
                 for key, label in (
-                    ("unresolved", _("Needs attention")),
+                    ("unresolved", gettext("Needs attention")),
                     # Translators: alert inbox tab, alerts not yet acknowledged.
                     ("open", pgettext("alerts", "Open")),
-                    ("acknowledged", _("Acknowledged")),
-                    ("snoozed", _("Snoozed")),
-                    ("resolved", _("Resolved")),
+                    ("acknowledged", gettext("Acknowledged")),
+                    ("snoozed", gettext("Snoozed")),
+                    ("resolved", gettext("Resolved")),
                 )
             ],
             "next_url": request.get_full_path(),
@@ -819,16 +826,16 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             if action == "acknowledge":
                 alert_acknowledge(actor=user, alert=alert, note=form.cleaned_data["note"])
-                done = _("“%(label)s” for %(patient)s acknowledged.")
+                done = gettext("“%(label)s” for %(patient)s acknowledged.")
             elif action == "resolve":
                 alert_resolve(actor=user, alert=alert, note=form.cleaned_data["note"])
-                done = _("“%(label)s” for %(patient)s resolved.")
+                done = gettext("“%(label)s” for %(patient)s resolved.")
             else:
                 until = form.cleaned_data["until"]
                 alert_snooze(
                     actor=user, alert=alert, until=until, today=alert.episode.patient.local_today()
                 )
-                done = _("“%(label)s” for %(patient)s snoozed until %(day)s.")
+                done = gettext("“%(label)s” for %(patient)s snoozed until %(day)s.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect(back)
@@ -843,7 +850,7 @@ def _form_problem(form: AlertNoteForm | AlertSnoozeForm) -> str:
     for name, errors in form.errors.items():
         text = " ".join(str(error) for error in errors)
         problems.append(
-            _("%(field)s: %(problem)s") % {"field": form.fields[name].label, "problem": text}
+            gettext("%(field)s: %(problem)s") % {"field": form.fields[name].label, "problem": text}
             if name in form.fields
             else text
         )
@@ -862,12 +869,12 @@ def thresholds_settings(request: HttpRequest) -> HttpResponse:
     assert user.clinic_id is not None
     may_edit = user.is_clinic_admin
     if request.method == "POST" and not may_edit:
-        raise PermissionDenied(_("Only a clinic admin may change the thresholds."))
+        raise PermissionDenied(gettext("Only a clinic admin may change the thresholds."))
     current = clinic_thresholds(clinic_id=user.clinic_id)
     if request.method == "POST":
         if "reset" in request.POST:
             clinic_thresholds_update(actor=user, values={})
-            messages.success(request, _("All thresholds are back to their defaults."))
+            messages.success(request, gettext("All thresholds are back to their defaults."))
             return redirect("thresholds-settings")
         form = ThresholdsForm(request.POST)
         if form.is_valid():
@@ -876,7 +883,9 @@ def thresholds_settings(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, _("Thresholds saved. The next evaluation uses them."))
+                messages.success(
+                    request, gettext("Thresholds saved. The next evaluation uses them.")
+                )
                 return redirect("thresholds-settings")
     else:
         form = ThresholdsForm(initial=current.values.as_dict())
