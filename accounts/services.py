@@ -13,19 +13,22 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
+from django.utils.functional import Promise
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import throttling
 from accounts.audit import audit_record
 from accounts.emails import normalize_email, upper_case_look_alike
+from accounts.language import in_language_of
 from accounts.models import (
     ApiToken,
     Clinic,
@@ -177,24 +180,27 @@ def _send_invitation_email(*, patient: Patient, issued: IssuedInvitation) -> Non
     }
     _send_account_email(
         user=user,
-        subject="Your ankle rehab diary: set your password",
+        subject=gettext_lazy("Your ankle rehab diary: set your password"),
         template="invitation",
         context=context,
     )
 
 
 def _send_account_email(
-    *, user: User, subject: str, template: str, context: dict[str, Any]
+    *, user: User, subject: str | Promise, template: str, context: dict[str, Any]
 ) -> None:
     """One of the account emails (``templates/emails/<template>.txt`` and ``.html``) to ``user``,
     and to nobody else: their links are theirs."""
-    send_mail(
-        subject=subject,
-        message=render_to_string(f"emails/{template}.txt", context),
-        html_message=render_to_string(f"emails/{template}.html", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    # Worded in the recipient's language, whoever's request sends it (a therapist's invitation).
+    with in_language_of(user):
+        mail = EmailMultiAlternatives(
+            subject=str(subject),
+            body=render_to_string(f"emails/{template}.txt", context),
+            to=[user.email],
+            headers={"Content-Language": translation.get_language()},
+        )
+        mail.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    mail.send()
 
 
 INVITATION_UNUSABLE_MESSAGE = (
@@ -379,7 +385,7 @@ def _send_password_changed_email(*, user: User) -> None:
     }
     _send_account_email(
         user=user,
-        subject="Your ankle rehab diary: your password was changed",
+        subject=gettext_lazy("Your ankle rehab diary: your password was changed"),
         template="password_changed",
         context=context,
     )
@@ -422,7 +428,7 @@ def password_reset_email_send(*, user: User, actor: User | None) -> None:
         transaction.on_commit(
             lambda: _send_account_email(
                 user=user,
-                subject="Your ankle rehab diary: choose a new password",
+                subject=gettext_lazy("Your ankle rehab diary: choose a new password"),
                 template="password_reset",
                 context=context,
             )

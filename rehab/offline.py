@@ -45,7 +45,15 @@ WORKER_POLICY = "default-src 'self'; script-src 'self'; connect-src 'self'; obje
 def shell_urls() -> list[str]:
     """The addresses the worker stores on install: the static shell, the manifest and the
     offline page."""
-    return [*(static(name) for name in SHELL_STATIC), reverse("manifest"), reverse("offline")]
+    # The JavaScript catalogue of every language, so the offline diary's scripts keep speaking the
+    # patient's language (config/i18n.py).
+    catalogues = [reverse("javascript-catalog", args=[code]) for code, _name in settings.LANGUAGES]
+    return [
+        *(static(name) for name in SHELL_STATIC),
+        *catalogues,
+        reverse("manifest"),
+        reverse("offline"),
+    ]
 
 
 def _compute_version() -> str:
