@@ -62,7 +62,8 @@ def remember_language_at_sign_in(
     sign-in and invitation pages, or their browser's), so emails reach them in it too."""
     if request is None or not isinstance(user, User) or user.language:
         return
-    # The language this request is served in: LocaleMiddleware's pick, as the person was anonymous.
-    language = translation.get_language()
+    # The language this request is served in: LocaleMiddleware's pick, as the person was anonymous
+    # (none on a request that did not pass the middleware, such as a test's force_login).
+    language = getattr(request, "LANGUAGE_CODE", None)
     if language in language_codes():
         user_language_set(user=user, language=language)

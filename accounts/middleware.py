@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import trans_real
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
@@ -67,7 +68,7 @@ class UserLanguageMiddleware:
 def _accept_language(request: HttpRequest) -> str:
     """The best of settings.LANGUAGES for the Accept-Language header, else the default."""
     header = request.headers.get("Accept-Language", "")
-    for code, _quality in translation.trans_real.parse_accept_lang_header(header):
+    for code, _quality in trans_real.parse_accept_lang_header(header):
         if code == "*":
             break
         try:

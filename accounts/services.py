@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import throttling
 from accounts.audit import audit_record
 from accounts.emails import normalize_email, upper_case_look_alike
-from accounts.language import in_language_of
+from accounts.language import in_language_of, validate_language
 from accounts.models import (
     ApiToken,
     Clinic,
@@ -86,11 +86,14 @@ def patient_create(
     last_name: str,
     timezone_name: str = "UTC",
     therapist: User | None = None,
+    language: str = "",
 ) -> CreatedPatient:
     """Create an invited patient in the actor's clinic and email them a one-time link.
 
     A therapist's new patient is assigned to that therapist. A clinic admin may name a therapist
-    of the clinic, or leave the patient unassigned.
+    of the clinic, or leave the patient unassigned. ``language`` (a code of settings.LANGUAGES,
+    or blank for the site's default) is the invitation email's and, until the patient chooses,
+    the diary's language.
     """
     if not can_manage_patients(actor):
         raise PermissionError("Only therapists and clinic admins create patients.")
@@ -108,6 +111,11 @@ def patient_create(
         validate_timezone_name(timezone_name)
     except ValidationError as exc:
         errors["timezone"] = list(exc.messages)
+    if language:
+        try:
+            validate_language(language)
+        except ValidationError as exc:
+            errors["language"] = list(exc.messages)
     if actor.role == Role.THERAPIST:
         # A therapist's new patient is theirs; naming somebody else would be silently ignored.
         if therapist is not None and therapist.pk != actor.pk:
@@ -125,6 +133,7 @@ def patient_create(
             last_name=last_name.strip(),
             role=Role.PATIENT,
             clinic_id=actor.clinic_id,
+            language=language,
         )
         patient = Patient.objects.create(user=user, therapist=therapist, timezone=timezone_name)
         audit_record(actor=actor, action="patient.created", obj=patient, patient_id=patient.pk)

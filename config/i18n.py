@@ -8,7 +8,8 @@ page's own language. Served to everyone: it holds the scripts' words, no data (d
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -19,9 +20,9 @@ _catalogue_view = JavaScriptCatalog.as_view(domain="djangojs")
 
 @require_GET
 @cache_control(public=True, max_age=3600)
-def javascript_catalog(request: HttpRequest, language: str) -> HttpResponse:
+def javascript_catalog(request: HttpRequest, language: str) -> HttpResponseBase:
     if language not in dict(settings.LANGUAGES):
         raise Http404("No such language.")
     with translation.override(language):
-        response: HttpResponse = _catalogue_view(request)
+        response = _catalogue_view(request)
     return response

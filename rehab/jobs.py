@@ -23,7 +23,7 @@ import functools
 import logging
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -407,7 +407,7 @@ def _send_email(
     *,
     subject: str | Promise | Callable[[], str],
     template: str,
-    context: dict[str, object],
+    context: Mapping[str, object],
     to: User,
     what: str,
     headers: dict[str, str] | None = None,
@@ -418,11 +418,13 @@ def _send_email(
         with in_language_of(to):
             mail = EmailMultiAlternatives(
                 subject=subject() if callable(subject) else str(subject),
-                body=render_to_string(f"{template}.txt", context),
+                body=render_to_string(f"{template}.txt", dict(context)),
                 to=[to.email],
                 headers={**(headers or {}), "Content-Language": translation.get_language()},
             )
-            mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+            mail.attach_alternative(
+                render_to_string(f"{template}.html", dict(context)), "text/html"
+            )
         mail.send()
     except Exception:
         # The row that makes this send once-only is already written; a mail server outage costs
