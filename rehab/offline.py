@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -71,6 +72,11 @@ def _compute_version() -> str:
         if isinstance(path, str):
             with open(path, "rb") as handle:
                 digest.update(handle.read())
+    # The scripts' catalogues (kept by the worker as /jsi18n/<code>/): a new translation is a
+    # new shell, so phones fetch it.
+    for locale_path in settings.LOCALE_PATHS:
+        for compiled in sorted(Path(locale_path).glob("*/LC_MESSAGES/djangojs.mo")):
+            digest.update(compiled.read_bytes())
     return digest.hexdigest()[:12]
 
 
