@@ -92,6 +92,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Django admin access, for the operators of an installation; not a clinic role.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=dj_timezone.now)
+    # The language of their pages, emails and push texts: a code of settings.LANGUAGES, or blank
+    # until chosen (pages then follow the browser; emails the site's default). No choices here,
+    # so adding a language needs no migration; accounts/language.py validates (docs/i18n.md).
+    language = models.CharField(max_length=10, blank=True, default="")
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -122,6 +126,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         # admin, a fixture): lookups compare by equality (accounts/emails.py).
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    @property
+    def language_or_default(self) -> str:
+        """The language to write to them in when they are not here to ask (emails, push)."""
+        return self.language or settings.LANGUAGE_CODE
 
     def get_full_name(self) -> str:
         full = f"{self.first_name} {self.last_name}".strip()

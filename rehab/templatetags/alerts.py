@@ -8,7 +8,8 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext
 
-from rehab import selectors, vocabulary
+from rehab import finding_text, selectors, vocabulary
+from rehab.rules import Finding
 from rehab.thresholds import NAMES as THRESHOLD_NAMES
 
 register = template.Library()
@@ -94,3 +95,9 @@ def evidence_items(evidence: Mapping[str, Any] | None) -> list[tuple[str, str]]:
 def evidence_summary(evidence: Mapping[str, Any] | None) -> str:
     """The evidence in one line: "trial day 43 · pain baseline 7 · pain current 6 · …"."""
     return " · ".join(f"{key} {value}" for key, value in evidence_items(evidence))
+
+
+@register.filter
+def finding_message(finding: Finding) -> str:
+    """A finding's sentence in the page's language (rehab/finding_text.py)."""
+    return finding_text.finding_message(finding)
