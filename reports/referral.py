@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, get_in_reach_or_404
 from rehab import rules
 from rehab.evaluation import thresholds_for_clinic
+from rehab.finding_text import finding_message
 from rehab.models import Episode, EpisodeStatus, Intervention, Prescription
 from rehab.rule_inputs import load_episode_data
 from rehab.templatetags.alerts import evidence_items
@@ -291,7 +292,7 @@ def _findings(findings: Sequence[rules.Finding]) -> list[ReportFinding]:
             label=code_label(f.code),
             severity=f.severity,
             severity_label=str(SEVERITY_LABELS.get(f.severity, f.severity)),
-            message=f.message,
+            message=finding_message(f),
             evidence=evidence_items(f.evidence),
             sources=sources_for(f.code),
         )
