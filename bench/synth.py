@@ -333,9 +333,35 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
         _copy(
             conn,
             "accounts_patient",
-            ("id", "user_id", "therapist_id", "timezone", "created_at"),
             (
-                _row((i + 1, first_patient_user + i, therapist_of[i], timezones[i], created))
+                "id",
+                "user_id",
+                "therapist_id",
+                "timezone",
+                "created_at",
+                # COPY sets every column it names and NULL the rest: Django keeps field defaults
+                # in Python, so each NOT NULL column is named with its model default.
+                "timezone_confirmed",
+                "reminders_enabled",
+                "reminder_time",
+                "reminder_by_email",
+                "reminder_by_push",
+            ),
+            (
+                _row(
+                    (
+                        i + 1,
+                        first_patient_user + i,
+                        therapist_of[i],
+                        timezones[i],
+                        created,
+                        "f",
+                        "t",
+                        "19:00",
+                        "t",
+                        "f",
+                    )
+                )
                 for i in range(n)
             ),
         )
