@@ -88,7 +88,12 @@ def evidence_items(evidence: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     if not isinstance(evidence, Mapping):
         return []
     keys = sorted(evidence, key=lambda key: (_ORDER.get(str(key), len(_ORDER)), str(key)))
-    return [(str(key).replace("_", " "), _value(evidence[key])) for key in keys]
+    return [(_evidence_label(str(key)), _value(evidence[key])) for key in keys]
+
+
+def _evidence_label(key: str) -> str:
+    label = vocabulary.EVIDENCE_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ")
 
 
 @register.filter
