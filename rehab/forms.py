@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageForm
@@ -75,9 +76,10 @@ class DegreesField(forms.Field):
         return number
 
     def prepare_value(self, value: Any) -> Any:
-        # A stored angle is shown as the number it is: 28 rather than 28.0, 31.5 as 31.5.
+        # A stored angle is shown as the number it is: 28 rather than 28.0, 31.5 as 31.5, with
+        # the language's decimal mark (31,5 in Spanish), as the patient would type it.
         if isinstance(value, Decimal) and value.is_finite():
-            return f"{value.normalize():f}"
+            return f"{value.normalize():f}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
         return value
 
 
