@@ -157,6 +157,17 @@ def _styles() -> _Styles:
 
 
 def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool = True) -> Table:
+    if header and rows:
+        # Headings wrap inside their column: a translated heading may be longer than the
+        # English one ("Día de tratamiento" ran into the next column as plain text).
+        heading = _styles().cell_bold
+        rows = [
+            [
+                Paragraph(para_text(cell), heading) if isinstance(cell, str) else cell
+                for cell in rows[0]
+            ],
+            *rows[1:],
+        ]
     table = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
     style: list[Any] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -764,7 +775,8 @@ def _timeline(report: ReferralReport) -> Table:
             ]
         )
     w = CONTENT_WIDTH
-    return _table(rows, [w * 0.15, w * 0.1, w * 0.3, w * 0.45])
+    # The day column fits a translated heading's longest word ("tratamiento").
+    return _table(rows, [w * 0.14, w * 0.14, w * 0.3, w * 0.42])
 
 
 def _metrics(report: ReferralReport) -> Table:
