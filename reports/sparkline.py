@@ -258,12 +258,14 @@ def pain_trend_chart(series: CourseSeries, *, title: str, summary: str) -> Svg:
             )
     # The time axis: the first day and today.
     axis_y = _num(box.y_bottom + 18)
+    first_day = escape(gettext("Day %(day)s") % {"day": 1})
+    today = escape(gettext("Today (day %(day)s)") % {"day": series.trial_day(series.as_of)})
     parts.append(
-        f'<text x="{_num(box.x0)}" y="{axis_y}" font-size="11" fill="{MUTED}">Day 1</text>'
+        f'<text x="{_num(box.x0)}" y="{axis_y}" font-size="11" fill="{MUTED}">{first_day}</text>'
     )
     parts.append(
         f'<text x="{_num(box.x1)}" y="{axis_y}" text-anchor="end" font-size="11" '
-        f'fill="{MUTED}">Today (day {series.trial_day(series.as_of)})</text>'
+        f'fill="{MUTED}">{today}</text>'
     )
     parts.append("</svg>")
     return Svg("".join(parts))
