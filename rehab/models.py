@@ -346,6 +346,10 @@ class Alert(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     message = models.TextField()
+    # The message's template and values (rehab.rules.phrase_to_json), so each reader sees it in
+    # their language (rehab.finding_text.alert_message); ``message`` is its English. Null on
+    # alerts raised before it was kept: they show ``message``.
+    message_phrase = models.JSONField(null=True, blank=True, default=None)
     evidence = models.JSONField(default=dict)
     ruleset = models.CharField(max_length=40)
     thresholds = models.JSONField(default=dict)

@@ -343,6 +343,60 @@ def _english(template: Template, params: Mapping[str, Any]) -> str:
     }
 
 
+# A phrase as plain JSON, so that a stored alert can be worded in any language later
+# (rehab.models.Alert.message_phrase). Values: ints and strs as themselves, a Decimal as
+# {"decimal": "31.5"} (its exact digits), a nested Phrase as {"phrase": {...}}; a plural
+# template as {"singular", "plural", "number"}.
+
+
+def phrase_to_json(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The template and its values as JSON-safe data; ``phrase_from_json`` reads it back."""
+    shown: Template | dict[str, Any] = template
+    if isinstance(template, PluralText):
+        shown = {
+            "singular": template.singular,
+            "plural": template.plural,
+            "number": template.number,
+        }
+    return {"template": shown, "params": {name: _value_to_json(v) for name, v in params.items()}}
+
+
+def _value_to_json(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        return {"phrase": phrase_to_json(value.template, value.params)}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"A phrase value cannot be stored: {value!r}")
+
+
+def phrase_from_json(data: Mapping[str, Any]) -> tuple[Template, dict[str, Any]]:
+    """The template and values ``phrase_to_json`` wrote."""
+    stored = data["template"]
+    template: Template = (
+        PluralText(stored["singular"], stored["plural"], int(stored["number"]))
+        if isinstance(stored, Mapping)
+        else str(stored)
+    )
+    return template, {name: _value_from_json(v) for name, v in data["params"].items()}
+
+
+def _value_from_json(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if "phrase" in value:
+            return Phrase(*phrase_from_json(value["phrase"]))
+        return Decimal(value["decimal"])
+    return value
+
+
+def finding_phrase_json(finding: Finding) -> dict[str, Any] | None:
+    """A finding's message as JSON, or None for a finding built without a template."""
+    if not finding.message_template:
+        return None
+    return phrase_to_json(finding.message_template, finding.message_params)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str

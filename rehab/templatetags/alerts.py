@@ -9,6 +9,7 @@ from django import template
 from django.utils.translation import gettext
 
 from rehab import finding_text, selectors, vocabulary
+from rehab.models import Alert
 from rehab.rules import Finding
 from rehab.thresholds import NAMES as THRESHOLD_NAMES
 
@@ -106,3 +107,9 @@ def evidence_summary(evidence: Mapping[str, Any] | None) -> str:
 def finding_message(finding: Finding) -> str:
     """A finding's sentence in the page's language (rehab/finding_text.py)."""
     return finding_text.finding_message(finding)
+
+
+@register.filter
+def alert_message(alert: Alert) -> str:
+    """An alert's sentence in the page's language (rehab/finding_text.py)."""
+    return finding_text.alert_message(alert)
