@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.admin_reads import AuditedReadsAdmin, ClinicalRecordAdmin
@@ -22,7 +24,7 @@ def _sign_in_through_the_login_page(
     operators sign in on the login page like everybody else."""
     if request.user.is_authenticated:
         # Signed in without admin rights: the admin's login page would only say so.
-        raise PermissionDenied("This account cannot use the Django admin.")
+        raise PermissionDenied(gettext("This account cannot use the Django admin."))
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
 
@@ -69,10 +71,10 @@ class UserAdmin(AuditedReadsAdmin, DjangoUserAdmin):
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("first_name", "last_name")}),
-        ("Clinic", {"fields": ("role", "clinic")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Person"), {"fields": ("first_name", "last_name")}),
+        (_("Clinic"), {"fields": ("role", "clinic")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -146,12 +148,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke_selected(self, request: HttpRequest, queryset: Any) -> None:
         actor = _actor(request)
         assert actor is not None  # the admin is for signed-in operators
         revoked = services.api_tokens_revoke_by_operator(actor=actor, tokens=list(queryset))
-        self.message_user(request, f"Tokens revoked: {revoked}.")
+        self.message_user(request, gettext("Tokens revoked: %(count)s.") % {"count": revoked})
 
 
 @admin.register(AuditEvent)

@@ -21,6 +21,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from accounts import checks  # noqa: F401  (registers the system checks)
+        from accounts import (
+            checks,  # noqa: F401  (registers the system checks)
+            language,  # noqa: F401  (remembers the language at sign-in)
+        )
 
         user_logged_in.connect(_stamp_new_session, dispatch_uid="accounts.session_start")

@@ -19,6 +19,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -43,28 +45,28 @@ CSV_HEADER = [
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(
-        required=False, label="Actor's email", max_length=254, help_text="The exact address."
+        required=False, label=_("Actor's email"), max_length=254, help_text=_("The exact address.")
     )
-    action = forms.ChoiceField(required=False, label="Action")
-    patient = forms.IntegerField(required=False, label="Patient id", min_value=1)
+    action = forms.ChoiceField(required=False, label=_("Action"))
+    patient = forms.IntegerField(required=False, label=_("Patient id"), min_value=1)
     date_from = forms.DateField(
-        required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("From (UTC)"), widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        required=False, label="Until (UTC)", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Until (UTC)"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         action = self.fields["action"]
         assert isinstance(action, forms.ChoiceField)
-        action.choices = [("", "Any action"), *((a, a) for a in actions)]
+        action.choices = [("", gettext("Any action")), *((a, a) for a in actions)]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end of the range is before its start.")
+            self.add_error("date_to", gettext("The end of the range is before its start."))
         return data
 
 
@@ -107,7 +109,7 @@ def _clinic_admin(request: HttpRequest) -> User:
         and user.is_clinic_admin
         and user.clinic_id is not None
     ):
-        raise PermissionDenied("Only a clinic admin may read the clinic's audit trail.")
+        raise PermissionDenied(gettext("Only a clinic admin may read the clinic's audit trail."))
     return user
 
 

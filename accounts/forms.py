@@ -15,6 +15,7 @@ from django.contrib.auth.forms import (
 )
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services, throttling
 from accounts.backends import password_failed
@@ -42,7 +43,7 @@ class LoginForm(AuthenticationForm):
             kwargs["data"] = data
         kwargs.setdefault("label_suffix", "")
         super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = "Email address"
+        self.fields["username"].label = _("Email address")
         self.fields["username"].widget = forms.EmailInput(
             attrs={
                 "autocomplete": "username",
@@ -99,13 +100,13 @@ class LockedOutPasswordChangeForm(PasswordChangeForm):
 
 class InvitationPasswordForm(PageForm):
     password1 = forms.CharField(
-        label="Choose a password",
+        label=_("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 10 characters; not only digits, not a common password.",
+        help_text=_("At least 10 characters; not only digits, not a common password."),
     )
     password2 = forms.CharField(
-        label="Type it again",
+        label=_("Type it again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -114,7 +115,7 @@ class InvitationPasswordForm(PageForm):
         data = super().clean() or {}
         one, two = data.get("password1"), data.get("password2")
         if one and two and one != two:
-            self.add_error("password2", "The two passwords do not match.")
+            self.add_error("password2", _("The two passwords do not match."))
         return data
 
 
@@ -176,7 +177,7 @@ class ResetRequestForm(PasswordResetForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.label_suffix = ""  # labels read like every other form of the site
-        self.fields["email"].label = "Email address"
+        self.fields["email"].label = _("Email address")
 
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
         for user in self.get_users(self.cleaned_data["email"]):
@@ -191,7 +192,7 @@ class CodeForm(PageForm):
     """A code from the authenticator app, or a recovery code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
         strip=True,
         widget=forms.TextInput(
@@ -214,10 +215,12 @@ class CodeForm(PageForm):
 
 class ClinicSecurityForm(PageForm):
     require_two_factor = forms.BooleanField(
-        label="Require two-factor sign-in for therapists and clinic admins",
+        label=_("Require two-factor sign-in for therapists and clinic admins"),
         required=False,
-        help_text="Staff without an authenticator app are asked to set one up at their next "
-        "page; API tokens they got with a password alone stop working.",
+        help_text=_(
+            "Staff without an authenticator app are asked to set one up at their next "
+            "page; API tokens they got with a password alone stop working."
+        ),
     )
 
 
@@ -232,19 +235,21 @@ def _timezone_choices() -> list[tuple[str, str]]:
 
 
 class PatientCreateForm(PageForm):
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocapitalize": "none"}))
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocapitalize": "none"})
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
     timezone = forms.ChoiceField(
-        label="Patient's time zone",
+        label=_("Patient's time zone"),
         initial="UTC",
-        help_text="Entries are dated in the patient's own day.",
+        help_text=_("Entries are dated in the patient's own day."),
     )
     therapist = TherapistChoiceField(
         queryset=User.objects.none(),
         required=False,
-        empty_label="Not assigned yet",
-        help_text="The therapist who follows this patient.",
+        empty_label=_("Not assigned yet"),
+        help_text=_("The therapist who follows this patient."),
     )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:

@@ -10,7 +10,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import trans_real
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
@@ -37,6 +39,43 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             current_ip.reset(token)
+
+
+class UserLanguageMiddleware:
+    """Pages speak the signed-in user's chosen language; the API keeps Accept-Language.
+
+    Runs after LocaleMiddleware (which picked the cookie's or the browser's language) and after
+    authentication. The API is left to Accept-Language alone, as api-contract.md says: an app or
+    integration asks for the language it wants on each request (docs/i18n.md).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(API_PREFIX):
+            # Not the language cookie (the sign-in page's switch): that is no contract for the API.
+            translation.activate(_accept_language(request))
+            request.LANGUAGE_CODE = translation.get_language()
+        else:
+            user = _session_user(request)
+            if user is not None and user.language in dict(settings.LANGUAGES):
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
+
+
+def _accept_language(request: HttpRequest) -> str:
+    """The best of settings.LANGUAGES for the Accept-Language header, else the default."""
+    header = request.headers.get("Accept-Language", "")
+    for code, _quality in trans_real.parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 def _session_user(request: HttpRequest) -> User | None:

@@ -15,14 +15,15 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import normalize_email
 
 
 class Role(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    THERAPIST = "therapist", "Physical therapist"
-    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    PATIENT = "patient", _("Patient")
+    THERAPIST = "therapist", _("Physical therapist")
+    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
 
 
 class Clinic(models.Model):
@@ -33,7 +34,7 @@ class Clinic(models.Model):
     # staff page or session API call (accounts.middleware.TwoFactorMiddleware).
     require_two_factor = models.BooleanField(
         default=False,
-        help_text="Therapists and clinic admins must use an authenticator app to sign in.",
+        help_text=_("Therapists and clinic admins must use an authenticator app to sign in."),
     )
 
     class Meta:
@@ -91,6 +92,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Django admin access, for the operators of an installation; not a clinic role.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=dj_timezone.now)
+    # The language of their pages, emails and push texts: a code of settings.LANGUAGES, or blank
+    # until chosen (pages then follow the browser; emails the site's default). No choices here,
+    # so adding a language needs no migration; accounts/language.py validates (docs/i18n.md).
+    language = models.CharField(max_length=10, blank=True, default="")
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -121,6 +126,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         # admin, a fixture): lookups compare by equality (accounts/emails.py).
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    @property
+    def language_or_default(self) -> str:
+        """The language to write to them in when they are not here to ask (emails, push)."""
+        return self.language or settings.LANGUAGE_CODE
 
     def get_full_name(self) -> str:
         full = f"{self.first_name} {self.last_name}".strip()

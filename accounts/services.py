@@ -13,19 +13,23 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
+from django.utils.functional import Promise
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import throttling
 from accounts.audit import audit_record
 from accounts.emails import normalize_email, upper_case_look_alike
+from accounts.language import in_language_of, validate_language
 from accounts.models import (
     ApiToken,
     Clinic,
@@ -53,7 +57,7 @@ class IssuedInvitation:
 # caller's clinic, somebody of another clinic, or a look-alike of any of them. It must not tell
 # the caller that the address belongs to somebody elsewhere (docs/security.md says what the
 # clinic should do).
-EMAIL_UNUSABLE_MESSAGE = (
+EMAIL_UNUSABLE_MESSAGE = gettext_lazy(
     "This address cannot be used for a new patient. If the patient is already in your clinic's "
     "list, open them there; otherwise ask the patient for another email address, or contact the "
     "operators of this installation."
@@ -83,35 +87,45 @@ def patient_create(
     last_name: str,
     timezone_name: str = "UTC",
     therapist: User | None = None,
+    language: str = "",
 ) -> CreatedPatient:
     """Create an invited patient in the actor's clinic and email them a one-time link.
 
     A therapist's new patient is assigned to that therapist. A clinic admin may name a therapist
-    of the clinic, or leave the patient unassigned.
+    of the clinic, or leave the patient unassigned. ``language`` (a code of settings.LANGUAGES,
+    or blank for the site's default) is the invitation email's and, until the patient chooses,
+    the diary's language.
     """
     if not can_manage_patients(actor):
         raise PermissionError("Only therapists and clinic admins create patients.")
     email = normalize_email(email)
     errors: dict[str, list[str]] = {}
     if not email:
-        errors["email"] = ["This field is required."]
+        errors["email"] = [_("This field is required.")]
     elif email_is_taken(email):
-        errors["email"] = [EMAIL_UNUSABLE_MESSAGE]
+        errors["email"] = [str(EMAIL_UNUSABLE_MESSAGE)]
     if not first_name.strip():
-        errors["first_name"] = ["This field is required."]
+        errors["first_name"] = [_("This field is required.")]
     if not last_name.strip():
-        errors["last_name"] = ["This field is required."]
+        errors["last_name"] = [_("This field is required.")]
     try:
         validate_timezone_name(timezone_name)
     except ValidationError as exc:
         errors["timezone"] = list(exc.messages)
+    if language:
+        try:
+            validate_language(language)
+        except ValidationError as exc:
+            errors["language"] = list(exc.messages)
     if actor.role == Role.THERAPIST:
         # A therapist's new patient is theirs; naming somebody else would be silently ignored.
         if therapist is not None and therapist.pk != actor.pk:
-            errors["therapist"] = ["Only a clinic admin can assign a patient to another therapist."]
+            errors["therapist"] = [
+                _("Only a clinic admin can assign a patient to another therapist.")
+            ]
         therapist = actor
     elif therapist is not None and not therapists_in_clinic(actor).filter(pk=therapist.pk).exists():
-        errors["therapist"] = ["Choose a therapist of your clinic."]
+        errors["therapist"] = [_("Choose a therapist of your clinic.")]
     if errors:
         raise ValidationError(errors)
 
@@ -122,6 +136,7 @@ def patient_create(
             last_name=last_name.strip(),
             role=Role.PATIENT,
             clinic_id=actor.clinic_id,
+            language=language,
         )
         patient = Patient.objects.create(user=user, therapist=therapist, timezone=timezone_name)
         audit_record(actor=actor, action="patient.created", obj=patient, patient_id=patient.pk)
@@ -129,7 +144,7 @@ def patient_create(
     return CreatedPatient(patient=patient, invitation=issued)
 
 
-ALREADY_ACTIVE_MESSAGE = (
+ALREADY_ACTIVE_MESSAGE = gettext_lazy(
     "This patient has already set a password, so an invitation cannot be issued. Send them a "
     "password-reset email instead: the link goes to the patient only."
 )
@@ -177,27 +192,30 @@ def _send_invitation_email(*, patient: Patient, issued: IssuedInvitation) -> Non
     }
     _send_account_email(
         user=user,
-        subject="Your ankle rehab diary: set your password",
+        subject=gettext_lazy("Your ankle rehab diary: set your password"),
         template="invitation",
         context=context,
     )
 
 
 def _send_account_email(
-    *, user: User, subject: str, template: str, context: dict[str, Any]
+    *, user: User, subject: str | Promise, template: str, context: dict[str, Any]
 ) -> None:
     """One of the account emails (``templates/emails/<template>.txt`` and ``.html``) to ``user``,
     and to nobody else: their links are theirs."""
-    send_mail(
-        subject=subject,
-        message=render_to_string(f"emails/{template}.txt", context),
-        html_message=render_to_string(f"emails/{template}.html", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    # Worded in the recipient's language, whoever's request sends it (a therapist's invitation).
+    with in_language_of(user):
+        mail = EmailMultiAlternatives(
+            subject=str(subject),
+            body=render_to_string(f"emails/{template}.txt", context),
+            to=[user.email],
+            headers={"Content-Language": translation.get_language()},
+        )
+        mail.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    mail.send()
 
 
-INVITATION_UNUSABLE_MESSAGE = (
+INVITATION_UNUSABLE_MESSAGE = gettext_lazy(
     "This invitation link is unknown, used or expired. Ask your clinic for a new one."
 )
 
@@ -379,13 +397,13 @@ def _send_password_changed_email(*, user: User) -> None:
     }
     _send_account_email(
         user=user,
-        subject="Your ankle rehab diary: your password was changed",
+        subject=gettext_lazy("Your ankle rehab diary: your password was changed"),
         template="password_changed",
         context=context,
     )
 
 
-NOT_SIGNED_UP_MESSAGE = (
+NOT_SIGNED_UP_MESSAGE = gettext_lazy(
     "This patient has not set a password yet: send them a new invitation link instead."
 )
 
@@ -422,7 +440,7 @@ def password_reset_email_send(*, user: User, actor: User | None) -> None:
         transaction.on_commit(
             lambda: _send_account_email(
                 user=user,
-                subject="Your ankle rehab diary: choose a new password",
+                subject=gettext_lazy("Your ankle rehab diary: choose a new password"),
                 template="password_reset",
                 context=context,
             )

@@ -30,6 +30,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from redis.exceptions import RedisError
 
 from accounts.emails import normalize_email
@@ -94,7 +96,7 @@ def _digest(value: str) -> str:
 
 def _minutes(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 # --- Client address ------------------------------------------------------------------------------
@@ -136,7 +138,7 @@ def ip_rate_hit(request: HttpRequest, *, scope: str) -> None:
         retry_after = math.ceil((window_index + 1) * IP_WINDOW_SECONDS - now)
         raise LockedOut(
             retry_after,
-            "Too many attempts from your network. Please wait a minute and try again.",
+            _("Too many attempts from your network. Please wait a minute and try again."),
         )
 
 
@@ -174,10 +176,10 @@ def _fail(kind: str, subject: str, limit: int) -> int:
 
 
 def login_locked_message(seconds: int) -> str:
-    return (
+    return _(
         "Too many failed attempts to sign in to this account. For your security it is locked "
-        f"for a while: try again in {_minutes(seconds)}."
-    )
+        "for a while: try again in %(duration)s."
+    ) % {"duration": _minutes(seconds)}
 
 
 def login_lockout_remaining(email: str) -> int:
@@ -205,7 +207,9 @@ def login_succeeded(email: str) -> None:
 
 
 def otp_locked_message(seconds: int) -> str:
-    return f"Too many wrong codes. Code entry is locked: try again in {_minutes(seconds)}."
+    return _("Too many wrong codes. Code entry is locked: try again in %(duration)s.") % {
+        "duration": _minutes(seconds)
+    }
 
 
 def otp_check(user_id: int) -> None:
@@ -234,6 +238,8 @@ def reset_email_hit(email: str) -> None:
     if _count(key, RESET_EMAIL_WINDOW_SECONDS) > settings.PAIS_PASSWORD_RESET_EMAILS_PER_HOUR:
         raise LockedOut(
             RESET_EMAIL_WINDOW_SECONDS,
-            "Enough password-reset emails went to this address in the last hour. "
-            "Please try again later.",
+            _(
+                "Enough password-reset emails went to this address in the last hour. "
+                "Please try again later."
+            ),
         )

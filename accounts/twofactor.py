@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -123,7 +124,7 @@ def code_verify(*, user: User, code: str) -> Device | None:
             until = (info or {}).get("locked_until")
             wait = int((until - timezone.now()).total_seconds()) + 1 if until else 1
             raise throttling.LockedOut(
-                wait, "Please wait a few seconds before trying another code."
+                wait, _("Please wait a few seconds before trying another code.")
             )
         ok = locked.verify_token(code)
     if not ok:
@@ -151,7 +152,7 @@ def qr_code_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// address as an inline SVG QR code (no image file, no script)."""
     return str(
         segno.make(device.config_url, error="m").svg_inline(
-            scale=4, border=2, title="QR code for your authenticator app"
+            scale=4, border=2, title=_("QR code for your authenticator app")
         )
     )
 
@@ -184,7 +185,11 @@ def enrolment_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]
     if not device.verify_token(_normalise(code)):
         throttling.otp_failed(user.pk)
         raise ValidationError(
-            {"code": ["That code did not match. Check the app shows this account and try again."]}
+            {
+                "code": [
+                    _("That code did not match. Check the app shows this account and try again.")
+                ]
+            }
         )
     throttling.otp_succeeded(user.pk)
     with transaction.atomic():
@@ -201,7 +206,7 @@ def two_factor_disable(*, user: User, code: str) -> None:
     """Remove the authenticator and the recovery codes; needs a current code from either."""
     device = code_verify(user=user, code=code)
     if device is None:
-        raise ValidationError({"code": ["That code is wrong or has expired."]})
+        raise ValidationError({"code": [_("That code is wrong or has expired.")]})
     with transaction.atomic():
         audit_record(actor=user, action="two_factor.disabled", obj=user)
         TOTPDevice.objects.filter(user=user).delete()
@@ -212,7 +217,7 @@ def recovery_codes_regenerate(*, user: User, code: str) -> list[str]:
     """Replace the recovery codes (the old ones stop working); needs a current code."""
     device = code_verify(user=user, code=code)
     if device is None:
-        raise ValidationError({"code": ["That code is wrong or has expired."]})
+        raise ValidationError({"code": [_("That code is wrong or has expired.")]})
     with transaction.atomic():
         codes = _new_recovery_codes(user)
         audit_record(actor=user, action="two_factor.recovery_codes_replaced", obj=user)
@@ -232,16 +237,22 @@ def api_sign_in_check(*, user: User, otp: str) -> None:
     if has_two_factor(user):
         if not otp.strip():
             raise ValidationError(
-                {"otp": ["Enter the 6-digit code from your authenticator app, or a recovery code."]}
+                {
+                    "otp": [
+                        _("Enter the 6-digit code from your authenticator app, or a recovery code.")
+                    ]
+                }
             )
         if code_verify(user=user, code=otp) is None:
-            raise ValidationError({"otp": ["That code is wrong or has expired."]})
+            raise ValidationError({"otp": [_("That code is wrong or has expired.")]})
     elif clinic_requires(user):
         raise ValidationError(
             {
                 "otp": [
-                    "Your clinic requires two-factor sign-in. Set it up on the website "
-                    "(Account, Two-factor sign-in) before using the API."
+                    _(
+                        "Your clinic requires two-factor sign-in. Set it up on the website "
+                        "(Account, Two-factor sign-in) before using the API."
+                    )
                 ]
             }
         )

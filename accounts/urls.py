@@ -1,13 +1,15 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import URLPattern, path
 
-from accounts import audit_views, erasure_views, views
+from accounts import audit_views, erasure_views, language_views, views
 
 urlpatterns: list[URLPattern] = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     # Django's LogoutView answers POST only, so a link or a prefetch cannot sign anybody out. It
     # deletes the session row, so a copied session cookie stops working too.
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    # The language switch (sign-in, invitation and Account pages): docs/i18n.md.
+    path("accounts/language/", language_views.language_choose, name="language-choose"),
     # Before the token route: "set-password" is no token (tokens are 43 random characters).
     path("invite/set-password/", views.invitation_set_password, name="invitation-set-password"),
     path("invite/<str:token>/", views.invitation, name="invitation"),

@@ -28,6 +28,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -182,7 +183,7 @@ def _invitation_form(request: HttpRequest, *, token_digest: str) -> HttpResponse
         else:
             request.session.pop(INVITATION_SESSION_KEY, None)
             login(request, user, backend="accounts.backends.EmailBackend")
-            messages.success(request, "Your password is set. Welcome!")
+            messages.success(request, _("Your password is set. Welcome!"))
             return redirect("home")
     # The form is served at /invite/set-password/, which holds no secret (see _no_referrer).
     return render(request, "accounts/invite.html", {"form": form, "email": found.user.email})
@@ -280,8 +281,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     form = CodeForm(
         request.POST if request.method == "POST" else None,
-        label="Code shown by the app",
-        help_text="Six digits; a new one every 30 seconds.",
+        label=_("Code shown by the app"),
+        help_text=_("Six digits; a new one every 30 seconds."),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -321,8 +322,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     form = CodeForm(
         request.POST if request.method == "POST" else None,
-        label="Code from your authenticator app",
-        help_text="Six digits. Lost your phone? Enter one of your recovery codes instead.",
+        label=_("Code from your authenticator app"),
+        help_text=_("Six digits. Lost your phone? Enter one of your recovery codes instead."),
     )
     status = 200
     if request.method == "POST":
@@ -340,7 +341,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
                 if device is not None:
                     _passed(request, device)
                     return redirect(next_url)
-                form.add_error("code", "That code is wrong or has expired.")
+                form.add_error("code", _("That code is wrong or has expired."))
     return render(
         request, "accounts/two_factor_verify.html", {"form": form, "next": next_url}, status=status
     )
@@ -355,7 +356,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
         return redirect("account-security")
     form = CodeForm(
         request.POST if request.method == "POST" else None,
-        label="A current code (or a recovery code)",
+        label=_("A current code (or a recovery code)"),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -363,7 +364,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
         except (ValidationError, throttling.LockedOut) as exc:
             _code_error(form, exc)
         else:
-            messages.success(request, "Two-factor sign-in is off. Your recovery codes are void.")
+            messages.success(request, _("Two-factor sign-in is off. Your recovery codes are void."))
             return redirect("account-security")
     return render(
         request,
@@ -381,7 +382,7 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
         return redirect("account-security")
     form = CodeForm(
         request.POST if request.method == "POST" else None,
-        label="A current code from your authenticator app",
+        label=_("A current code from your authenticator app"),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -432,7 +433,7 @@ def account_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such token.")
     token = get_object_or_404(selectors.active_api_tokens(user=user), pk=pk)
     services.api_token_revoke(user=user, token=token)
-    messages.success(request, "The token is revoked: apps using it are signed out.")
+    messages.success(request, _("The token is revoked: apps using it are signed out."))
     return redirect("account-security")
 
 
@@ -462,8 +463,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 update_session_auth_hash(request, user)
                 messages.success(
                     request,
-                    "Your password is changed. Other devices are signed out and your API "
-                    "tokens are revoked.",
+                    _(
+                        "Your password is changed. Other devices are signed out and your API "
+                        "tokens are revoked."
+                    ),
                 )
                 return redirect("account-security")
     return render(request, "accounts/password_change.html", {"form": form})
@@ -494,11 +497,14 @@ def clinic_security(request: HttpRequest) -> HttpResponse:
         if required:
             messages.success(
                 request,
-                "Two-factor sign-in is now required for therapists and clinic admins. "
-                f"API tokens revoked: {revoked}.",
+                _(
+                    "Two-factor sign-in is now required for therapists and clinic admins. "
+                    "API tokens revoked: %(count)s."
+                )
+                % {"count": revoked},
             )
         else:
-            messages.success(request, "Two-factor sign-in is now optional.")
+            messages.success(request, _("Two-factor sign-in is now optional."))
         return redirect("security-settings")
     return render(
         request,

@@ -281,6 +281,7 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
             "is_superuser",
             "date_joined",
             "clinic_id",
+            "language",
         )
         _copy(
             conn,
@@ -300,6 +301,7 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
                         "f",
                         created,
                         cid,
+                        "",
                     )
                 )
                 for uid, email, role, cid in staff
@@ -324,6 +326,7 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
                         "f",
                         created,
                         clinic_of[i],
+                        "",
                     )
                 )
                 for i in range(n)

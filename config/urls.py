@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import pages
+from config import i18n, pages
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,6 +16,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("jsi18n/<str:language>/", i18n.javascript_catalog, name="javascript-catalog"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("rehab.api.urls")),
     path("api/v1/", include("rehab.notify.api_urls")),

@@ -8,8 +8,9 @@ date evaluated as of, and returns the changes, in the order they are to be writt
 - one whose alert is snoozed until a date on or before the evaluated day **reopens** it
   (``Reopen``): open again, the snooze cleared, notified again if high or critical;
 - one whose alert is open, acknowledged, or snoozed until later is **refreshed** (``Refresh``):
-  severity, message and evidence as found now, ``last_found_on`` never moved back; the status
-  stays (an acknowledged alert is not raised again while its condition lasts), nothing is sent;
+  severity, message (and its phrase) and evidence as found now, ``last_found_on`` never moved
+  back; the status stays (an acknowledged alert is not raised again while its condition
+  lasts), nothing is sent;
 - an unresolved alert whose finding is gone is **resolved** automatically (``Resolve``), with
   the reason, whatever its status.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rehab import rules
@@ -60,6 +61,9 @@ class Raise:
     evidence: dict[str, Any]
     found_on: dt.date
     notify: bool
+    # The message as a template and values (``rules.phrase_to_json``), worded for each reader
+    # later; None for a finding without one. Not part of equality, as in ``rules.Finding``.
+    message_phrase: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,9 @@ class Refresh:
     message: str
     evidence: dict[str, Any]
     last_found_on: dt.date
+    # The message as a template and values (``rules.phrase_to_json``), worded for each reader
+    # later; None for a finding without one. Not part of equality, as in ``rules.Finding``.
+    message_phrase: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +90,9 @@ class Reopen:
     evidence: dict[str, Any]
     last_found_on: dt.date
     notify: bool
+    # The message as a template and values (``rules.phrase_to_json``), worded for each reader
+    # later; None for a finding without one. Not part of equality, as in ``rules.Finding``.
+    message_phrase: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +136,14 @@ def diff_alerts(
             raise ValueError(f"Two findings of code {finding.code}.")
         seen.add(finding.code)
         notify = finding.severity in NOTIFYING_SEVERITIES
+        phrase = rules.finding_phrase_json(finding)
         if finding.code not in unresolved:
             changes.append(
                 Raise(
                     code=finding.code,
                     severity=finding.severity,
                     message=finding.message,
+                    message_phrase=phrase,
                     evidence=finding.evidence,
                     found_on=as_of,
                     notify=notify,
@@ -150,6 +162,7 @@ def diff_alerts(
                     alert_id=alert.id,
                     severity=finding.severity,
                     message=finding.message,
+                    message_phrase=phrase,
                     evidence=finding.evidence,
                     last_found_on=last_found_on,
                     notify=notify,
@@ -161,6 +174,7 @@ def diff_alerts(
                     alert_id=alert.id,
                     severity=finding.severity,
                     message=finding.message,
+                    message_phrase=phrase,
                     evidence=finding.evidence,
                     last_found_on=last_found_on,
                 )
@@ -187,6 +201,7 @@ class AlertRecord:
     last_found_on: dt.date
     snoozed_until: dt.date | None = None
     resolution_reason: str = ""
+    message_phrase: dict[str, Any] | None = field(default=None, compare=False)
 
     def live(self) -> LiveAlert:
         return LiveAlert(
@@ -215,6 +230,7 @@ def apply_changes(
                 severity=change.severity,
                 status=OPEN,
                 message=change.message,
+                message_phrase=change.message_phrase,
                 evidence=change.evidence,
                 first_found_on=change.found_on,
                 last_found_on=change.found_on,
@@ -225,6 +241,7 @@ def apply_changes(
                 by_id[change.alert_id],
                 severity=change.severity,
                 message=change.message,
+                message_phrase=change.message_phrase,
                 evidence=change.evidence,
                 last_found_on=change.last_found_on,
             )
@@ -233,6 +250,7 @@ def apply_changes(
                 by_id[change.alert_id],
                 severity=change.severity,
                 message=change.message,
+                message_phrase=change.message_phrase,
                 evidence=change.evidence,
                 last_found_on=change.last_found_on,
                 status=OPEN,

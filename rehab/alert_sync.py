@@ -20,7 +20,14 @@ from rehab.bulk import any_of, insert_rows, update_rows
 from rehab.models import Alert, AlertStatus
 from rehab.notify.outbox import alerts_notifications_write
 
-_REFRESHED_FIELDS = ["severity", "message", "evidence", "last_found_on", "updated_at"]
+_REFRESHED_FIELDS = [
+    "severity",
+    "message",
+    "message_phrase",
+    "evidence",
+    "last_found_on",
+    "updated_at",
+]
 _REOPENED_FIELDS = [*_REFRESHED_FIELDS, "status", "snoozed_until"]
 
 
@@ -98,6 +105,7 @@ def write_alert_changes(
                     code=change.code,
                     severity=change.severity,
                     message=change.message,
+                    message_phrase=change.message_phrase,
                     evidence=change.evidence,
                     ruleset=episode.ruleset,
                     thresholds=dict(episode.thresholds),
@@ -116,6 +124,7 @@ def write_alert_changes(
                 alert = alerts[change.alert_id]
                 alert.severity = change.severity
                 alert.message = change.message
+                alert.message_phrase = change.message_phrase
                 alert.evidence = change.evidence
                 alert.last_found_on = change.last_found_on
                 alert.updated_at = now

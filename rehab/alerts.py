@@ -16,6 +16,7 @@ from collections.abc import Collection
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from accounts.audit import audit_record
 from accounts.models import User
@@ -45,7 +46,7 @@ def _checked_note(alert: Alert, note: str) -> str:
     """The clinician's note, stripped; refused (with a resolved alert) before anything is saved."""
     errors = Errors()
     if alert.status == AlertStatus.RESOLVED:
-        errors.add("non_field_errors", "This alert is already resolved.")
+        errors.add("non_field_errors", gettext("This alert is already resolved."))
     note = check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
     errors.raise_if_any()
     return note
@@ -72,11 +73,18 @@ def alert_snooze(*, actor: User, alert: Alert, until: dt.date, today: dt.date) -
     _require_staff(actor)
     errors: dict[str, list[str]] = {}
     if alert.status == AlertStatus.RESOLVED:
-        errors["non_field_errors"] = ["This alert is already resolved."]
+        errors["non_field_errors"] = [gettext("This alert is already resolved.")]
     if until <= today:
-        errors["until"] = ["Snooze until a date after today."]
+        errors["until"] = [gettext("Snooze until a date after today.")]
     elif (until - today).days > MAX_SNOOZE_DAYS:
-        errors["until"] = [f"Snooze for at most {MAX_SNOOZE_DAYS} days."]
+        errors["until"] = [
+            ngettext(
+                "Snooze for at most %(days)d day.",
+                "Snooze for at most %(days)d days.",
+                MAX_SNOOZE_DAYS,
+            )
+            % {"days": MAX_SNOOZE_DAYS}
+        ]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -13,6 +13,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageForm
 from rehab.free_text import NOTE_MAX_LENGTH
@@ -58,7 +60,7 @@ class DegreesField(forms.Field):
     # English page reads "31,5" as 315 and then blocks the form with its own range message, so a
     # decimal comma would never reach us (seen in Chromium; tests/browser/test_patient_flow.py).
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-    default_error_messages = {"invalid": "Enter a number of degrees, for example 31.5."}
+    default_error_messages = {"invalid": _("Enter a number of degrees, for example 31.5.")}
 
     def to_python(self, value: Any) -> Decimal | None:
         text = str(value or "").strip()
@@ -74,9 +76,10 @@ class DegreesField(forms.Field):
         return number
 
     def prepare_value(self, value: Any) -> Any:
-        # A stored angle is shown as the number it is: 28 rather than 28.0, 31.5 as 31.5.
+        # A stored angle is shown as the number it is: 28 rather than 28.0, 31.5 as 31.5, with
+        # the language's decimal mark (31,5 in Spanish), as the patient would type it.
         if isinstance(value, Decimal) and value.is_finite():
-            return f"{value.normalize():f}"
+            return f"{value.normalize():f}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
         return value
 
 
@@ -104,9 +107,11 @@ class ExerciseSetsField(forms.CharField):
         try:
             sets = int(text)
         except ValueError as exc:
-            raise ValidationError("Enter the number of sets you did.", code="invalid") from exc
+            raise ValidationError(_("Enter the number of sets you did."), code="invalid") from exc
         if not 0 <= sets <= MAX_SETS:
-            raise ValidationError(f"Enter a number of sets from 0 to {MAX_SETS}.", code="range")
+            raise ValidationError(
+                _("Enter a number of sets from 0 to %(max)s.") % {"max": MAX_SETS}, code="range"
+            )
         return sets
 
 
@@ -114,13 +119,13 @@ class EntryForm(PageForm):
     """One day's entry. Field names are the API's, so a page and an API client speak alike."""
 
     # Labels name the field in the error summary; the page writes its own labels and legends.
-    pain_activity = forms.IntegerField(label="Pain during activity", required=False)
-    pain_rest = forms.IntegerField(label="Pain at rest", required=False)
-    pf_rom_affected = DegreesField(label="Sore ankle, foot pointing down", required=False)
-    pf_rom_unaffected = DegreesField(label="Other ankle, foot pointing down", required=False)
+    pain_activity = forms.IntegerField(label=_("Pain during activity"), required=False)
+    pain_rest = forms.IntegerField(label=_("Pain at rest"), required=False)
+    pf_rom_affected = DegreesField(label=_("Sore ankle, foot pointing down"), required=False)
+    pf_rom_unaffected = DegreesField(label=_("Other ankle, foot pointing down"), required=False)
     # The length is the service's to check; maxlength only lets the browser stop typing there.
     note = forms.CharField(
-        label="Note",
+        label=_("Note"),
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_LENGTH}),
@@ -172,24 +177,27 @@ class EntryForm(PageForm):
 
 class EpisodeOpenForm(PageForm):
     affected_side = forms.ChoiceField(
-        label="Affected ankle", choices=Side.choices, widget=forms.RadioSelect
+        label=_("Affected ankle"), choices=Side.choices, widget=forms.RadioSelect
     )
-    start_date = forms.DateField(label="Start of the conservative trial", widget=DateInput())
+    start_date = forms.DateField(label=_("Start of the conservative trial"), widget=DateInput())
     diagnosis = forms.ChoiceField(
-        choices=Diagnosis.choices, initial=Diagnosis.UNSPECIFIED, required=False
+        label=_("Diagnosis"),
+        choices=Diagnosis.choices,
+        initial=Diagnosis.UNSPECIFIED,
+        required=False,
     )
     intake_pain_activity = forms.IntegerField(
-        label="Intake pain during activity (0–10)", required=False, widget=_number(0, 10)
+        label=_("Intake pain during activity (0–10)"), required=False, widget=_number(0, 10)
     )
     intake_pf_rom_affected = DegreesField(
-        label="Intake plantar flexion, affected side (°)", required=False
+        label=_("Intake plantar flexion, affected side (°)"), required=False
     )
     intake_pf_rom_unaffected = DegreesField(
-        label="Intake plantar flexion, unaffected side (°)", required=False
+        label=_("Intake plantar flexion, unaffected side (°)"), required=False
     )
     # No digits or places here: the service checks the range and keeps a tenth, as for the API.
     bmi = forms.DecimalField(
-        label="BMI",
+        label=_("BMI"),
         required=False,
         widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
@@ -201,31 +209,36 @@ class EpisodeOpenForm(PageForm):
 
 class PrescriptionForm(PageForm):
     exercise = forms.ModelChoiceField(
-        label="Exercise from the catalogue",
+        label=_("Exercise from the catalogue"),
         queryset=Exercise.objects.order_by("category", "name"),
         required=False,
-        empty_label="Other (describe below)",
+        empty_label=_("Other (describe below)"),
     )
     other = forms.CharField(
-        label="Other exercise",
+        label=_("Other exercise"),
         required=False,
-        help_text="Only when the exercise is not in the catalogue.",
+        help_text=_("Only when the exercise is not in the catalogue."),
     )
-    sets = forms.IntegerField(label="Sets per day", initial=3, widget=_number(1, MAX_SETS))
+    sets = forms.IntegerField(label=_("Sets per day"), initial=3, widget=_number(1, MAX_SETS))
     reps = forms.CharField(
-        label="Repetitions or hold",
+        label=_("Repetitions or hold"),
         required=False,
-        help_text="For example 15, or 30 s hold. Empty: the catalogue's default.",
+        help_text=_("For example 15, or 30 s hold. Empty: the catalogue's default."),
     )
     start_date = forms.DateField(
-        required=False, widget=DateInput(), help_text="Empty: the episode's start."
+        label=_("Start date"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Empty: the episode's start."),
     )
-    end_date = forms.DateField(required=False, widget=DateInput(), help_text="Empty: open.")
+    end_date = forms.DateField(
+        label=_("End date"), required=False, widget=DateInput(), help_text=_("Empty: open.")
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("exercise") and not (data.get("other") or "").strip():
-            self.add_error("exercise", "Choose an exercise from the catalogue, or describe one.")
+            self.add_error("exercise", _("Choose an exercise from the catalogue, or describe one."))
         return data
 
     def exercise_name(self) -> str:
@@ -234,24 +247,31 @@ class PrescriptionForm(PageForm):
 
 
 class InterventionForm(PageForm):
-    kind = forms.ChoiceField(choices=InterventionKind.choices)
-    start_date = forms.DateField(widget=DateInput())
-    end_date = forms.DateField(required=False, widget=DateInput())
+    kind = forms.ChoiceField(label=_("Kind"), choices=InterventionKind.choices)
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
+    end_date = forms.DateField(label=_("End date"), required=False, widget=DateInput())
     site = forms.CharField(
+        label=_("Site"),
         required=False,
-        help_text="Where, for an injection (never at or near the Achilles tendon).",
+        help_text=_("Where, for an injection (never at or near the Achilles tendon)."),
     )
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ReferralForm(PageForm):
-    date = forms.DateField(label="Referral date", widget=DateInput())
+    date = forms.DateField(label=_("Referral date"), widget=DateInput())
     referred_to = forms.CharField(
-        label="Referred to", required=False, help_text="Surgeon or service."
+        label=_("Referred to"), required=False, help_text=_("Surgeon or service.")
     )
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class CloseForm(PageForm):
-    date = forms.DateField(label="Closing date", widget=DateInput())
-    outcome = forms.ChoiceField(choices=Outcome.choices, widget=forms.RadioSelect)
+    date = forms.DateField(label=_("Closing date"), widget=DateInput())
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Outcome.choices, widget=forms.RadioSelect
+    )

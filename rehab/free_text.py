@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 NOTE_MAX_LENGTH = 5000
 
@@ -35,8 +36,12 @@ def check_text(errors: Errors, field: str, value: Any, *, max_length: int) -> st
     """Free text, stripped; longer than ``max_length`` is refused."""
     text = (value or "").strip() if isinstance(value, str) or value is None else None
     if text is None:
-        errors.add(field, "Must be text.")
+        errors.add(field, _("Must be text."))
         return ""
     if len(text) > max_length:
-        errors.add(field, f"Keep it under {max_length} characters (this is {len(text)}).")
+        errors.add(
+            field,
+            _("Keep it under %(max)s characters (this is %(length)s).")
+            % {"max": max_length, "length": len(text)},
+        )
     return text

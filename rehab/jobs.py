@@ -23,7 +23,7 @@ import functools
 import logging
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,8 +32,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.language import in_language_of
 from accounts.models import Patient, Role, User
 from rehab.models import (
     Alert,
@@ -87,9 +90,11 @@ def evaluation_relay(
 
 # --- Patient reminder ------------------------------------------------------------------------
 
+# Marked lazily: the row is written in the recipient's language (_push_reminders_write), as the
+# service worker has no catalogue and shows the payload's words as they are.
 REMINDER_PUSH_PAYLOAD = {
-    "title": "Rehab diary",
-    "body": "A minute for today's diary? Tap to fill it in.",
+    "title": gettext_lazy("Rehab diary"),
+    "body": gettext_lazy("A minute for today's diary? Tap to fill it in."),
     "url": "/",
 }
 
@@ -183,6 +188,8 @@ def _push_reminders_write(*, patient: Patient) -> list[int]:
     clinic_id = patient.user.clinic_id
     if clinic_id is None:  # a patient always belongs to a clinic; a Delivery row needs one
         return []
+    with in_language_of(patient.user):
+        payload = {key: str(value) for key, value in REMINDER_PUSH_PAYLOAD.items()}
     rows = [
         Delivery(
             clinic_id=clinic_id,
@@ -190,7 +197,7 @@ def _push_reminders_write(*, patient: Patient) -> list[int]:
             event_type="reminder.daily",
             recipient=patient.user,
             push_subscription=subscription,
-            payload=dict(REMINDER_PUSH_PAYLOAD),
+            payload=dict(payload),
         )
         for subscription in PushSubscription.objects.filter(patient=patient).order_by("pk")
     ]
@@ -201,18 +208,18 @@ def _send_reminder(*, patient: Patient, local_date: dt.date) -> None:
     user = patient.user
     unsubscribe = unsubscribe_url(patient)
     context = {
-        "first_name": user.first_name or "there",
-        "clinic": user.clinic.name if user.clinic else "your clinic",
+        "first_name": user.first_name or gettext_lazy("there"),
+        "clinic": user.clinic.name if user.clinic else gettext_lazy("your clinic"),
         "url": f"{settings.SITE_URL}/",
         "settings_url": f"{settings.SITE_URL}{reverse('reminder-settings')}",
         "unsubscribe_url": unsubscribe,
         "date": local_date,
     }
     _send_email(
-        subject="A minute for today's rehab diary?",
+        subject=gettext_lazy("A minute for today's rehab diary?"),
         template="emails/reminder",
         context=context,
-        to=user.email,
+        to=user,
         what=f"reminder to patient {patient.pk}",
         # RFC 8058: mail providers show an "Unsubscribe" button that POSTs
         # "List-Unsubscribe=One-Click" to this address, with no cookies and no sign-in.
@@ -349,7 +356,7 @@ def digest_send(*, now: dt.datetime | None = None) -> list[int]:
         digest_recipients_and_lines(now=now).items(), key=lambda item: item[0].pk
     ):
         context = {
-            "first_name": user.first_name or "there",
+            "first_name": user.first_name or gettext_lazy("there"),
             "lines": lines,
             "warnings": sum(1 for x in lines if x.severity == Severity.WARNING),
             "url": f"{settings.SITE_URL}/alerts/",
@@ -362,12 +369,10 @@ def digest_send(*, now: dt.datetime | None = None) -> list[int]:
                 transaction.on_commit(
                     functools.partial(
                         _send_email,
-                        subject=(
-                            f"Weekly summary: {count} unresolved alert{'s' if count != 1 else ''}"
-                        ),
+                        subject=functools.partial(_digest_subject, count),
                         template="emails/digest",
                         context=context,
-                        to=user.email,
+                        to=user,
                         what=f"weekly digest to user {user.pk}",
                     )
                 )
@@ -375,6 +380,14 @@ def digest_send(*, now: dt.datetime | None = None) -> list[int]:
             continue
         sent.append(user.pk)
     return sent
+
+
+def _digest_subject(count: int) -> str:
+    return ngettext(
+        "Weekly summary: %(count)d unresolved alert",
+        "Weekly summary: %(count)d unresolved alerts",
+        count,
+    ) % {"count": count}
 
 
 def _clinic_admins(clinic_id: int | None) -> list[User]:
@@ -392,21 +405,26 @@ def _clinic_admins(clinic_id: int | None) -> list[User]:
 
 def _send_email(
     *,
-    subject: str,
+    subject: str | Promise | Callable[[], str],
     template: str,
-    context: dict[str, object],
-    to: str,
+    context: Mapping[str, object],
+    to: User,
     what: str,
     headers: dict[str, str] | None = None,
 ) -> None:
+    """One email to ``to``, written in their language (the subject is lazy or a callable, so it
+    is worded inside that language too)."""
     try:
-        mail = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string(f"{template}.txt", context),
-            to=[to],
-            headers=headers,
-        )
-        mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        with in_language_of(to):
+            mail = EmailMultiAlternatives(
+                subject=subject() if callable(subject) else str(subject),
+                body=render_to_string(f"{template}.txt", dict(context)),
+                to=[to.email],
+                headers={**(headers or {}), "Content-Language": translation.get_language()},
+            )
+            mail.attach_alternative(
+                render_to_string(f"{template}.html", dict(context)), "text/html"
+            )
         mail.send()
     except Exception:
         # The row that makes this send once-only is already written; a mail server outage costs

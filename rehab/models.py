@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Clinic, Patient, User
 
@@ -17,26 +18,26 @@ ROM_VALIDATORS = [MinValueValidator(0), MaxValueValidator(90)]
 
 
 class Side(models.TextChoices):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
+    LEFT = "left", _("Left")
+    RIGHT = "right", _("Right")
 
 
 class Diagnosis(models.TextChoices):
-    OS_TRIGONUM = "os_trigonum", "Os trigonum"
-    POSTERIOR_TALAR_PROCESS = "posterior_talar_process", "Posterior talar process"
-    SOFT_TISSUE = "soft_tissue", "Soft-tissue impingement"
-    UNSPECIFIED = "unspecified", "Unspecified"
+    OS_TRIGONUM = "os_trigonum", _("Os trigonum")
+    POSTERIOR_TALAR_PROCESS = "posterior_talar_process", _("Posterior talar process")
+    SOFT_TISSUE = "soft_tissue", _("Soft-tissue impingement")
+    UNSPECIFIED = "unspecified", _("Unspecified")
 
 
 class EpisodeStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    REFERRED = "referred", "Referred"
-    CLOSED = "closed", "Closed"
+    ACTIVE = "active", _("Active")
+    REFERRED = "referred", _("Referred")
+    CLOSED = "closed", _("Closed")
 
 
 class Outcome(models.TextChoices):
-    RESOLVED = "resolved", "Resolved"
-    DISCONTINUED = "discontinued", "Discontinued"
+    RESOLVED = "resolved", _("Resolved")
+    DISCONTINUED = "discontinued", _("Discontinued")
 
 
 class Episode(models.Model):
@@ -160,7 +161,7 @@ class DailyEntry(models.Model):
 
     class Meta:
         ordering = ["-date"]
-        verbose_name_plural = "daily entries"
+        verbose_name_plural = _("daily entries")
         indexes = [
             # Everything the rules read about an entry, so that reading the diaries of a chunk
             # of episodes is an index-only scan (docs/performance.md). PostgreSQL only; other
@@ -239,9 +240,9 @@ class ExerciseLog(models.Model):
 
 
 class CorrectionAction(models.TextChoices):
-    CREATED = "created", "Created"
-    REPLACED = "replaced", "Replaced"
-    DELETED = "deleted", "Deleted"
+    CREATED = "created", _("Created")
+    REPLACED = "replaced", _("Replaced")
+    DELETED = "deleted", _("Deleted")
 
 
 class EntryCorrection(models.Model):
@@ -271,13 +272,13 @@ class EntryCorrection(models.Model):
 
 
 class InterventionKind(models.TextChoices):
-    IMMOBILIZATION = "immobilization", "Immobilization"
-    CORTICOSTEROID_INJECTION = "corticosteroid_injection", "Corticosteroid injection"
-    NSAID = "nsaid", "NSAID"
-    PARACETAMOL = "paracetamol", "Paracetamol"
-    HEEL_LIFT = "heel_lift", "Heel lift"
-    ORTHOSIS = "orthosis", "Orthosis"
-    ACTIVITY_MODIFICATION = "activity_modification", "Activity modification"
+    IMMOBILIZATION = "immobilization", _("Immobilization")
+    CORTICOSTEROID_INJECTION = "corticosteroid_injection", _("Corticosteroid injection")
+    NSAID = "nsaid", _("NSAID")
+    PARACETAMOL = "paracetamol", _("Paracetamol")
+    HEEL_LIFT = "heel_lift", _("Heel lift")
+    ORTHOSIS = "orthosis", _("Orthosis")
+    ACTIVITY_MODIFICATION = "activity_modification", _("Activity modification")
 
 
 class Intervention(models.Model):
@@ -316,25 +317,25 @@ class ClinicRuleSettings(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "clinic rule settings"
-        verbose_name_plural = "clinic rule settings"
+        verbose_name = _("clinic rule settings")
+        verbose_name_plural = _("clinic rule settings")
 
     def __str__(self) -> str:
         return f"Rule thresholds of {self.clinic}"
 
 
 class Severity(models.TextChoices):
-    INFO = "info", "Info"
-    WARNING = "warning", "Warning"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    SNOOZED = "snoozed", "Snoozed"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Alert(models.Model):
@@ -345,6 +346,10 @@ class Alert(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     message = models.TextField()
+    # The message's template and values (rehab.rules.phrase_to_json), so each reader sees it in
+    # their language (rehab.finding_text.alert_message); ``message`` is its English. Null on
+    # alerts raised before it was kept: they show ``message``.
+    message_phrase = models.JSONField(null=True, blank=True, default=None)
     evidence = models.JSONField(default=dict)
     ruleset = models.CharField(max_length=40)
     thresholds = models.JSONField(default=dict)
@@ -401,17 +406,17 @@ class WebhookEndpoint(models.Model):
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    WEBHOOK = "webhook", "Webhook"
-    INBOX = "inbox", "In-app inbox"
-    PUSH = "push", "Web Push"
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Webhook")
+    INBOX = "inbox", _("In-app inbox")
+    PUSH = "push", _("Web Push")
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
 
 
 class Delivery(models.Model):
@@ -452,7 +457,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = _("deliveries")
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:

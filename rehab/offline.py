@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -45,7 +46,15 @@ WORKER_POLICY = "default-src 'self'; script-src 'self'; connect-src 'self'; obje
 def shell_urls() -> list[str]:
     """The addresses the worker stores on install: the static shell, the manifest and the
     offline page."""
-    return [*(static(name) for name in SHELL_STATIC), reverse("manifest"), reverse("offline")]
+    # The JavaScript catalogue of every language, so the offline diary's scripts keep speaking the
+    # patient's language (config/i18n.py).
+    catalogues = [reverse("javascript-catalog", args=[code]) for code, _name in settings.LANGUAGES]
+    return [
+        *(static(name) for name in SHELL_STATIC),
+        *catalogues,
+        reverse("manifest"),
+        reverse("offline"),
+    ]
 
 
 def _compute_version() -> str:
@@ -63,6 +72,11 @@ def _compute_version() -> str:
         if isinstance(path, str):
             with open(path, "rb") as handle:
                 digest.update(handle.read())
+    # The scripts' catalogues (kept by the worker as /jsi18n/<code>/): a new translation is a
+    # new shell, so phones fetch it.
+    for locale_path in settings.LOCALE_PATHS:
+        for compiled in sorted(Path(locale_path).glob("*/LC_MESSAGES/djangojs.mo")):
+            digest.update(compiled.read_bytes())
     return digest.hexdigest()[:12]
 
 

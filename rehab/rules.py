@@ -36,7 +36,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from types import MappingProxyType
@@ -293,12 +294,119 @@ class Metrics:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+# --------------------------------------------------------------------------------------------
+# Messages that other languages can word: each finding's sentence is an English template with
+# named values. rules.py stays free of Django: ``gettext_noop`` and ``ngettext_lazy`` only mark
+# the templates for ``makemessages`` (xgettext knows both names) and the Django layer
+# (rehab/finding_text.py) translates them and localises the numbers. ``message`` is the English.
+
+
+def gettext_noop(message: str) -> str:
+    """Marks an English template for translation; translated later, by rehab/finding_text.py."""
+    return message
+
+
+class PluralText(NamedTuple):
+    """A template with a singular and a plural form, chosen by ``number``."""
+
+    singular: str
+    plural: str
+    number: int
+
+
+def ngettext_lazy(singular: str, plural: str, number: int) -> PluralText:
+    """Marks a template with plural forms; the form for ``number`` is chosen when it is worded."""
+    return PluralText(singular, plural, number)
+
+
+Template = str | PluralText
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A template and its values: numbers (int, or a Decimal already rounded for reading), ISO
+    dates as text, or another Phrase (a part of the sentence that is worded on its own)."""
+
+    template: Template
+    params: Mapping[str, Any]
+
+    def english(self) -> str:
+        return _english(self.template, self.params)
+
+
+def _english(template: Template, params: Mapping[str, Any]) -> str:
+    if isinstance(template, PluralText):
+        template = template.singular if template.number == 1 else template.plural
+    return template % {
+        name: value.english() if isinstance(value, Phrase) else value
+        for name, value in params.items()
+    }
+
+
+# A phrase as plain JSON, so that a stored alert can be worded in any language later
+# (rehab.models.Alert.message_phrase). Values: ints and strs as themselves, a Decimal as
+# {"decimal": "31.5"} (its exact digits), a nested Phrase as {"phrase": {...}}; a plural
+# template as {"singular", "plural", "number"}.
+
+
+def phrase_to_json(template: Template, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The template and its values as JSON-safe data; ``phrase_from_json`` reads it back."""
+    shown: Template | dict[str, Any] = template
+    if isinstance(template, PluralText):
+        shown = {
+            "singular": template.singular,
+            "plural": template.plural,
+            "number": template.number,
+        }
+    return {"template": shown, "params": {name: _value_to_json(v) for name, v in params.items()}}
+
+
+def _value_to_json(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        return {"phrase": phrase_to_json(value.template, value.params)}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"A phrase value cannot be stored: {value!r}")
+
+
+def phrase_from_json(data: Mapping[str, Any]) -> tuple[Template, dict[str, Any]]:
+    """The template and values ``phrase_to_json`` wrote."""
+    stored = data["template"]
+    template: Template = (
+        PluralText(stored["singular"], stored["plural"], int(stored["number"]))
+        if isinstance(stored, Mapping)
+        else str(stored)
+    )
+    return template, {name: _value_from_json(v) for name, v in data["params"].items()}
+
+
+def _value_from_json(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if "phrase" in value:
+            return Phrase(*phrase_from_json(value["phrase"]))
+        return Decimal(value["decimal"])
+    return value
+
+
+def finding_phrase_json(finding: Finding) -> dict[str, Any] | None:
+    """A finding's message as JSON, or None for a finding built without a template."""
+    if not finding.message_template:
+        return None
+    return phrase_to_json(finding.message_template, finding.message_params)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str
     severity: str
     message: str
     evidence: dict[str, Any]
+    # The message as a template and its values, for other languages (rehab/finding_text.py);
+    # ``message`` is their English. Not part of equality: two findings with one message agree.
+    message_template: Template = field(default="", compare=False)
+    message_params: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def is_alert(self) -> bool:
@@ -537,9 +645,20 @@ def _baseline_missing(f: _Facts) -> Finding | None:
     t, tally = f.thresholds, f.tally
     return _finding(
         BASELINE_MISSING,
-        f"Day {f.trial_day} of the conservative trial: no baseline pain is known, because "
-        f"week 1 has {_count(tally.week1_entries, 'entry', 'entries')} (at least "
-        f"{t.min_entries_per_week} needed) and no intake pain score was recorded.",
+        ngettext_lazy(
+            "Day %(trial_day)s of the conservative trial: no baseline pain is known, because "
+            "week 1 has %(entries)s entry (at least %(needed)s needed) and no intake pain score "
+            "was recorded.",
+            "Day %(trial_day)s of the conservative trial: no baseline pain is known, because "
+            "week 1 has %(entries)s entries (at least %(needed)s needed) and no intake pain "
+            "score was recorded.",
+            tally.week1_entries,
+        ),
+        {
+            "trial_day": f.trial_day,
+            "entries": tally.week1_entries,
+            "needed": t.min_entries_per_week,
+        },
         {
             "trial_day": f.trial_day,
             "week1_entries": tally.week1_entries,
@@ -557,9 +676,19 @@ def _logging_gap(f: _Facts) -> Finding | None:
     window_start, window_end = f.last_7_days
     return _finding(
         LOGGING_GAP,
-        f"Only {_count(tally.window_entries, 'entry', 'entries')} in the last 7 days "
-        f"({window_start} to {window_end}), fewer than the {t.min_entries_per_week} needed to "
-        "judge current pain.",
+        ngettext_lazy(
+            "Only %(entries)s entry in the last 7 days (%(start)s to %(end)s), fewer than the "
+            "%(needed)s needed to judge current pain.",
+            "Only %(entries)s entries in the last 7 days (%(start)s to %(end)s), fewer than the "
+            "%(needed)s needed to judge current pain.",
+            tally.window_entries,
+        ),
+        {
+            "entries": tally.window_entries,
+            "start": window_start,
+            "end": window_end,
+            "needed": t.min_entries_per_week,
+        },
         {
             "trial_day": f.trial_day,
             "entries_last_7_days": tally.window_entries,
@@ -587,10 +716,19 @@ def _pain_worsening(f: _Facts) -> Finding | None:
     window_start = (f.as_of - dt.timedelta(days=_RECENT_DAYS - 1)).isoformat()
     return _finding(
         PAIN_WORSENING,
-        f"Activity pain over the last {_RECENT_DAYS} days averages {_num(recent)} "
-        f"({_count(tally.recent_entries, 'entry', 'entries')}), "
-        f"{_points(rise)} above the baseline of {_num(baseline)}; "
-        f"the alert is set at {_num(t.worsening_points)} points above baseline.",
+        gettext_noop(
+            "Activity pain over the last %(days)s days averages %(recent)s (%(entries)s), "
+            "%(rise)s above the baseline of %(baseline)s; the alert is set at %(threshold)s "
+            "points above baseline."
+        ),
+        {
+            "days": _RECENT_DAYS,
+            "recent": _dec(recent),
+            "entries": _entries(tally.recent_entries),
+            "rise": _points_phrase(_num(rise)),
+            "baseline": _dec(baseline),
+            "threshold": _dec(t.worsening_points),
+        },
         {
             "trial_day": f.trial_day,
             "pain_baseline": _round(baseline),
@@ -614,15 +752,28 @@ def _improving(f: _Facts) -> Finding | None:
     assert baseline is not None and current is not None
     assert change is not None and change_pct is not None
     rule = (
-        f"the {_num(t.mcid_percent)}% threshold that applies to a baseline of "
-        f"{_num(t.low_baseline_max)} or less"
+        Phrase(
+            gettext_noop(
+                "the %(percent)s%% threshold that applies to a baseline of %(low_max)s or less"
+            ),
+            {"percent": _dec(t.mcid_percent), "low_max": _dec(t.low_baseline_max)},
+        )
         if f.low_baseline
-        else f"the {_num(t.mcid_points)}-point / {_num(t.mcid_percent)}% threshold"
+        else _mcid_threshold_phrase(t)
     )
     return _finding(
         IMPROVING,
-        f"Activity pain fell {_points(change)} ({_num(baseline)} → {_num(current)}, "
-        f"{_num(change_pct, 0)}%), meeting {rule} for an important improvement.",
+        gettext_noop(
+            "Activity pain fell %(change)s (%(baseline)s → %(current)s, %(change_percent)s%%), "
+            "meeting %(rule)s for an important improvement."
+        ),
+        {
+            "change": _points_phrase(_num(change)),
+            "baseline": _dec(baseline),
+            "current": _dec(current),
+            "change_percent": _dec(change_pct, 0),
+            "rule": rule,
+        },
         {
             "trial_day": f.trial_day,
             **_pain_evidence(f, baseline, current, change, mcid_met=True),
@@ -639,8 +790,11 @@ def _resolved(f: _Facts) -> Finding | None:
     window_start, window_end = f.last_7_days
     return _finding(
         RESOLVED,
-        f"Activity pain over the last 7 days averages {_num(current)}, at or below "
-        f"{_num(t.resolved_max_pain)}, so the complaint looks resolved.",
+        gettext_noop(
+            "Activity pain over the last 7 days averages %(current)s, at or below %(max)s, so "
+            "the complaint looks resolved."
+        ),
+        {"current": _dec(current), "max": _dec(t.resolved_max_pain)},
         {
             "trial_day": f.trial_day,
             "pain_current": _round(current),
@@ -672,10 +826,17 @@ def _adherence_low(f: _Facts) -> Finding | None:
         return None
     return _finding(
         ADHERENCE_LOW,
-        f"Only {_below(adherence, f.exact.adherence_min_percent, 0)}% of the prescribed sets "
-        f"were done on the days logged ({tally.sets_done} of {tally.sets_prescribed}), below "
-        f"{_num(t.adherence_min_percent)}%, so the trial cannot be judged until the exercises "
-        "are done.",
+        gettext_noop(
+            "Only %(adherence)s%% of the prescribed sets were done on the days logged (%(done)s "
+            "of %(prescribed)s), below %(min)s%%, so the trial cannot be judged until the "
+            "exercises are done."
+        ),
+        {
+            "adherence": Decimal(_below(adherence, f.exact.adherence_min_percent, 0)),
+            "done": tally.sets_done,
+            "prescribed": tally.sets_prescribed,
+            "min": _dec(t.adherence_min_percent),
+        },
         {
             "trial_day": f.trial_day,
             "adherence_pct": _round(adherence),
@@ -728,36 +889,63 @@ def _referral(f: _Facts, *, overdue: bool) -> Finding:
     if change > 0:
         # Under the low-baseline rule the points do not count, so there is nothing to guard.
         shown = _num(change) if f.low_baseline else _below(change, exact.mcid_points, 1)
-        movement = f"fell {shown} point{'' if shown == '1' else 's'}"
+        movement = Phrase(
+            ngettext_lazy("fell %(points)s point", "fell %(points)s points", _plural_of(shown)),
+            {"points": Decimal(shown)},
+        )
     elif change < 0:
-        movement = f"rose {_points(-change)}"
+        movement = Phrase(
+            gettext_noop("rose %(points)s"), {"points": _points_phrase(_num(-change))}
+        )
     else:
-        movement = "did not change"
-    numbers = f"{_num(baseline)} → {_num(current)}"
-    if change_pct is not None:
-        numbers += f", {_below(change_pct, exact.mcid_percent, 0)}%"
+        movement = Phrase(gettext_noop("did not change"), {})
+    numbers = (
+        Phrase(
+            gettext_noop("%(baseline)s → %(current)s"),
+            {"baseline": _dec(baseline), "current": _dec(current)},
+        )
+        if change_pct is None
+        else Phrase(
+            gettext_noop("%(baseline)s → %(current)s, %(percent)s%%"),
+            {
+                "baseline": _dec(baseline),
+                "current": _dec(current),
+                "percent": Decimal(_below(change_pct, exact.mcid_percent, 0)),
+            },
+        )
+    )
     target = (
-        f"the {_num(t.mcid_percent)}% threshold for a baseline of {_num(t.low_baseline_max)} "
-        "or less"
+        Phrase(
+            gettext_noop("the %(percent)s%% threshold for a baseline of %(low_max)s or less"),
+            {"percent": _dec(t.mcid_percent), "low_max": _dec(t.low_baseline_max)},
+        )
         if f.low_baseline
-        else f"the {_num(t.mcid_points)}-point / {_num(t.mcid_percent)}% threshold"
+        else _mcid_threshold_phrase(t)
     )
     if adherence is None:
-        effort = "no exercise sets prescribed to judge adherence"
+        effort = Phrase(gettext_noop("no exercise sets prescribed to judge adherence"), {})
     else:
-        effort = f"{_num(adherence, 0)}% adherence"
-    if overdue:
-        opening = (
-            f"Day {f.trial_day} of the conservative trial (reassessment due by day {t.overdue_day})"
+        effort = Phrase(
+            gettext_noop("%(adherence)s%% adherence"), {"adherence": _dec(adherence, 0)}
         )
-        action = "refer for a surgical opinion now"
+    parts = {"movement": movement, "numbers": numbers, "target": target, "effort": effort}
+    if overdue:
+        template = gettext_noop(
+            "Day %(trial_day)s of the conservative trial (reassessment due by day "
+            "%(overdue_day)s): activity pain %(movement)s (%(numbers)s), short of %(target)s, "
+            "with %(effort)s; refer for a surgical opinion now."
+        )
+        params = {"trial_day": f.trial_day, "overdue_day": t.overdue_day, **parts}
     else:
-        opening = f"Day {f.trial_day} of the conservative trial"
-        action = "consider surgical referral"
+        template = gettext_noop(
+            "Day %(trial_day)s of the conservative trial: activity pain %(movement)s "
+            "(%(numbers)s), short of %(target)s, with %(effort)s; consider surgical referral."
+        )
+        params = {"trial_day": f.trial_day, **parts}
     return _finding(
         REFERRAL_OVERDUE if overdue else REFERRAL_CONSIDER,
-        f"{opening}: activity pain {movement} ({numbers}), short of {target}, with {effort}; "
-        f"{action}.",
+        template,
+        params,
         {
             "trial_day": f.trial_day,
             **_pain_evidence(f, baseline, current, change, mcid_met=False),
@@ -800,9 +988,18 @@ def _rom_decline(f: _Facts) -> Finding | None:
     loss = week1 - current
     return _finding(
         ROM_DECLINE,
-        f"Plantar flexion of the affected ankle fell from {_num(week1)}° in week 1 to "
-        f"{_num(current)}° over the last 7 days, a loss of {_num(loss)}° "
-        f"(flagged from {_num(t.rom_change_deg)}°).",
+        gettext_noop(
+            # Translators: plantar flexion is the ankle pointing the foot down; ° is degrees.
+            "Plantar flexion of the affected ankle fell from %(week1)s° in week 1 to "
+            "%(current)s° over the last 7 days, a loss of %(loss)s° (flagged from "
+            "%(threshold)s°)."
+        ),
+        {
+            "week1": _dec(week1),
+            "current": _dec(current),
+            "loss": _dec(loss),
+            "threshold": _dec(t.rom_change_deg),
+        },
         {
             "trial_day": f.trial_day,
             "rom_week1": _round(week1),
@@ -825,9 +1022,12 @@ def _rom_deficit(f: _Facts) -> Finding | None:
     assert reference is not None and current is not None
     return _finding(
         ROM_DEFICIT,
-        f"Plantar flexion of the affected ankle is {_num(current)}°, {_num(deficit)}° short of "
-        f"the other side ({_num(reference)}°); supporting evidence, not a reason to refer on its "
-        "own.",
+        gettext_noop(
+            # Translators: the other side is the patient's healthy ankle, the reference.
+            "Plantar flexion of the affected ankle is %(current)s°, %(deficit)s° short of the "
+            "other side (%(reference)s°); supporting evidence, not a reason to refer on its own."
+        ),
+        {"current": _dec(current), "deficit": _dec(deficit), "reference": _dec(reference)},
         {
             "trial_day": f.trial_day,
             "rom_reference": _round(reference),
@@ -851,17 +1051,25 @@ def _immobilization_prolonged(f: _Facts) -> Finding | None:
     intervention, days = longest
     ongoing = intervention.end_date is None or intervention.end_date > as_of
     if ongoing:
-        span = f"since {intervention.start_date.isoformat()} has lasted {days} days so far"
+        template = gettext_noop(
+            "Immobilization since %(start)s has lasted %(days)s days so far, longer than the "
+            "%(max_days)s days advised; longer immobilization is linked with worse outcomes."
+        )
+        params: dict[str, Any] = {"start": intervention.start_date.isoformat()}
     else:
         assert intervention.end_date is not None
-        span = (
-            f"from {intervention.start_date.isoformat()} to {intervention.end_date.isoformat()} "
-            f"lasted {days} days"
+        template = gettext_noop(
+            "Immobilization from %(start)s to %(end)s lasted %(days)s days, longer than the "
+            "%(max_days)s days advised; longer immobilization is linked with worse outcomes."
         )
+        params = {
+            "start": intervention.start_date.isoformat(),
+            "end": intervention.end_date.isoformat(),
+        }
     return _finding(
         IMMOBILIZATION_PROLONGED,
-        f"Immobilization {span}, longer than the {t.immobilization_max_days} days advised; "
-        "longer immobilization is linked with worse outcomes.",
+        template,
+        {**params, "days": days, "max_days": t.immobilization_max_days},
         {
             "start_date": intervention.start_date.isoformat(),
             "end_date": intervention.end_date.isoformat() if intervention.end_date else None,
@@ -879,7 +1087,8 @@ def _bmi_elevated(f: _Facts) -> Finding | None:
         return None
     return _finding(
         BMI_ELEVATED,
-        f"BMI is {_num(bmi)}, at or above {_num(t.bmi_flag)}, which can slow recovery.",
+        gettext_noop("BMI is %(bmi)s, at or above %(flag)s, which can slow recovery."),
+        {"bmi": _dec(bmi), "flag": _dec(t.bmi_flag)},
         # float(): the model keeps BMI as a Decimal, which JSON cannot carry.
         {"bmi": float(bmi), "bmi_flag": t.bmi_flag},
     )
@@ -908,8 +1117,24 @@ _FINDING_RULES: Final[Mapping[str, Callable[[_Facts], Finding | None]]] = Mappin
 _FINDING_RULES_IN_ORDER: Final = tuple(_FINDING_RULES.values())
 
 
-def _finding(code: str, message: str, evidence: dict[str, Any]) -> Finding:
-    return Finding(code=code, severity=FINDING_SEVERITY[code], message=message, evidence=evidence)
+def _finding(
+    code: str, template: Template, params: Mapping[str, Any], evidence: dict[str, Any]
+) -> Finding:
+    return Finding(
+        code=code,
+        severity=FINDING_SEVERITY[code],
+        message=_english(template, params),
+        evidence=evidence,
+        message_template=template,
+        message_params=MappingProxyType(dict(params)),
+    )
+
+
+def _mcid_threshold_phrase(t: Thresholds) -> Phrase:
+    return Phrase(
+        gettext_noop("the %(points)s-point / %(percent)s%% threshold"),
+        {"points": _dec(t.mcid_points), "percent": _dec(t.mcid_percent)},
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1069,10 +1294,24 @@ def _below(value: Fraction, limit: Fraction, digits: int) -> str:
     return text
 
 
-def _points(value: Fraction) -> str:
-    text = _num(value)
-    return f"{text} point{'' if text == '1' else 's'}"
+def _dec(value: Fraction | float, digits: int = 1) -> Decimal:
+    """_num as a Decimal: the rounded number, which the Django layer shows in the reader's
+    locale (31,5 in Spanish) and Python prints as _num does in English."""
+    return Decimal(_num(value, digits))
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    return f"{n} {singular if n == 1 else plural}"
+def _plural_of(text: str) -> int:
+    """The number that picks a plural form for a shown number: 1 for exactly "1", else 2
+    (English and Spanish read 0, 1.5 and 2 alike as plural)."""
+    return 1 if text == "1" else 2
+
+
+def _points_phrase(text: str) -> Phrase:
+    return Phrase(
+        ngettext_lazy("%(points)s point", "%(points)s points", _plural_of(text)),
+        {"points": Decimal(text)},
+    )
+
+
+def _entries(n: int) -> Phrase:
+    return Phrase(ngettext_lazy("%(count)s entry", "%(count)s entries", n), {"count": n})

@@ -18,6 +18,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Patient, User
@@ -87,7 +89,7 @@ class EntryVersionConflict(Exception):
     """
 
     def __init__(self, entry: DailyEntry | None) -> None:
-        super().__init__("The entry was changed since this form was opened.")
+        super().__init__(_("The entry was changed since this form was opened."))
         self.entry = entry
 
 
@@ -96,13 +98,20 @@ def _check_int(
 ) -> int | None:
     if value is None or value == "":
         if required:
-            errors.add(field, "This field is required.")
+            errors.add(field, _("This field is required."))
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        errors.add(field, f"Must be a whole number from {low} to {high}.")
+        errors.add(
+            field,
+            _("Must be a whole number from %(low)s to %(high)s.") % {"low": low, "high": high},
+        )
         return None
     if not low <= value <= high:
-        errors.add(field, f"Must be between {low} and {high} (got {value}).")
+        errors.add(
+            field,
+            _("Must be between %(low)s and %(high)s (got %(value)s).")
+            % {"low": low, "high": high, "value": value},
+        )
         return None
     return value
 
@@ -119,11 +128,19 @@ def _check_degrees(errors: Errors, field: str, value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        errors.add(field, f"Must be a number of degrees from {ROM_MIN} to {ROM_MAX}.")
+        errors.add(
+            field,
+            _("Must be a number of degrees from %(low)s to %(high)s.")
+            % {"low": ROM_MIN, "high": ROM_MAX},
+        )
         return None
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite() or not ROM_MIN <= number <= ROM_MAX:
-        errors.add(field, f"Must be between {ROM_MIN} and {ROM_MAX} (got {value}).")
+        errors.add(
+            field,
+            _("Must be between %(low)s and %(high)s (got %(value)s).")
+            % {"low": ROM_MIN, "high": ROM_MAX, "value": value},
+        )
         return None
     # ROUND_HALF_UP rounds the absolute value, i.e. half away from zero; "+ 0" turns a -0.0
     # into 0.0.
@@ -189,13 +206,18 @@ def episode_open(
     errors = Errors()
     if not patients_for(actor).filter(pk=patient.pk).exists():
         # Same words as for an unknown id: a foreign patient's existence is not revealed.
-        errors.add("patient", "Patient not found.")
+        errors.add("patient", _("Patient not found."))
     if affected_side not in Side.values:
         errors.add("affected_side", 'Must be "left" or "right".')
     if diagnosis not in Diagnosis.values:
-        errors.add("diagnosis", f"Must be one of: {', '.join(Diagnosis.values)}.")
+        errors.add(
+            "diagnosis", _("Must be one of: %(values)s.") % {"values": ", ".join(Diagnosis.values)}
+        )
     if not DATE_MIN <= start_date <= DATE_MAX:
-        errors.add("start_date", f"Must be a date from {DATE_MIN} to {DATE_MAX}.")
+        errors.add(
+            "start_date",
+            _("Must be a date from %(first)s to %(last)s.") % {"first": DATE_MIN, "last": DATE_MAX},
+        )
     # The checked values are stored, not the raw ones: _check_int reads "" as "not given", which
     # the database would refuse as a number (found by hypothesis, tests/fuzz).
     intake_pain_activity = _check_int(
@@ -215,7 +237,10 @@ def episode_open(
         if isinstance(bmi, Decimal) and bmi.is_finite() and BMI_MIN <= bmi <= BMI_MAX:
             bmi = bmi.quantize(BMI_STEP, rounding=ROUND_HALF_UP)
         else:
-            errors.add("bmi", f"Must be between {BMI_MIN} and {BMI_MAX}.")
+            errors.add(
+                "bmi",
+                _("Must be between %(low)s and %(high)s.") % {"low": BMI_MIN, "high": BMI_MAX},
+            )
     errors.raise_if_any()
     with transaction.atomic():
         episode = Episode.objects.create(
@@ -245,7 +270,7 @@ def episode_record_referral(
     _require_staff(actor)
     errors = Errors()
     if episode.status == EpisodeStatus.CLOSED:
-        errors.add("non_field_errors", "This episode is closed; reopen is not supported.")
+        errors.add("non_field_errors", _("This episode is closed; reopen is not supported."))
     _check_clinical_date(errors, "date", date, episode=episode)
     referred_to = check_text(errors, "referred_to", referred_to, max_length=REFERRED_TO_MAX_LENGTH)
     note = check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
@@ -272,9 +297,11 @@ def episode_close(*, actor: User, episode: Episode, date: dt.date, outcome: str)
     _require_staff(actor)
     errors = Errors()
     if outcome not in Outcome.values:
-        errors.add("outcome", f"Must be one of: {', '.join(Outcome.values)}.")
+        errors.add(
+            "outcome", _("Must be one of: %(values)s.") % {"values": ", ".join(Outcome.values)}
+        )
     if episode.status == EpisodeStatus.CLOSED:
-        errors.add("non_field_errors", "This episode is already closed.")
+        errors.add("non_field_errors", _("This episode is already closed."))
     # No limit after the start but today: an episode forgotten for years must still be closable.
     _check_clinical_date(errors, "date", date, episode=episode, years_after_start=None)
     errors.raise_if_any()
@@ -309,7 +336,7 @@ def prescription_create(
     errors = Errors()
     name = check_text(errors, "exercise", exercise, max_length=EXERCISE_NAME_MAX_LENGTH)
     if not name and "exercise" not in errors:
-        errors.add("exercise", "Name an exercise from the catalogue, or describe one.")
+        errors.add("exercise", _("Name an exercise from the catalogue, or describe one."))
     _check_int(errors, "sets", sets, 1, MAX_SETS, required=True)
     reps = check_text(errors, "reps", reps, max_length=REPS_MAX_LENGTH)
     start = start_date or episode.start_date
@@ -317,9 +344,9 @@ def prescription_create(
     _check_clinical_date(errors, "start_date", start, episode=episode, ahead=Ahead.PLANNED)
     _check_clinical_date(errors, "end_date", end_date, episode=episode, ahead=Ahead.PLANNED)
     if end_date is not None and end_date < start:
-        errors.add("end_date", "The end date cannot be before the start date.")
+        errors.add("end_date", _("The end date cannot be before the start date."))
     if episode.status == EpisodeStatus.CLOSED:
-        errors.add("non_field_errors", "This episode is closed.")
+        errors.add("non_field_errors", _("This episode is closed."))
     errors.raise_if_any()
     catalogue = Exercise.objects.filter(name__iexact=name).first()
     with transaction.atomic():
@@ -344,7 +371,7 @@ def prescription_end(*, actor: User, prescription: Prescription, end_date: dt.da
         errors, "end_date", end_date, episode=prescription.episode, ahead=Ahead.PLANNED
     )
     if end_date < prescription.start_date:
-        errors.add("end_date", "The end date cannot be before the start date.")
+        errors.add("end_date", _("The end date cannot be before the start date."))
     errors.raise_if_any()
     with transaction.atomic():
         prescription.end_date = end_date
@@ -406,15 +433,15 @@ def entry_record(
     if date < episode.start_date:
         errors.add(
             "date",
-            f"The episode started on {episode.start_date:%Y-%m-%d}; an entry "
-            "cannot be dated before that.",
+            _("The episode started on %(start)s; an entry cannot be dated before that.")
+            % {"start": episode.start_date.isoformat()},
         )
     local_today = episode.patient.local_today()
     if date > local_today:
         errors.add(
             "date",
-            f"An entry cannot be dated after today ({local_today:%Y-%m-%d} in "
-            "the patient's time zone).",
+            _("An entry cannot be dated after today (%(today)s in the patient's time zone).")
+            % {"today": local_today.isoformat()},
         )
     # The episode's prescriptions are read once, to check the exercises and to show them back.
     prescriptions = (
@@ -560,17 +587,19 @@ def _validated_exercise_sets(
     if exercises is None:
         return {}
     if not isinstance(exercises, list | tuple):
-        errors.add("exercises", "Must be a list of {prescription, sets_completed}.")
+        errors.add("exercises", _("Must be a list of {prescription, sets_completed}."))
         return {}
     if len(exercises) > EXERCISES_MAX:
-        errors.add("exercises", f"List at most {EXERCISES_MAX} exercises.")
+        errors.add("exercises", _("List at most %(max)s exercises.") % {"max": EXERCISES_MAX})
         return {}
     result: dict[int, int] = {}
     for index, item in enumerate(exercises):
-        where = f"Item {index + 1}"
+        item_number = index + 1
         if not isinstance(item, Mapping):
             errors.add(
-                "exercises", f"{where}: must be an object with prescription and sets_completed."
+                "exercises",
+                _("Item %(number)s: must be an object with prescription and sets_completed.")
+                % {"number": item_number},
             )
             continue
         pid = item.get("prescription")
@@ -578,21 +607,31 @@ def _validated_exercise_sets(
         prescription = prescriptions.get(pid) if isinstance(pid, int) else None
         if prescription is None:
             errors.add(
-                "exercises", f"{where}: prescription {pid!r} does not belong to this episode."
+                "exercises",
+                _("Item %(number)s: prescription %(prescription)s does not belong to this episode.")
+                % {"number": item_number, "prescription": repr(pid)},
             )
             continue
         if not prescription.is_active_on(date):
             errors.add(
-                "exercises", f"{where}: {prescription.name} is not prescribed on {date:%Y-%m-%d}."
+                "exercises",
+                _("Item %(number)s: %(exercise)s is not prescribed on %(day)s.")
+                % {"number": item_number, "exercise": prescription.name, "day": date.isoformat()},
             )
             continue
         if isinstance(sets, bool) or not isinstance(sets, int) or not 0 <= sets <= MAX_SETS:
             errors.add(
-                "exercises", f"{where}: sets_completed must be a whole number from 0 to {MAX_SETS}."
+                "exercises",
+                _("Item %(number)s: sets_completed must be a whole number from 0 to %(max)s.")
+                % {"number": item_number, "max": MAX_SETS},
             )
             continue
         if prescription.pk in result:
-            errors.add("exercises", f"{where}: prescription {pid} is listed twice.")
+            errors.add(
+                "exercises",
+                _("Item %(number)s: prescription %(prescription)s is listed twice.")
+                % {"number": item_number, "prescription": pid},
+            )
             continue
         result[prescription.pk] = sets
     return result
@@ -622,22 +661,27 @@ def entry_delete(*, actor: User, entry: DailyEntry, reason: str = "") -> None:
 
 
 def _day(date: dt.date) -> str:
-    # "30 Nov 2026", as the patient's pages write dates (no leading zero, on every platform).
-    return f"{date.day} {date:%b %Y}"
+    # "30 Nov 2026", as the patient's pages write dates, with the active language's month names.
+    return date_format(date, "j M Y")
 
 
 def diary_closed_message(episode: Episode) -> str:
     """Why the patient can no longer write the diary of ``episode``, in their words."""
+    # Whole sentences (not a "why" fragment), so a language can build each its own way.
     if episode.status == EpisodeStatus.REFERRED and episode.referral_date is not None:
-        why = f"you were referred on {_day(episode.referral_date)}"
-    elif episode.status == EpisodeStatus.CLOSED and episode.closed_date is not None:
-        why = f"the programme ended on {_day(episode.closed_date)}"
-    else:
-        why = f"the programme is {episode.get_status_display().lower()}"
-    return (
-        f"This diary is closed: {why}. Your entries are kept as they are; if one is wrong, "
-        "ask your physical therapist to correct it."
-    )
+        return _(
+            "This diary is closed: you were referred on %(day)s. Your entries are kept as they "
+            "are; if one is wrong, ask your physical therapist to correct it."
+        ) % {"day": _day(episode.referral_date)}
+    if episode.status == EpisodeStatus.CLOSED and episode.closed_date is not None:
+        return _(
+            "This diary is closed: the programme ended on %(day)s. Your entries are kept as they "
+            "are; if one is wrong, ask your physical therapist to correct it."
+        ) % {"day": _day(episode.closed_date)}
+    return _(
+        "This diary is closed: the programme is %(status)s. Your entries are kept as they are; "
+        "if one is wrong, ask your physical therapist to correct it."
+    ) % {"status": episode.get_status_display().lower()}
 
 
 def diary_check_writable(*, actor: User, episode: Episode) -> None:
@@ -663,12 +707,17 @@ def _diary_write_check(errors: Errors, *, actor: User, episode: Episode, reason:
     if not reason:
         errors.add(
             "reason",
-            f"This episode is {episode.get_status_display().lower()}: its diary is the evidence "
-            "behind that, so say why you are correcting it. The reason and the old values "
-            "are kept.",
+            _(
+                "This episode is %(status)s: its diary is the evidence behind that, so say why "
+                "you are correcting it. The reason and the old values are kept."
+            )
+            % {"status": episode.get_status_display().lower()},
         )
     elif len(reason) > REASON_MAX_LENGTH:
-        errors.add("reason", f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+        errors.add(
+            "reason",
+            _("Keep the reason under %(max)s characters.") % {"max": REASON_MAX_LENGTH},
+        )
     return reason
 
 
@@ -736,7 +785,10 @@ def intervention_record(
     _require_staff(actor)
     errors = Errors()
     if kind not in InterventionKind.values:
-        errors.add("kind", f"Must be one of: {', '.join(InterventionKind.values)}.")
+        errors.add(
+            "kind",
+            _("Must be one of: %(values)s.") % {"values": ", ".join(InterventionKind.values)},
+        )
     # An intervention may have begun before the trial (a boot from the emergency department,
     # a drug the GP started: the immobilization rule counts its days from its own start), and
     # may be planned ahead.
@@ -745,14 +797,16 @@ def intervention_record(
             errors, field, value, episode=episode, may_precede_start=True, ahead=Ahead.PLANNED
         )
     if end_date is not None and end_date < start_date:
-        errors.add("end_date", "The end date cannot be before the start date.")
+        errors.add("end_date", _("The end date cannot be before the start date."))
     site = check_text(errors, "site", site, max_length=SITE_MAX_LENGTH)
     if kind == InterventionKind.CORTICOSTEROID_INJECTION and _ACHILLES_SITE.search(site):
         errors.add(
             "site",
-            "A corticosteroid injection must never be given into or near the Achilles tendon: "
-            "it weakens the tendon and risks rupture. Choose a posterior ankle site away from "
-            "the tendon.",
+            _(
+                "A corticosteroid injection must never be given into or near the Achilles tendon: "
+                "it weakens the tendon and risks rupture. Choose a posterior ankle site away from "
+                "the tendon."
+            ),
         )
     note = check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
     errors.raise_if_any()

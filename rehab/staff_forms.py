@@ -9,6 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageForm
 from rehab.forms import DateInput
@@ -18,7 +21,7 @@ from rehab.thresholds import DEFAULTS, INTEGER_NAMES, LABELS
 
 class AlertNoteForm(PageForm):
     note = forms.CharField(
-        label="Note (optional)",
+        label=_("Note (optional)"),
         required=False,
         # The browser's maxlength helps the typist; rehab.alerts checks the length.
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH}),
@@ -26,11 +29,13 @@ class AlertNoteForm(PageForm):
 
 
 class AlertSnoozeForm(PageForm):
-    until = forms.DateField(label="Snooze until", widget=DateInput())
+    until = forms.DateField(label=_("Snooze until"), widget=DateInput())
 
 
 def _number(value: int | float) -> str:
-    return f"{value:g}"
+    # "2.5" in English, "2,5" in Spanish; whole numbers without decimals.
+    text = f"{value:g}"
+    return number_format(value) if "." in text else text
 
 
 class ThresholdsForm(PageForm):
@@ -44,7 +49,8 @@ class ThresholdsForm(PageForm):
             common: dict[str, Any] = {
                 "label": label,
                 "required": False,
-                "help_text": f"{help_text} Default: {_number(default)}.",
+                "help_text": gettext("%(help)s Default: %(default)s.")
+                % {"help": help_text, "default": _number(default)},
             }
             if name in INTEGER_NAMES:
                 self.fields[name] = forms.IntegerField(

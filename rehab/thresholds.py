@@ -10,16 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
 from accounts.models import Role, User
 from rehab import rules
 from rehab.models import ClinicRuleSettings
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DEFAULTS: Final = rules.Thresholds()
 NAMES: Final = tuple(f.name for f in fields(rules.Thresholds))
@@ -28,30 +33,30 @@ INTEGER_NAMES: Final = frozenset(
 )
 
 # What each threshold means, in the words of the thresholds page and the API's schema.
-LABELS: Final[Mapping[str, tuple[str, str]]] = {
-    "review_day": ("Review day", "Trial day from which REFERRAL_CONSIDER can fire."),
-    "overdue_day": ("Overdue day", "Trial day from which the referral is overdue."),
+LABELS: Final[Mapping[str, tuple[StrOrPromise, StrOrPromise]]] = {
+    "review_day": (_("Review day"), _("Trial day from which REFERRAL_CONSIDER can fire.")),
+    "overdue_day": (_("Overdue day"), _("Trial day from which the referral is overdue.")),
     "min_entries_per_week": (
-        "Entries for a usable week",
-        "Entries a 7-day window needs before its mean pain counts.",
+        _("Entries for a usable week"),
+        _("Entries a 7-day window needs before its mean pain counts."),
     ),
-    "mcid_points": ("Important improvement, points", "Pain fall on the 0–10 scale."),
-    "mcid_percent": ("Important improvement, %", "Pain fall as a share of the baseline."),
+    "mcid_points": (_("Important improvement, points"), _("Pain fall on the 0–10 scale.")),
+    "mcid_percent": (_("Important improvement, %"), _("Pain fall as a share of the baseline.")),
     "low_baseline_max": (
-        "Low baseline, at most",
-        "At or below this baseline the percentage alone decides.",
+        _("Low baseline, at most"),
+        _("At or below this baseline the percentage alone decides."),
     ),
-    "resolved_max_pain": ("Resolved, pain at most", "Mean pain over the last 7 days."),
+    "resolved_max_pain": (_("Resolved, pain at most"), _("Mean pain over the last 7 days.")),
     "worsening_points": (
-        "Worsening, points above baseline",
-        "Mean pain over the last 3 days, above the baseline.",
+        _("Worsening, points above baseline"),
+        _("Mean pain over the last 3 days, above the baseline."),
     ),
-    "adherence_min_percent": ("Adherence, at least %", "Share of prescribed sets done."),
-    "adherence_from_day": ("Adherence judged from day", "Trial day."),
-    "rom_change_deg": ("ROM decline, degrees", "Loss of plantar flexion since week 1."),
-    "rom_deficit_deg": ("ROM deficit, degrees", "Difference to the unaffected side."),
-    "immobilization_max_days": ("Immobilization, at most days", "Longer is flagged."),
-    "bmi_flag": ("BMI flag from", "kg/m²."),
+    "adherence_min_percent": (_("Adherence, at least %"), _("Share of prescribed sets done.")),
+    "adherence_from_day": (_("Adherence judged from day"), _("Trial day.")),
+    "rom_change_deg": (_("ROM decline, degrees"), _("Loss of plantar flexion since week 1.")),
+    "rom_deficit_deg": (_("ROM deficit, degrees"), _("Difference to the unaffected side.")),
+    "immobilization_max_days": (_("Immobilization, at most days"), _("Longer is flagged.")),
+    "bmi_flag": (_("BMI flag from"), _("kg/m².")),
 }
 
 
@@ -98,7 +103,7 @@ def thresholds_validate(values: Mapping[str, Any]) -> rules.Thresholds:
     given: dict[str, Any] = {}
     for name, value in values.items():
         if name not in NAMES:
-            errors.setdefault(str(name), []).append("Unknown threshold.")
+            errors.setdefault(str(name), []).append(gettext("Unknown threshold."))
             continue
         if value is None:
             continue

@@ -26,7 +26,9 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,7 +76,7 @@ def _user(request: HttpRequest) -> User:
 def _require_staff(request: HttpRequest) -> User:
     user = _user(request)
     if not can_manage_patients(user):
-        raise PermissionDenied("Only therapists and clinic admins may open this page.")
+        raise PermissionDenied(gettext("Only therapists and clinic admins may open this page."))
     return user
 
 
@@ -337,9 +339,16 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
 
 
 def _saved_message(created: bool, day: dt.date, today: dt.date) -> str:
-    verb = "Saved" if created else "Updated"
-    when = "today" if day == today else f"{day:%A %-d %B}"
-    return f"{verb} your entry for {when}. Thank you!"
+    # Whole sentences, so a language can order them its own way; the day in the active
+    # language's names ("l j F": Saturday 5 December).
+    if day == today:
+        if created:
+            return gettext("Saved your entry for today. Thank you!")
+        return gettext("Updated your entry for today. Thank you!")
+    params = {"day": date_format(day, "l j F")}
+    if created:
+        return gettext("Saved your entry for %(day)s. Thank you!") % params
+    return gettext("Updated your entry for %(day)s. Thank you!") % params
 
 
 @login_required
@@ -454,9 +463,9 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         "therapist/form.html",
         {
             "form": form,
-            "title": "Add a patient",
-            "intro": "The patient gets an email with a one-time link to set a password.",
-            "submit": "Create patient and send invitation",
+            "title": gettext("Add a patient"),
+            "intro": gettext("The patient gets an email with a one-time link to set a password."),
+            "submit": gettext("Create patient and send invitation"),
             "cancel_url": reverse("patient-list"),
         },
     )
@@ -508,8 +517,11 @@ def patient_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"A password-reset email is on its way to {patient.user.email}. The link in it goes "
-            "to the patient only.",
+            gettext(
+                "A password-reset email is on its way to %(email)s. The link in it goes "
+                "to the patient only."
+            )
+            % {"email": patient.user.email},
         )
     return redirect("patient-detail", pk=patient.pk)
 
@@ -527,15 +539,15 @@ def episode_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Episode opened. Now prescribe the exercises.")
+            messages.success(request, gettext("Episode opened. Now prescribe the exercises."))
             return redirect("episode", pk=episode.pk)
     return render(
         request,
         "therapist/form.html",
         {
             "form": form,
-            "title": f"Open an episode for {patient}",
-            "submit": "Open episode",
+            "title": gettext("Open an episode for %(patient)s") % {"patient": patient},
+            "submit": gettext("Open episode"),
             "cancel_url": reverse("patient-detail", args=[patient.pk]),
         },
     )
@@ -587,9 +599,11 @@ def prescription_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Exercise prescribed.")
+            messages.success(request, gettext("Exercise prescribed."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, "Prescribe an exercise", "Prescribe")
+    return _episode_form_page(
+        request, episode, form, gettext("Prescribe an exercise"), gettext("Prescribe")
+    )
 
 
 @login_required
@@ -605,9 +619,11 @@ def intervention_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Intervention recorded.")
+            messages.success(request, gettext("Intervention recorded."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, "Record an intervention", "Record")
+    return _episode_form_page(
+        request, episode, form, gettext("Record an intervention"), gettext("Record")
+    )
 
 
 @login_required
@@ -628,9 +644,11 @@ def episode_referral(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Referral recorded; the trial has ended.")
+            messages.success(request, gettext("Referral recorded; the trial has ended."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, "Record a referral", "Record referral")
+    return _episode_form_page(
+        request, episode, form, gettext("Record a referral"), gettext("Record referral")
+    )
 
 
 @login_required
@@ -644,9 +662,11 @@ def episode_close_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Episode closed.")
+            messages.success(request, gettext("Episode closed."))
             return redirect("episode", pk=episode.pk)
-    return _episode_form_page(request, episode, form, "Close the episode", "Close episode")
+    return _episode_form_page(
+        request, episode, form, gettext("Close the episode"), gettext("Close episode")
+    )
 
 
 # --- Add to home screen --------------------------------------------------------------------------
@@ -670,10 +690,12 @@ def manifest(request: HttpRequest) -> JsonResponse:
     ]
     return JsonResponse(
         {
-            "name": "Ankle rehab diary",
-            "short_name": "Rehab diary",
-            "description": "Log ankle pain, plantar flexion and exercises in under a minute.",
-            "lang": "en",
+            "name": gettext("Ankle rehab diary"),
+            "short_name": gettext("Rehab diary"),
+            "description": gettext(
+                "Log ankle pain, plantar flexion and exercises in under a minute."
+            ),
+            "lang": get_language() or settings.LANGUAGE_CODE,
             "start_url": "/",
             "scope": "/",
             "display": "standalone",
@@ -713,6 +735,14 @@ def service_worker(request: HttpRequest) -> HttpResponse:
                     "offlineCopyHeader": offline.OFFLINE_COPY_HEADER,
                 },
                 indent=2,
+            ),
+            # Words for a push that carries none (templates/pwa/sw_push.js): the worker has no
+            # catalogue, so they come translated in the language /sw.js was fetched in.
+            "push_fallback_json": json.dumps(
+                {
+                    "title": gettext("Rehab diary"),
+                    "body": gettext("A minute for today's diary?"),
+                }
             ),
         },
         content_type="application/javascript; charset=utf-8",
@@ -759,11 +789,12 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
             "tabs": [
                 {"key": key, "label": label, "count": inbox.counts[key], "current": key == tab}
                 for key, label in (
-                    ("unresolved", "Needs attention"),
-                    ("open", "Open"),
-                    ("acknowledged", "Acknowledged"),
-                    ("snoozed", "Snoozed"),
-                    ("resolved", "Resolved"),
+                    ("unresolved", gettext("Needs attention")),
+                    # Translators: alert inbox tab, alerts not yet acknowledged.
+                    ("open", pgettext("alerts", "Open")),
+                    ("acknowledged", gettext("Acknowledged")),
+                    ("snoozed", gettext("Snoozed")),
+                    ("resolved", gettext("Resolved")),
                 )
             ],
             "next_url": request.get_full_path(),
@@ -795,21 +826,22 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             if action == "acknowledge":
                 alert_acknowledge(actor=user, alert=alert, note=form.cleaned_data["note"])
-                done = "acknowledged"
+                done = gettext("“%(label)s” for %(patient)s acknowledged.")
             elif action == "resolve":
                 alert_resolve(actor=user, alert=alert, note=form.cleaned_data["note"])
-                done = "resolved"
+                done = gettext("“%(label)s” for %(patient)s resolved.")
             else:
                 until = form.cleaned_data["until"]
                 alert_snooze(
                     actor=user, alert=alert, until=until, today=alert.episode.patient.local_today()
                 )
-                done = f"snoozed until {until:%-d %b %Y}"
+                done = gettext("“%(label)s” for %(patient)s snoozed until %(day)s.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect(back)
-    label = code_label(alert.code)
-    messages.success(request, f"“{label}” for {alert.episode.patient} {done}.")
+    day = date_format(alert.snoozed_until, "j M Y") if alert.snoozed_until else ""
+    params = {"label": code_label(alert.code), "patient": alert.episode.patient, "day": day}
+    messages.success(request, done % params)
     return redirect(back)
 
 
@@ -817,7 +849,11 @@ def _form_problem(form: AlertNoteForm | AlertSnoozeForm) -> str:
     problems = []
     for name, errors in form.errors.items():
         text = " ".join(str(error) for error in errors)
-        problems.append(f"{form.fields[name].label}: {text}" if name in form.fields else text)
+        problems.append(
+            gettext("%(field)s: %(problem)s") % {"field": form.fields[name].label, "problem": text}
+            if name in form.fields
+            else text
+        )
     return " ".join(problems)
 
 
@@ -833,12 +869,12 @@ def thresholds_settings(request: HttpRequest) -> HttpResponse:
     assert user.clinic_id is not None
     may_edit = user.is_clinic_admin
     if request.method == "POST" and not may_edit:
-        raise PermissionDenied("Only a clinic admin may change the thresholds.")
+        raise PermissionDenied(gettext("Only a clinic admin may change the thresholds."))
     current = clinic_thresholds(clinic_id=user.clinic_id)
     if request.method == "POST":
         if "reset" in request.POST:
             clinic_thresholds_update(actor=user, values={})
-            messages.success(request, "All thresholds are back to their defaults.")
+            messages.success(request, gettext("All thresholds are back to their defaults."))
             return redirect("thresholds-settings")
         form = ThresholdsForm(request.POST)
         if form.is_valid():
@@ -847,7 +883,9 @@ def thresholds_settings(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, "Thresholds saved. The next evaluation uses them.")
+                messages.success(
+                    request, gettext("Thresholds saved. The next evaluation uses them.")
+                )
                 return redirect("thresholds-settings")
     else:
         form = ThresholdsForm(initial=current.values.as_dict())

@@ -25,10 +25,11 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, scope_to_patients, therapists_in_clinic
@@ -46,6 +47,9 @@ from rehab.rule_inputs import EPISODE_RULE_FIELDS, episode_row, read_rule_inputs
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
 from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # Most urgent first: an unresolved critical alert, then high, then warning, then none.
 URGENCY = (rules.CRITICAL, rules.HIGH, rules.WARNING)
 NO_ALERTS = "none"
@@ -53,7 +57,7 @@ UNASSIGNED = "none"
 SEARCH_MAX_LENGTH = 100
 
 # Closed episodes are never on the caseload, so "closed" is not offered as a filter.
-RECOMMENDATION_CHOICES: tuple[tuple[str, str], ...] = tuple(
+RECOMMENDATION_CHOICES: tuple[tuple[str, StrOrPromise], ...] = tuple(
     (code, RECOMMENDATION_LABELS[code])
     for code in (
         "refer_now",
@@ -65,9 +69,9 @@ RECOMMENDATION_CHOICES: tuple[tuple[str, str], ...] = tuple(
         "referred",
     )
 )
-SEVERITY_CHOICES: tuple[tuple[str, str], ...] = (
+SEVERITY_CHOICES: tuple[tuple[str, StrOrPromise], ...] = (
     *((s, SEVERITY_LABELS[s]) for s in URGENCY),
-    (NO_ALERTS, "No open alerts"),
+    (NO_ALERTS, gettext_lazy("No open alerts")),
 )
 
 _SIDES = dict(Side.choices)
@@ -140,7 +144,7 @@ class CaseloadRow:
 
     @property
     def worst_severity_label(self) -> str:
-        return SEVERITY_LABELS.get(self.worst_severity or "", "")
+        return str(SEVERITY_LABELS.get(self.worst_severity or "", ""))
 
     @property
     def urgency(self) -> int:
@@ -161,11 +165,12 @@ class Caseload:
 
     @property
     def recommendation_choices(self) -> tuple[tuple[str, str], ...]:
-        return RECOMMENDATION_CHOICES
+        # The words in the language of the request (the labels are lazy).
+        return tuple((code, str(label)) for code, label in RECOMMENDATION_CHOICES)
 
     @property
     def severity_choices(self) -> tuple[tuple[str, str], ...]:
-        return SEVERITY_CHOICES
+        return tuple((code, str(label)) for code, label in SEVERITY_CHOICES)
 
 
 _CODE_ORDER = {code: n for n, code in enumerate(rules.FINDING_SEVERITY)}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext, ngettext
 
 from rehab import rules
 from rehab.evaluation import thresholds_for_clinic
@@ -31,9 +32,13 @@ from reports.figures import (
     pain_figure,
     rom_figure,
 )
+from reports.l10n import day_month_year, fixed, general
 from reports.series import CourseSeries, InterventionSpan, course_series
 
-INTERVENTION_LABELS: dict[str, str] = {str(k): str(v) for k, v in InterventionKind.choices}
+
+def intervention_labels() -> dict[str, str]:
+    """The intervention kinds in words, in the active language (the model's choices)."""
+    return {str(k): str(v) for k, v in InterventionKind.choices}
 
 
 @dataclass(frozen=True)
@@ -68,15 +73,15 @@ def charts_for_series(series: CourseSeries, *, prefix: str = "chart") -> list[Ch
     builders: Sequence[tuple[str, str, Callable[[], go.Figure], str]] = (
         (
             "pain",
-            "Pain",
-            lambda: pain_figure(series, intervention_labels=INTERVENTION_LABELS),
+            gettext("Pain"),
+            lambda: pain_figure(series, intervention_labels=intervention_labels()),
             # The notes of what could not be drawn as recorded, visible under the first chart.
             " ".join([pain_summary(series), *series.notes]),
         ),
-        ("rom", "Plantar flexion", lambda: rom_figure(series), rom_summary(series)),
+        ("rom", gettext("Plantar flexion"), lambda: rom_figure(series), rom_summary(series)),
         (
             "adherence",
-            "Exercise adherence by week",
+            gettext("Exercise adherence by week"),
             lambda: adherence_figure(series),
             adherence_summary(series),
         ),
@@ -114,28 +119,72 @@ def charts_for_episode_page(
 
 
 # --- Summaries ----------------------------------------------------------------------------------
+# Each sentence is one translatable message with named placeholders; the sentences are joined
+# with ". " as before. Numbers go through reports.l10n (English unchanged, "5,5" in Spanish).
 
 
 def _when(series: CourseSeries, date: dt.date) -> str:
     delta = (date - series.as_of).days
+    day = day_month_year(date)
     if delta == 0:
-        return f"today, {date:%-d %b %Y}"
-    count = f"{abs(delta)} day{'s' if abs(delta) != 1 else ''}"
-    return f"{date:%-d %b %Y}, in {count}" if delta > 0 else f"{date:%-d %b %Y}, {count} ago"
-
-
-def _points(value: float) -> str:
-    return f"{value:.1f} points"
+        return gettext("today, %(date)s") % {"date": day}
+    count = abs(delta)
+    if delta > 0:
+        return ngettext("%(date)s, in %(count)s day", "%(date)s, in %(count)s days", count) % {
+            "date": day,
+            "count": count,
+        }
+    return ngettext("%(date)s, %(count)s day ago", "%(date)s, %(count)s days ago", count) % {
+        "date": day,
+        "count": count,
+    }
 
 
 def _span_phrase(series: CourseSeries, span: InterventionSpan) -> str:
-    label = INTERVENTION_LABELS.get(span.kind, span.kind.replace("_", " ").capitalize())
+    label = intervention_labels().get(span.kind, span.kind.replace("_", " ").capitalize())
     first = series.trial_day(span.start)
     if span.end is None and span.kind == IMMOBILIZATION:
-        return f"{label} from day {first}, still going on"
+        return gettext("%(label)s from day %(day)s, still going on") % {
+            "label": label,
+            "day": first,
+        }
     if span.end is None or span.end == span.start:
-        return f"{label} on day {first}"
-    return f"{label} on days {first}–{series.trial_day(span.end)}"
+        return gettext("%(label)s on day %(day)s") % {"label": label, "day": first}
+    return gettext("%(label)s on days %(first)s–%(last)s") % {
+        "label": label,
+        "first": first,
+        "last": series.trial_day(span.end),
+    }
+
+
+def _pain_change_sentence(change: float, params: dict[str, object]) -> str:
+    days = params["days"]
+    assert isinstance(days, int)
+    if round(change, 1) < 0:
+        message = ngettext(
+            "Pain during activity fell by %(points)s points, from a baseline of %(baseline)s "
+            "to a 7-day mean of %(mean)s on day %(day)s, over %(days)s day of the trial",
+            "Pain during activity fell by %(points)s points, from a baseline of %(baseline)s "
+            "to a 7-day mean of %(mean)s on day %(day)s, over %(days)s days of the trial",
+            days,
+        )
+    elif round(change, 1) > 0:
+        message = ngettext(
+            "Pain during activity rose by %(points)s points, from a baseline of %(baseline)s "
+            "to a 7-day mean of %(mean)s on day %(day)s, over %(days)s day of the trial",
+            "Pain during activity rose by %(points)s points, from a baseline of %(baseline)s "
+            "to a 7-day mean of %(mean)s on day %(day)s, over %(days)s days of the trial",
+            days,
+        )
+    else:
+        message = ngettext(
+            "Pain during activity did not change, from a baseline of %(baseline)s to a 7-day "
+            "mean of %(mean)s on day %(day)s, over %(days)s day of the trial",
+            "Pain during activity did not change, from a baseline of %(baseline)s to a 7-day "
+            "mean of %(mean)s on day %(day)s, over %(days)s days of the trial",
+            days,
+        )
+    return message % {**params, "points": fixed(abs(change))}
 
 
 def pain_summary(series: CourseSeries) -> str:
@@ -143,55 +192,83 @@ def pain_summary(series: CourseSeries) -> str:
     sentences: list[str] = []
     latest = next((p for p in reversed(series.pain) if p.mean_7d is not None), None)
     if not series.pain:
-        sentences.append("No pain entries yet")
+        sentences.append(gettext("No pain entries yet"))
         if series.baseline is not None:
-            sentences.append(f"The baseline pain during activity is {series.baseline:.1f}")
+            sentences.append(
+                gettext("The baseline pain during activity is %(baseline)s")
+                % {"baseline": fixed(series.baseline)}
+            )
     elif series.baseline is not None and latest is not None and latest.mean_7d is not None:
-        change = latest.mean_7d - series.baseline
-        if round(change, 1) < 0:
-            verb = f"fell by {_points(-change)}"
-        elif round(change, 1) > 0:
-            verb = f"rose by {_points(change)}"
-        else:
-            verb = "did not change"
         sentences.append(
-            f"Pain during activity {verb}, from a baseline of {series.baseline:.1f} to a 7-day "
-            f"mean of {latest.mean_7d:.1f} on day {latest.day}, over "
-            f"{series.trial_day(series.as_of)} days of the trial"
+            _pain_change_sentence(
+                latest.mean_7d - series.baseline,
+                {
+                    "baseline": fixed(series.baseline),
+                    "mean": fixed(latest.mean_7d),
+                    "day": latest.day,
+                    "days": series.trial_day(series.as_of),
+                },
+            )
         )
     else:
         last = series.pain[-1]
         known = (
-            f"The baseline is {series.baseline:.1f}"
+            gettext("The baseline is %(baseline)s") % {"baseline": fixed(series.baseline)}
             if series.baseline is not None
-            else "The baseline is unknown"
+            else gettext("The baseline is unknown")
         )
         mean = (
-            f"the latest 7-day mean is {latest.mean_7d:.1f} (day {latest.day})"
+            gettext("the latest 7-day mean is %(mean)s (day %(day)s)")
+            % {"mean": fixed(latest.mean_7d), "day": latest.day}
             if latest is not None and latest.mean_7d is not None
-            else "no 7-day window holds enough entries for a mean yet"
+            else gettext("no 7-day window holds enough entries for a mean yet")
         )
+        last_entry = gettext(
+            "the last entry, on day %(day)s, scored pain during activity %(score)s of 10"
+        ) % {"day": last.day, "score": last.activity}
+        # Translators: three clauses of one sentence about the pain chart, joined by "; ".
         sentences.append(
-            f"{known}; {mean}; the last entry, on day {last.day}, scored pain during activity "
-            f"{last.activity} of 10"
+            gettext("%(baseline)s; %(mean)s; %(last_entry)s")
+            % {"baseline": known, "mean": mean, "last_entry": last_entry}
         )
     if series.mcid_target is not None:
-        target = f"The clinically important target is {series.mcid_target:.1f} or below"
+        params = {"target": fixed(series.mcid_target)}
         if latest is not None and latest.mean_7d is not None:
-            reached = latest.mean_7d <= series.mcid_target
-            target += "; the latest mean is " + ("within it" if reached else "above it")
-        sentences.append(target)
+            if latest.mean_7d <= series.mcid_target:
+                target = gettext(
+                    "The clinically important target is %(target)s or below; the latest mean "
+                    "is within it"
+                )
+            else:
+                target = gettext(
+                    "The clinically important target is %(target)s or below; the latest mean "
+                    "is above it"
+                )
+        else:
+            target = gettext("The clinically important target is %(target)s or below")
+        sentences.append(target % params)
     rest = [p for p in series.pain if p.rest is not None]
     if rest:
-        sentences.append(f"Pain at rest was {rest[-1].rest} of 10 on day {rest[-1].day}")
+        sentences.append(
+            gettext("Pain at rest was %(score)s of 10 on day %(day)s")
+            % {"score": rest[-1].rest, "day": rest[-1].day}
+        )
     if series.interventions:
         sentences.append(
-            "Interventions: " + "; ".join(_span_phrase(series, s) for s in series.interventions)
+            gettext("Interventions: %(list)s")
+            % {"list": "; ".join(_span_phrase(series, s) for s in series.interventions)}
         )
     sentences.append(
-        f"Review day {series.trial_day(series.review_date)}: "
-        f"{_when(series, series.review_date)}; referral overdue from day "
-        f"{series.trial_day(series.overdue_date)}: {_when(series, series.overdue_date)}"
+        gettext(
+            "Review day %(review_day)s: %(review_when)s; referral overdue from day "
+            "%(overdue_day)s: %(overdue_when)s"
+        )
+        % {
+            "review_day": series.trial_day(series.review_date),
+            "review_when": _when(series, series.review_date),
+            "overdue_day": series.trial_day(series.overdue_date),
+            "overdue_when": _when(series, series.overdue_date),
+        }
     )
     return ". ".join(sentences) + "."
 
@@ -202,38 +279,71 @@ def rom_summary(series: CourseSeries) -> str:
     healthy = [p for p in series.rom if p.unaffected is not None]
     sentences: list[str] = []
     if not affected and not healthy:
-        sentences.append("No plantar flexion measured yet")
+        sentences.append(gettext("No plantar flexion measured yet"))
     if affected:
         first, last = affected[0], affected[-1]
+        assert first.affected is not None and last.affected is not None
         if first is last:
             sentences.append(
-                f"Plantar flexion of the affected side was {first.affected:g}° on day {first.day}"
+                gettext("Plantar flexion of the affected side was %(degrees)s° on day %(day)s")
+                % {"degrees": general(first.affected), "day": first.day}
             )
         else:
             sentences.append(
-                f"Plantar flexion of the affected side went from {first.affected:g}° on day "
-                f"{first.day} to {last.affected:g}° on day {last.day}, over "
-                f"{len(affected)} measurements"
+                ngettext(
+                    "Plantar flexion of the affected side went from %(first)s° on day "
+                    "%(first_day)s to %(last)s° on day %(last_day)s, over %(count)s measurement",
+                    "Plantar flexion of the affected side went from %(first)s° on day "
+                    "%(first_day)s to %(last)s° on day %(last_day)s, over %(count)s measurements",
+                    len(affected),
+                )
+                % {
+                    "first": general(first.affected),
+                    "first_day": first.day,
+                    "last": general(last.affected),
+                    "last_day": last.day,
+                    "count": len(affected),
+                }
             )
     if healthy:
         latest = healthy[-1]
-        sentences.append(f"The healthy side measured {latest.unaffected:g}° on day {latest.day}")
+        assert latest.unaffected is not None
+        sentences.append(
+            gettext("The healthy side measured %(degrees)s° on day %(day)s")
+            % {"degrees": general(latest.unaffected), "day": latest.day}
+        )
     elif series.rom_reference is not None:
-        sentences.append(f"The healthy side measured {series.rom_reference:g}° at intake")
+        sentences.append(
+            gettext("The healthy side measured %(degrees)s° at intake")
+            % {"degrees": general(series.rom_reference)}
+        )
     deficit = latest_deficit(series)
     if deficit is not None:
+        params = {
+            "day": series.trial_day(deficit.date),
+            "degrees": general(deficit.degrees),
+            "reference": fixed(deficit.reference),
+        }
         if deficit.degrees > 0:
             sentences.append(
-                f"On day {series.trial_day(deficit.date)} the affected side was "
-                f"{deficit.degrees:g}° short of the healthy side's {deficit.reference:.1f}° "
-                "(shaded)"
+                gettext(
+                    "On day %(day)s the affected side was %(degrees)s° short of the healthy "
+                    "side's %(reference)s° (shaded)"
+                )
+                % params
             )
         else:
             sentences.append(
-                f"On day {series.trial_day(deficit.date)} the affected side was not short of "
-                f"the healthy side's {deficit.reference:.1f}°"
+                gettext(
+                    "On day %(day)s the affected side was not short of the healthy side's "
+                    "%(reference)s°"
+                )
+                % params
             )
-    sentences.append(f"The normal range is about {NORMAL_PF_MIN:g}–{NORMAL_PF_MAX:g}° (band)")
+    sentences.append(
+        gettext("The normal range is about %(low)s–%(high)s° (band)")
+        % {"low": general(NORMAL_PF_MIN), "high": general(NORMAL_PF_MAX)}
+    )
     return ". ".join(sentences) + "."
 
 
@@ -241,24 +351,33 @@ def adherence_summary(series: CourseSeries) -> str:
     """The adherence chart in words: every week's percentage, gaps named, weeks on target."""
     minimum = series.adherence_min_percent
     if not series.adherence:
-        return (
-            f"No exercise entries yet. The line marks {minimum:g}% of the prescribed sets, "
+        return gettext(
+            "No exercise entries yet. The line marks %(minimum)s%% of the prescribed sets, "
             "the adequate adherence."
-        )
+        ) % {"minimum": general(minimum)}
     parts: list[str] = []
     judged = on_target = 0
     for week, data in adherence_weeks(series):
         if data is None:
-            parts.append(f"week {week} no entries")
+            parts.append(gettext("week %(week)s no entries") % {"week": week})
         elif data.percent is None:
-            parts.append(f"week {week} nothing prescribed")
+            parts.append(gettext("week %(week)s nothing prescribed") % {"week": week})
         else:
             judged += 1
             on_target += data.percent >= minimum
-            so_far = " so far" if data.end > series.as_of else ""
-            parts.append(f"week {week} {data.percent:.0f}%{so_far}")
+            params = {"week": week, "percent": f"{data.percent:.0f}"}
+            if data.end > series.as_of:
+                parts.append(gettext("week %(week)s %(percent)s%% so far") % params)
+            else:
+                parts.append(gettext("week %(week)s %(percent)s%%") % params)
     return (
-        f"Share of the prescribed exercise sets done, by trial week: {', '.join(parts)}. "
-        f"{on_target} of {judged} week{'s' if judged != 1 else ''} with exercises reached the "
-        f"{minimum:g}% line."
+        gettext("Share of the prescribed exercise sets done, by trial week: %(weeks)s.")
+        % {"weeks": ", ".join(parts)}
+        + " "
+        + ngettext(
+            "%(on_target)s of %(judged)s week with exercises reached the %(minimum)s%% line.",
+            "%(on_target)s of %(judged)s weeks with exercises reached the %(minimum)s%% line.",
+            judged,
+        )
+        % {"on_target": on_target, "judged": judged, "minimum": general(minimum)}
     )

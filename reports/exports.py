@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.utils import translation
 
 from accounts.audit import audit_record
 from accounts.models import User
@@ -126,11 +127,18 @@ def _ids() -> _Ids:
     return _Ids(uuid.uuid5(uuid.NAMESPACE_URL, f"{settings.SITE_URL}/fhir"))
 
 
+def _english(label: object) -> str:
+    """A model choice's label in English: the FHIR texts are interchange data, English like
+    their codes, whatever language the person downloading reads (the labels are translatable)."""
+    with translation.override("en"):
+        return str(label)
+
+
 def _ankle(side: str, note: str) -> dict[str, Any]:
     code, display = ANKLE[Side(side)]
     return {
         "coding": [{"system": SNOMED, "code": code, "display": display}],
-        "text": f"{Side(side).label} ankle ({note})",
+        "text": f"{_english(Side(side).label)} ankle ({note})",
     }
 
 
@@ -178,8 +186,9 @@ def _condition(episode: Episode, patient_ref: str) -> dict[str, Any]:
         "recordedDate": episode.start_date.isoformat(),
         "note": [
             {
-                "text": f"Diagnosis: {episode.get_diagnosis_display()}. Conservative trial "
-                f"started {episode.start_date.isoformat()}; status {episode.status}."
+                "text": f"Diagnosis: {_english(episode.get_diagnosis_display())}. "
+                f"Conservative trial started {episode.start_date.isoformat()}; "
+                f"status {episode.status}."
             }
         ],
     }

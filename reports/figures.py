@@ -31,8 +31,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext, gettext_noop
 
 from rehab.dates import shift_days
+from reports.l10n import day_month, day_month_year, fixed, general
 from reports.series import CourseSeries, InterventionSpan, WeekAdherence
 
 # Normal plantar flexion is "about 35–50°" (clinical-rules.md, "Why these numbers").
@@ -45,8 +47,9 @@ AXIS_TAIL_DAYS: Final = 3
 IMMOBILIZATION: Final = "immobilization"
 INJECTION: Final = "corticosteroid_injection"
 
-NO_ENTRIES: Final = "No entries yet"
-NO_ROM: Final = "No plantar flexion measured yet"
+# Marked here, translated where they are drawn (gettext(NO_ENTRIES)).
+NO_ENTRIES: Final = gettext_noop("No entries yet")
+NO_ROM: Final = gettext_noop("No plantar flexion measured yet")
 
 # Okabe–Ito colours, and the product's ink and muted greys (static/css/app.css).
 BLUE: Final = "#0072B2"
@@ -141,13 +144,13 @@ def _day_marker_shapes(series: CourseSeries) -> list[dict[str, Any]]:
             name="review_day",
             date=series.review_date,
             colour=REVIEW_COLOUR,
-            text=f"Day {review_day}: review",
+            text=gettext("Day %(day)s: review") % {"day": review_day},
         ),
         _vline(
             name="overdue_day",
             date=series.overdue_date,
             colour=OVERDUE_COLOUR,
-            text=f"Day {overdue_day}: overdue",
+            text=gettext("Day %(day)s: overdue") % {"day": overdue_day},
         ),
     ]
 
@@ -190,7 +193,7 @@ def _as_of_shape(series: CourseSeries, *, label: bool = True) -> dict[str, Any]:
         "line": {"color": MUTED, "width": 1, "dash": "dot"},
         "layer": "between",
         "label": {
-            "text": f"Day {series.trial_day(series.as_of)}",
+            "text": gettext("Day %(day)s") % {"day": series.trial_day(series.as_of)},
             "textposition": "start",
             "textangle": 0,
             "xanchor": "left",
@@ -250,7 +253,7 @@ def _kind_label(kind: str, labels: Mapping[str, str] | None) -> str:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.1f}"
+    return fixed(value)
 
 
 # --- Pain ---------------------------------------------------------------------------------------
@@ -268,7 +271,7 @@ def pain_figure(
     days = [p.day for p in series.pain]
     traces: list[go.Scatter] = [
         go.Scatter(
-            name="Pain during activity (daily)",
+            name=gettext("Pain during activity (daily)"),
             x=dates,
             y=[p.activity for p in series.pain],
             customdata=days,
@@ -276,10 +279,12 @@ def pain_figure(
             line={"color": BLUE, "width": 1},
             marker={"color": BLUE, "size": 7},
             opacity=0.75,
-            hovertemplate="Day %{customdata} · %{x}<br>Activity pain %{y}/10<extra></extra>",
+            # Translators: plotly fills in %{customdata}, %{x} and %{y}; keep them as they are.
+            hovertemplate=gettext("Day %{customdata} · %{x}<br>Activity pain %{y}/10")
+            + "<extra></extra>",
         ),
         go.Scatter(
-            name="Pain at rest (daily)",
+            name=gettext("Pain at rest (daily)"),
             x=[p.date.isoformat() for p in series.pain if p.rest is not None],
             y=[p.rest for p in series.pain if p.rest is not None],
             customdata=[p.day for p in series.pain if p.rest is not None],
@@ -287,34 +292,37 @@ def pain_figure(
             line={"color": ORANGE, "width": 1, "dash": "dot"},
             marker={"color": ORANGE, "size": 5, "symbol": "square"},
             opacity=0.8,
-            hovertemplate="Day %{customdata} · %{x}<br>Rest pain %{y}/10<extra></extra>",
+            hovertemplate=gettext("Day %{customdata} · %{x}<br>Rest pain %{y}/10")
+            + "<extra></extra>",
         ),
         go.Scatter(
             # A gap where the 7-day window holds too few entries to count (as in the rules).
-            name="7-day mean, activity",
+            name=gettext("7-day mean, activity"),
             x=dates,
             y=[p.mean_7d for p in series.pain],
             customdata=days,
             mode="lines",
             connectgaps=False,
             line={"color": NAVY, "width": 4},
-            hovertemplate="Day %{customdata} · %{x}<br>7-day mean %{y:.1f}/10<extra></extra>",
+            hovertemplate=gettext("Day %{customdata} · %{x}<br>7-day mean %{y:.1f}/10")
+            + "<extra></extra>",
         ),
     ]
     x0, x1 = axis_range(series)
     if series.baseline is not None:
         traces.append(
             go.Scatter(
-                name=f"Baseline {_fmt(series.baseline)}",
+                name=gettext("Baseline %(value)s") % {"value": _fmt(series.baseline)},
                 x=[x0.isoformat(), x1.isoformat()],
                 y=[series.baseline, series.baseline],
                 mode="lines",
                 line={"color": MUTED, "width": 2, "dash": "dash"},
-                hovertemplate=f"Baseline {_fmt(series.baseline)}/10<extra></extra>",
+                hovertemplate=gettext("Baseline %(value)s/10") % {"value": _fmt(series.baseline)}
+                + "<extra></extra>",
             )
         )
 
-    layout = _base_layout(series, height=400, y_title="Pain (0–10)")
+    layout = _base_layout(series, height=400, y_title=gettext("Pain (0–10)"))
     layout["yaxis"].update({"range": [0, 10], "dtick": 1})
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
@@ -322,7 +330,7 @@ def pain_figure(
         annotations.append(
             _side_label(
                 name="baseline_label",
-                text=f"Baseline {_fmt(series.baseline)}",
+                text=gettext("Baseline %(value)s") % {"value": _fmt(series.baseline)},
                 y=series.baseline,
                 yanchor="bottom",
                 colour=MUTED,
@@ -348,7 +356,9 @@ def pain_figure(
         annotations.append(
             _side_label(
                 name="mcid_label",
-                text=f"Target {_fmt(series.mcid_target)}<br>or below:<br>clinically<br>important",
+                # Translators: a label beside the chart; <br> breaks the line, keep the lines short.
+                text=gettext("Target %(value)s<br>or below:<br>clinically<br>important")
+                % {"value": _fmt(series.mcid_target)},
                 y=series.mcid_target,
                 yanchor="top",
                 colour=DARK_GREEN,
@@ -360,7 +370,7 @@ def pain_figure(
     shapes += _day_marker_shapes(series)
     shapes.append(_as_of_shape(series))
     if not series.pain:
-        annotations.append(_empty_note(NO_ENTRIES))
+        annotations.append(_empty_note(gettext(NO_ENTRIES)))
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     return _figure(traces, layout)
@@ -437,7 +447,7 @@ def _intervention_traces(
                 annotations.append(
                     _top_label(
                         name=f"injection_{number}_label",
-                        text="Injection",
+                        text=gettext("Injection"),
                         x=span.start.isoformat(),
                         colour=VERMILLION,
                     )
@@ -488,8 +498,8 @@ def _noon(date: dt.date) -> str:
 
 def _span_text(span: InterventionSpan) -> str:
     if span.end is None or span.end == span.start:
-        return f"{span.start:%-d %b %Y}"
-    return f"{span.start:%-d %b} – {span.end:%-d %b %Y}"
+        return day_month_year(span.start)
+    return f"{day_month(span.start)} – {day_month_year(span.end)}"
 
 
 # --- Plantar flexion ----------------------------------------------------------------------------
@@ -551,7 +561,7 @@ def rom_figure(series: CourseSeries) -> go.Figure:
         # One closed polygon: along the healthy side, back along the affected side.
         traces.append(
             go.Scatter(
-                name="Deficit (healthy − affected)",
+                name=gettext("Deficit (healthy − affected)"),
                 x=x_fill + x_fill[::-1],
                 y=upper + lower[::-1],
                 fill="toself",
@@ -564,38 +574,43 @@ def rom_figure(series: CourseSeries) -> go.Figure:
     if healthy:
         traces.append(
             go.Scatter(
-                name="Healthy side",
+                name=gettext("Healthy side"),
                 x=[p.date.isoformat() for p in healthy],
                 y=[p.unaffected for p in healthy],
                 customdata=[p.day for p in healthy],
                 mode="lines+markers",
                 line={"color": MUTED, "width": 2, "dash": "dash"},
                 marker={"color": MUTED, "size": 7, "symbol": "square"},
-                hovertemplate="Day %{customdata} · %{x}<br>Healthy side %{y}°<extra></extra>",
+                hovertemplate=gettext("Day %{customdata} · %{x}<br>Healthy side %{y}°")
+                + "<extra></extra>",
             )
         )
     elif series.rom_reference is not None:
         x0, x1 = axis_range(series)
         traces.append(
             go.Scatter(
-                name=f"Healthy side (intake) {series.rom_reference:g}°",
+                name=gettext("Healthy side (intake) %(degrees)s°")
+                % {"degrees": general(series.rom_reference)},
                 x=[x0.isoformat(), x1.isoformat()],
                 y=[series.rom_reference, series.rom_reference],
                 mode="lines",
                 line={"color": MUTED, "width": 2, "dash": "dash"},
-                hovertemplate=f"Healthy side at intake {series.rom_reference:g}°<extra></extra>",
+                hovertemplate=gettext("Healthy side at intake %(degrees)s°")
+                % {"degrees": general(series.rom_reference)}
+                + "<extra></extra>",
             )
         )
     traces.append(
         go.Scatter(
-            name="Affected side",
+            name=gettext("Affected side"),
             x=[p.date.isoformat() for p in affected],
             y=[p.affected for p in affected],
             customdata=[p.day for p in affected],
             mode="lines+markers",
             line={"color": BLUE, "width": 3},
             marker={"color": BLUE, "size": 8},
-            hovertemplate="Day %{customdata} · %{x}<br>Affected side %{y}°<extra></extra>",
+            hovertemplate=gettext("Day %{customdata} · %{x}<br>Affected side %{y}°")
+            + "<extra></extra>",
         )
     )
 
@@ -603,7 +618,7 @@ def rom_figure(series: CourseSeries) -> go.Figure:
     if series.rom_reference is not None:
         values.append(series.rom_reference)
     top = min(90.0, max([60.0, *values]) + 5)
-    layout = _base_layout(series, height=340, y_title="Plantar flexion (°)")
+    layout = _base_layout(series, height=340, y_title=gettext("Plantar flexion (°)"))
     layout["yaxis"].update({"range": [0, top], "dtick": 10, "ticksuffix": "°"})
     layout["shapes"] = [
         {
@@ -626,7 +641,8 @@ def rom_figure(series: CourseSeries) -> go.Figure:
     annotations = [
         _side_label(
             name="normal_range_label",
-            text=f"Normal range<br>{NORMAL_PF_MIN:g}–{NORMAL_PF_MAX:g}°",
+            text=gettext("Normal range<br>%(low)s–%(high)s°")
+            % {"low": general(NORMAL_PF_MIN), "high": general(NORMAL_PF_MAX)},
             y=(NORMAL_PF_MIN + NORMAL_PF_MAX) / 2,
             colour=DARK_GREEN,
         )
@@ -636,7 +652,7 @@ def rom_figure(series: CourseSeries) -> go.Figure:
         annotations.append(
             {
                 "name": "deficit_label",
-                "text": f"{deficit.degrees:g}° short",
+                "text": gettext("%(degrees)s° short") % {"degrees": general(deficit.degrees)},
                 "xref": "x",
                 "x": deficit.date.isoformat(),
                 "xanchor": "left",
@@ -649,7 +665,7 @@ def rom_figure(series: CourseSeries) -> go.Figure:
             }
         )
     if not affected and not healthy:
-        annotations.append(_empty_note(NO_ROM))
+        annotations.append(_empty_note(gettext(NO_ROM)))
     layout["annotations"] = annotations
     return _figure(traces, layout)
 
@@ -677,17 +693,18 @@ def adherence_figure(series: CourseSeries) -> go.Figure:
     percents = [w.percent for w in weeks]
     traces: list[go.Bar] = [
         go.Bar(
-            name="Exercise adherence (week)",
+            name=gettext("Exercise adherence (week)"),
             x=[_week_middle(w.start).isoformat() for w in weeks],
             y=percents,
             width=[6 * DAY_MS] * len(weeks),
             customdata=[
-                [w.week, f"{w.start:%-d %b}–{w.end:%-d %b}", w.sets_done, w.sets_prescribed]
+                [w.week, f"{day_month(w.start)}–{day_month(w.end)}", w.sets_done, w.sets_prescribed]
                 for w in weeks
             ],
             # The week still under way says so: its percentage can still change.
             text=[
-                f"{w.percent:.0f}%" + ("<br>so far" if w.end > series.as_of else "") for w in weeks
+                f"{w.percent:.0f}%" + ("<br>" + gettext("so far") if w.end > series.as_of else "")
+                for w in weeks
             ],
             textposition="outside",
             cliponaxis=False,
@@ -703,13 +720,14 @@ def adherence_figure(series: CourseSeries) -> go.Figure:
                 "line": {"color": "#ffffff", "width": 1},
                 "opacity": [0.55 if w.end > series.as_of else 1.0 for w in weeks],
             },
-            hovertemplate=(
+            hovertemplate=gettext(
                 "Week %{customdata[0]} (%{customdata[1]})<br>"
-                "%{customdata[2]} of %{customdata[3]} sets: %{y:.0f}%<extra></extra>"
-            ),
+                "%{customdata[2]} of %{customdata[3]} sets: %{y:.0f}%"
+            )
+            + "<extra></extra>",
         )
     ]
-    layout = _base_layout(series, height=300, y_title="Sets done (%)")
+    layout = _base_layout(series, height=300, y_title=gettext("Sets done (%)"))
     layout["yaxis"].update({"range": [0, 118], "tickvals": [0, 20, 40, 60, 80, 100]})
     layout["yaxis"]["ticksuffix"] = "%"
     layout["bargap"] = 0
@@ -732,7 +750,7 @@ def adherence_figure(series: CourseSeries) -> go.Figure:
     notes: list[dict[str, Any]] = [
         _side_label(
             name="adherence_min_label",
-            text=f"{minimum:g}%: adequate<br>adherence",
+            text=gettext("%(minimum)s%%: adequate<br>adherence") % {"minimum": general(minimum)},
             y=minimum,
             colour=INK,
         )
@@ -744,7 +762,9 @@ def adherence_figure(series: CourseSeries) -> go.Figure:
         notes.append(
             {
                 "name": f"gap_week_{week}",
-                "text": "nothing<br>prescribed" if data is not None else "no<br>entries",
+                "text": gettext("nothing<br>prescribed")
+                if data is not None
+                else gettext("no<br>entries"),
                 "x": _week_middle(start).isoformat(),
                 "xref": "x",
                 "y": 4,
@@ -755,7 +775,7 @@ def adherence_figure(series: CourseSeries) -> go.Figure:
             }
         )
     if not series.adherence:
-        notes.append(_empty_note(NO_ENTRIES))
+        notes.append(_empty_note(gettext(NO_ENTRIES)))
     layout["annotations"] = notes
     return _figure(traces, layout)
 

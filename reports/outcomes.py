@@ -15,6 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.audit import audit_record
 from accounts.models import User
@@ -30,11 +31,13 @@ RESOLVED = "resolved"
 REFERRED = "referred"
 ACTIVE = "active"
 DISCONTINUED = "discontinued"
+# The words are English here (gettext_noop marks them) and translated where a page shows them,
+# so the CSV download keeps the same English values whatever the reader's language.
 CATEGORIES: dict[str, str] = {
-    RESOLVED: "Resolved conservatively",
-    REFERRED: "Referred",
-    ACTIVE: "Active",
-    DISCONTINUED: "Discontinued",
+    RESOLVED: gettext_noop("Resolved conservatively"),
+    REFERRED: gettext_noop("Referred"),
+    ACTIVE: gettext_noop("Active"),
+    DISCONTINUED: gettext_noop("Discontinued"),
 }
 
 # Adherence bands (fixed, so reports of different clinics and periods compare).
@@ -43,10 +46,11 @@ BAND_PARTIAL = "50_79"
 BAND_ADEQUATE = "80_plus"
 BAND_NONE = "none"
 BANDS: dict[str, str] = {
-    BAND_LOW: "below 50%",
-    BAND_PARTIAL: "50–79%",
-    BAND_ADEQUATE: "80% or more",
-    BAND_NONE: "nothing prescribed or logged",
+    BAND_LOW: gettext_noop("below 50%"),
+    BAND_PARTIAL: gettext_noop("50–79%"),
+    # xgettext:no-python-format
+    BAND_ADEQUATE: gettext_noop("80% or more"),
+    BAND_NONE: gettext_noop("nothing prescribed or logged"),
 }
 
 # "About 60%": 28 of 46 patients in one series resolved without surgery.
@@ -74,11 +78,11 @@ class EpisodeOutcome:
 
     @property
     def category_label(self) -> str:
-        return CATEGORIES[self.category]
+        return gettext(CATEGORIES[self.category])
 
     @property
     def band_label(self) -> str:
-        return BANDS[self.adherence_band]
+        return gettext(BANDS[self.adherence_band])
 
 
 @dataclass(frozen=True)
@@ -124,11 +128,11 @@ class OutcomesReport:
 
     @property
     def category_rows(self) -> list[tuple[str, str, int]]:
-        return [(key, label, self.counts[key]) for key, label in CATEGORIES.items()]
+        return [(key, gettext(label), self.counts[key]) for key, label in CATEGORIES.items()]
 
     @property
     def band_rows(self) -> list[tuple[str, str, int]]:
-        return [(key, label, self.bands[key]) for key, label in BANDS.items()]
+        return [(key, gettext(label), self.bands[key]) for key, label in BANDS.items()]
 
     @property
     def max_days_overdue(self) -> int | None:
@@ -287,7 +291,7 @@ def outcomes_csv_rows(report: OutcomesReport) -> list[list[object]]:
             row.days_overdue if row.days_overdue is not None else "",
             row.closed_date.isoformat() if row.closed_date else "",
             "" if row.adherence_pct is None else f"{row.adherence_pct:g}",
-            row.band_label,
+            BANDS[row.adherence_band],  # English, as the other CSV values
         ]
         for row in report.rows
     ]

@@ -16,6 +16,9 @@ import math
 from dataclasses import dataclass
 
 from django.http import Http404
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.scoping import AnyUser, scope_to_patients
@@ -87,46 +90,67 @@ def pain_message(
 ) -> str:
     """How the patient's activity pain has moved since the start, in encouraging words."""
     if status != EpisodeStatus.ACTIVE:
-        return "This programme has ended. Your therapist will talk with you about what comes next."
+        return _(
+            "This programme has ended. Your therapist will talk with you about what comes next."
+        )
+    needed = thresholds.min_entries_per_week
     if baseline is None:
         if trial_day <= 7:
-            return (
+            return _(
                 "You are in your first week. Log your pain every day: after the first week we "
                 "can show you how it is changing."
             )
-        return (
-            f"Log your pain on at least {thresholds.min_entries_per_week} days each week, so we "
-            "can show you how it is changing."
-        )
+        return ngettext(
+            "Log your pain on at least %(needed)s day each week, so we can show you how it is "
+            "changing.",
+            "Log your pain on at least %(needed)s days each week, so we can show you how it is "
+            "changing.",
+            needed,
+        ) % {"needed": needed}
     start = about(baseline)
     if current is None:
-        return (
-            f"When you started, your pain during activity was about {start} out of 10. Log it "
-            f"on at least {thresholds.min_entries_per_week} days each week, so we can show you "
-            "how it is changing."
-        )
+        return ngettext(
+            "When you started, your pain during activity was about %(start)s out of 10. Log it "
+            "on at least %(needed)s day each week, so we can show you how it is changing.",
+            "When you started, your pain during activity was about %(start)s out of 10. Log it "
+            "on at least %(needed)s days each week, so we can show you how it is changing.",
+            needed,
+        ) % {"start": start, "needed": needed}
     now = about(current)
+    params = {"start": start, "now": now}
     if current <= thresholds.resolved_max_pain:
         return (
-            f"Your pain during activity is now very low (about {now} out of 10, from about "
-            f"{start} when you started). Great work — keep up your exercises as your therapist "
-            "advised."
+            _(
+                "Your pain during activity is now very low (about %(now)s out of 10, from "
+                "about %(start)s when you started). Great work — keep up your exercises as your "
+                "therapist advised."
+            )
+            % params
         )
     if now < start:
         return (
-            f"Your pain during activity has come down from about {start} to about {now} out of "
-            "10 since you started — keep going."
+            _(
+                "Your pain during activity has come down from about %(start)s to about %(now)s out "
+                "of 10 since you started — keep going."
+            )
+            % params
         )
     if now > start:
         return (
-            f"Your pain during activity has been about {now} out of 10 this week, higher than "
-            f"when you started (about {start}). Keep logging each day; if it keeps getting "
-            "worse, tell your therapist."
+            _(
+                "Your pain during activity has been about %(now)s out of 10 this week, higher than "
+                "when you started (about %(start)s). Keep logging each day; if it keeps getting "
+                "worse, tell your therapist."
+            )
+            % params
         )
     return (
-        f"Your pain during activity is about {now} out of 10, much the same as when you "
-        "started. Ankles often take several weeks to settle — keep doing your exercises and "
-        "logging each day."
+        _(
+            "Your pain during activity is about %(now)s out of 10, much the same as when you "
+            "started. Ankles often take several weeks to settle — keep doing your exercises and "
+            "logging each day."
+        )
+        % params
     )
 
 
@@ -177,32 +201,48 @@ def rest_pain_message(
         return None
     needed = thresholds.min_entries_per_week
     if trial_day <= 7:
-        return "Your pain at rest: after your first week we can show you how it is changing."
+        return _("Your pain at rest: after your first week we can show you how it is changing.")
     if len(first) < needed:
-        return (
-            f"Your pain at rest was scored on {len(first)} day{'' if len(first) == 1 else 's'} of "
-            f"your first week, fewer than the {needed} needed to show how it is changing."
-        )
+        # Translators: the plural follows the number of days scored (%(scored)s).
+        return ngettext(
+            "Your pain at rest was scored on %(scored)s day of your first week, fewer than the "
+            "%(needed)s needed to show how it is changing.",
+            "Your pain at rest was scored on %(scored)s days of your first week, fewer than the "
+            "%(needed)s needed to show how it is changing.",
+            len(first),
+        ) % {"scored": len(first), "needed": needed}
     start = about(_mean(first))
     if len(latest) < needed:
-        return (
-            f"When you started, your pain at rest was about {start} out of 10. Score it on at "
-            f"least {needed} days each week, so we can show you how it is changing."
-        )
+        return ngettext(
+            "When you started, your pain at rest was about %(start)s out of 10. Score it on at "
+            "least %(needed)s day each week, so we can show you how it is changing.",
+            "When you started, your pain at rest was about %(start)s out of 10. Score it on at "
+            "least %(needed)s days each week, so we can show you how it is changing.",
+            needed,
+        ) % {"start": start, "needed": needed}
     now = about(_mean(latest))
+    params = {"start": start, "now": now}
     if now < start:
         return (
-            f"Your pain at rest has come down from about {start} to about {now} out of 10 since "
-            "you started."
+            _(
+                "Your pain at rest has come down from about %(start)s to about %(now)s out of 10 "
+                "since you started."
+            )
+            % params
         )
     if now > start:
         return (
-            f"Your pain at rest has been about {now} out of 10 this week, higher than when you "
-            f"started (about {start}). If it keeps getting worse, tell your therapist."
+            _(
+                "Your pain at rest has been about %(now)s out of 10 this week, higher than when "
+                "you started (about %(start)s). If it keeps getting worse, tell your therapist."
+            )
+            % params
         )
     if now == 0:
-        return "You have had no pain at rest, this week or when you started."
-    return f"Your pain at rest is about {now} out of 10, much the same as when you started."
+        return _("You have had no pain at rest, this week or when you started.")
+    return _("Your pain at rest is about %(now)s out of 10, much the same as when you started.") % (
+        params
+    )
 
 
 def rom_message(*, data: rules.EpisodeData, as_of: dt.date, trial_day: int) -> str | None:
@@ -212,43 +252,56 @@ def rom_message(*, data: rules.EpisodeData, as_of: dt.date, trial_day: int) -> s
     if data.status != EpisodeStatus.ACTIVE:
         return None
     first, latest, every = _week_values(data, as_of, "pf_rom_affected")
-    _, other_latest, other_every = _week_values(data, as_of, "pf_rom_unaffected")
+    _first_other, other_latest, other_every = _week_values(data, as_of, "pf_rom_unaffected")
     # The other ankle: this week's readings if any, else every reading (it changes little).
+    # A sentence of its own, after the one about the sore ankle.
     other_values = other_latest or other_every
     other = (
-        f" Your other ankle, for comparison, points down about {about(_mean(other_values))}°."
+        " "
+        + _("Your other ankle, for comparison, points down about %(degrees)s°.")
+        % {"degrees": about(_mean(other_values))}
         if other_values
         else ""
     )
     if not every:
-        return (
+        return _(
             "You have not measured how far your feet point down yet. It is optional: if you "
             "can, measure both ankles twice a week (see “How to measure” on the Today page)."
         )
-    count = f"{len(every)} time{'' if len(every) == 1 else 's'}"
     if trial_day <= 7 or len(first) < ROM_MIN_MEASUREMENTS or len(latest) < ROM_MIN_MEASUREMENTS:
+        # Translators: the plural follows the number of measurements so far (%(count)s).
         return (
-            f"You have measured your sore ankle {count} so far, latest about "
-            f"{about(every[-1])}°. With {ROM_MIN_MEASUREMENTS} measurements in your first week "
-            f"and {ROM_MIN_MEASUREMENTS} in the last 7 days we can show you how it is "
-            f"changing.{other}"
+            ngettext(
+                "You have measured your sore ankle %(count)s time so far, latest about "
+                "%(latest)s°. With %(needed)s measurements in your first week and %(needed)s in "
+                "the last 7 days we can show you how it is changing.",
+                "You have measured your sore ankle %(count)s times so far, latest about "
+                "%(latest)s°. With %(needed)s measurements in your first week and %(needed)s in "
+                "the last 7 days we can show you how it is changing.",
+                len(every),
+            )
+            % {"count": len(every), "latest": about(every[-1]), "needed": ROM_MIN_MEASUREMENTS}
+            + other
         )
     start, now = about(_mean(first)), about(_mean(latest))
+    params = {"start": start, "now": now, "change": ROM_CHANGE_DEGREES}
     if now - start >= ROM_CHANGE_DEGREES:
-        return (
-            f"Your sore ankle now points down about {now}°, further than when you started "
-            f"(about {start}°) — keep going.{other}"
+        message = _(
+            "Your sore ankle now points down about %(now)s°, further than when you started "
+            "(about %(start)s°) — keep going."
         )
-    if start - now >= ROM_CHANGE_DEGREES:
-        return (
-            f"Your sore ankle now points down about {now}°, less far than when you started "
-            f"(about {start}°). If it keeps getting stiffer, tell your therapist.{other}"
+    elif start - now >= ROM_CHANGE_DEGREES:
+        message = _(
+            "Your sore ankle now points down about %(now)s°, less far than when you started "
+            "(about %(start)s°). If it keeps getting stiffer, tell your therapist."
         )
-    return (
-        f"Your sore ankle points down about {now}°, much the same as when you started (about "
-        f"{start}°; a change under {ROM_CHANGE_DEGREES}° is within what one measurement can "
-        f"differ from the next).{other}"
-    )
+    else:
+        message = _(
+            "Your sore ankle points down about %(now)s°, much the same as when you started "
+            "(about %(start)s°; a change under %(change)s° is within what one measurement can "
+            "differ from the next)."
+        )
+    return message % params + other
 
 
 def adherence_message(adherence: float | None, *, thresholds: rules.Thresholds) -> str | None:
@@ -256,38 +309,62 @@ def adherence_message(adherence: float | None, *, thresholds: rules.Thresholds) 
         return None
     percent = math.floor(adherence + 0.5)
     if adherence >= thresholds.adherence_min_percent:
-        return f"You have done {percent}% of your exercise sets on the days you logged. Well done!"
-    return (
-        f"You have done {percent}% of your exercise sets on the days you logged. Doing all of "
+        return _(
+            "You have done %(percent)s%% of your exercise sets on the days you logged. Well done!"
+        ) % {"percent": percent}
+    return _(
+        "You have done %(percent)s%% of your exercise sets on the days you logged. Doing all of "
         "them is what helps your ankle most."
-    )
+    ) % {"percent": percent}
 
 
 def streak_message(streak: Streak | None) -> str | None:
     if streak is None:
         return None
     if streak.days == 0:
-        return "Do all of today's exercises to start a streak."
-    days = f"{streak.days} day{'' if streak.days == 1 else 's'} in a row"
+        return _("Do all of today's exercises to start a streak.")
     if streak.today_done:
-        return f"{days} with all your exercises done. Keep it up!"
-    return f"{days} with all your exercises done. Do today's to make it {streak.days + 1}."
+        return ngettext(
+            "%(days)s day in a row with all your exercises done. Keep it up!",
+            "%(days)s days in a row with all your exercises done. Keep it up!",
+            streak.days,
+        ) % {"days": streak.days}
+    return ngettext(
+        "%(days)s day in a row with all your exercises done. Do today's to make it %(next)s.",
+        "%(days)s days in a row with all your exercises done. Do today's to make it %(next)s.",
+        streak.days,
+    ) % {"days": streak.days, "next": streak.days + 1}
 
 
 def chart_summary(series: CourseSeries) -> str:
     """The pain chart in words, for a screen reader: the start, the latest week, the days."""
     days = len(series.pain)
     if not days:
-        return "No pain scores logged yet."
-    logged = f"{days} day{'' if days == 1 else 's'} logged"
-    parts = [f"Pain during activity from day 1 to day {series.trial_day(series.as_of)}, {logged}."]
+        return _("No pain scores logged yet.")
+    parts = [
+        ngettext(
+            "Pain during activity from day 1 to day %(last_day)s, %(days)s day logged.",
+            "Pain during activity from day 1 to day %(last_day)s, %(days)s days logged.",
+            days,
+        )
+        % {"last_day": series.trial_day(series.as_of), "days": days}
+    ]
     if series.baseline is not None:
-        parts.append(f"Your starting level was about {about(series.baseline)} out of 10.")
+        parts.append(
+            _("Your starting level was about %(score)s out of 10.")
+            % {"score": about(series.baseline)}
+        )
     latest_mean = next((p.mean_7d for p in reversed(series.pain) if p.mean_7d is not None), None)
     if latest_mean is not None:
-        parts.append(f"Your latest 7-day average is about {about(latest_mean)} out of 10.")
+        parts.append(
+            _("Your latest 7-day average is about %(score)s out of 10.")
+            % {"score": about(latest_mean)}
+        )
     last = series.pain[-1]
-    parts.append(f"Your latest score, on {last.date:%-d %B}, was {last.activity}.")
+    parts.append(
+        _("Your latest score, on %(day)s, was %(score)s.")
+        % {"day": date_format(last.date, "j F"), "score": last.activity}
+    )
     return " ".join(parts)
 
 
@@ -370,7 +447,7 @@ def patient_progress(*, user: AnyUser, episode_id: str | None = None) -> Patient
         rom_reference=metrics.rom_reference,
     )
     streak = exercise_streak(data, as_of) if episode.status == EpisodeStatus.ACTIVE else None
-    title = "Your pain during activity"
+    title = _("Your pain during activity")
     summary = chart_summary(series)
     exercises = [
         PrescribedExercise(

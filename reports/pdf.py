@@ -19,6 +19,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import reportlab
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop, pgettext
 from reportlab.graphics.shapes import Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -36,6 +38,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from rehab.templatetags.catalogue import catalogue_text
+from reports.l10n import day_month_year, general
 from reports.referral import ReferralReport
 from reports.series import CourseSeries
 
@@ -153,6 +157,17 @@ def _styles() -> _Styles:
 
 
 def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool = True) -> Table:
+    if header and rows:
+        # Headings wrap inside their column: a translated heading may be longer than the
+        # English one ("Día de tratamiento" ran into the next column as plain text).
+        heading = _styles().cell_bold
+        rows = [
+            [
+                Paragraph(para_text(cell), heading) if isinstance(cell, str) else cell
+                for cell in rows[0]
+            ],
+            *rows[1:],
+        ]
     table = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
     style: list[Any] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -269,7 +284,7 @@ def _axes(
     for value in y_ticks:
         y = frame.y(value)
         drawing.add(Line(frame.left, y, frame.right, y, strokeColor=WASH, strokeWidth=0.5))
-        _text(drawing, frame.left - 3, y - 2, f"{value:g}{y_unit}", anchor="end")
+        _text(drawing, frame.left - 3, y - 2, f"{general(value)}{y_unit}", anchor="end")
     if weeks:
         return
     # A tick a week; every second or fourth week on long courses, so the labels stay apart.
@@ -280,7 +295,7 @@ def _axes(
         drawing.add(Line(x, frame.bottom, x, frame.bottom - 2, strokeColor=MUTED, strokeWidth=0.5))
         _text(drawing, x, frame.bottom - 9, str(day), anchor="middle")
         day += step
-    _text(drawing, frame.right, frame.bottom - 17, "trial day", anchor="end")
+    _text(drawing, frame.right, frame.bottom - 17, gettext("trial day"), anchor="end")
 
 
 def _reference_line(drawing: Drawing, frame: _Frame, y: float, colour: Any) -> None:
@@ -299,7 +314,7 @@ def _reference_line(drawing: Drawing, frame: _Frame, y: float, colour: Any) -> N
 
 
 def _day_markers(drawing: Drawing, frame: _Frame, review_day: int, overdue_day: int) -> None:
-    review_label = f"day {review_day} review"
+    review_label = gettext("day %(day)s review") % {"day": review_day}
     # On a long course the two markers stand close: the second label then goes a line lower.
     crowded = (
         frame.x(overdue_day) - frame.x(review_day)
@@ -307,7 +322,7 @@ def _day_markers(drawing: Drawing, frame: _Frame, review_day: int, overdue_day: 
     )
     for day, label, drop in (
         (review_day, review_label, 0),
-        (overdue_day, f"day {overdue_day}", 8 if crowded else 0),
+        (overdue_day, gettext("day %(day)s") % {"day": overdue_day}, 8 if crowded else 0),
     ):
         x = frame.x(day)
         drawing.add(
@@ -406,7 +421,8 @@ def pain_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawi
             drawing,
             frame.right - 3,
             top - 8,
-            f"important improvement: {series.mcid_target:g} or less",
+            gettext("important improvement: %(target)s or less")
+            % {"target": general(series.mcid_target)},
             colour=HEALTHY,
             anchor="end",
             backdrop=True,
@@ -420,7 +436,7 @@ def pain_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawi
             drawing,
             frame.right - 3,
             y + 2.5,
-            f"baseline {series.baseline:g}",
+            gettext("baseline %(value)s") % {"value": general(series.baseline)},
             colour=INK,
             anchor="end",
             backdrop=True,
@@ -474,16 +490,22 @@ def pain_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawi
         frame.left,
         height - 12,
         [
-            ("pain during activity", ACTIVITY, "line"),
-            ("7-day mean", MEAN, "line"),
-            ("pain at rest", REST, "line"),
-            ("baseline", INK, "dash"),
-            ("target zone (MCID)", TARGET, "box"),
-            ("intervention", INTERVENTION, "box"),
+            (gettext("pain during activity"), ACTIVITY, "line"),
+            (gettext("7-day mean"), MEAN, "line"),
+            (gettext("pain at rest"), REST, "line"),
+            (gettext("baseline"), INK, "dash"),
+            (gettext("target zone (MCID)"), TARGET, "box"),
+            (gettext("intervention"), INTERVENTION, "box"),
         ],
     )
     if not series.pain:
-        _text(drawing, frame.x((x_min + x_max) / 2), frame.y(5), "No entries yet", anchor="middle")
+        _text(
+            drawing,
+            frame.x((x_min + x_max) / 2),
+            frame.y(5),
+            gettext("No entries yet"),
+            anchor="middle",
+        )
     return drawing
 
 
@@ -540,7 +562,7 @@ def rom_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawin
             drawing,
             frame.left + 3,
             y + 2,
-            f"reference {series.rom_reference:g}°",
+            gettext("reference %(degrees)s°") % {"degrees": general(series.rom_reference)},
             colour=HEALTHY,
             backdrop=True,
         )
@@ -557,11 +579,11 @@ def rom_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawin
         frame.left,
         height - 12,
         [
-            ("affected side", AFFECTED, "line"),
-            ("healthy side", HEALTHY, "line"),
-            ("reference", HEALTHY, "dash"),
-            ("deficit", DEFICIT, "box"),
-            ("normal range", NORMAL, "box"),
+            (gettext("affected side"), AFFECTED, "line"),
+            (gettext("healthy side"), HEALTHY, "line"),
+            (gettext("reference"), HEALTHY, "dash"),
+            (gettext("deficit"), DEFICIT, "box"),
+            (gettext("normal range"), NORMAL, "box"),
         ],
     )
     # Drawn last, over the lines, so it stays readable.
@@ -569,7 +591,7 @@ def rom_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawin
         drawing,
         frame.right - 3,
         frame.y(low) + 2.5,
-        f"normal range {low:g}–{high:g}°",
+        gettext("normal range %(low)s–%(high)s°") % {"low": general(low), "high": general(high)},
         anchor="end",
         backdrop=True,
     )
@@ -578,7 +600,7 @@ def rom_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawin
             drawing,
             frame.x((x_min + x_max) / 2),
             frame.y(y_max / 2),
-            "No plantar-flexion measurements yet",
+            gettext("No plantar-flexion measurements yet"),
             anchor="middle",
         )
     return drawing
@@ -596,11 +618,12 @@ def adherence_chart(series: CourseSeries) -> Drawing:
     for week in series.adherence:
         centre = frame.x(week.week)
         narrow = slot < 22
-        label = str(week.week) if narrow else f"wk {week.week}"
+        # Translators: a short "week 3" under a bar of the PDF chart.
+        label = str(week.week) if narrow else gettext("wk %(week)s") % {"week": week.week}
         _text(drawing, centre, frame.bottom - 9, label, anchor="middle")
         percent = week.percent
         if percent is None:
-            _text(drawing, centre, frame.bottom + 3, "none due", anchor="middle")
+            _text(drawing, centre, frame.bottom + 3, gettext("none due"), anchor="middle")
             continue
         colour = GOOD if percent >= series.adherence_min_percent else LOW
         bar = min(slot * 0.6, 28)
@@ -625,14 +648,15 @@ def adherence_chart(series: CourseSeries) -> Drawing:
         )
     y = frame.y(series.adherence_min_percent)
     _reference_line(drawing, frame, y, INK)
+    minimum = {"minimum": general(series.adherence_min_percent)}
     _legend(
         drawing,
         frame.left,
         height - 12,
         [
-            (f"{series.adherence_min_percent:g}% or more", GOOD, "box"),
-            (f"below {series.adherence_min_percent:g}%", LOW, "box"),
-            (f"adequate from {series.adherence_min_percent:g}%", INK, "dash"),
+            (gettext("%(minimum)s%% or more") % minimum, GOOD, "box"),
+            (gettext("below %(minimum)s%%") % minimum, LOW, "box"),
+            (gettext("adequate from %(minimum)s%%") % minimum, INK, "dash"),
         ],
     )
     if not series.adherence:
@@ -640,7 +664,7 @@ def adherence_chart(series: CourseSeries) -> Drawing:
             drawing,
             frame.x((weeks + 1) / 2),
             frame.y(50),
-            "No entries with prescribed exercises yet",
+            gettext("No entries with prescribed exercises yet"),
             anchor="middle",
         )
     return drawing
@@ -650,7 +674,7 @@ def adherence_chart(series: CourseSeries) -> Drawing:
 
 
 def _date(value: dt.date | None) -> str:
-    return f"{value:%-d %b %Y}" if value else "–"
+    return day_month_year(value) if value else "–"
 
 
 def _facts(report: ReferralReport) -> Table:
@@ -658,16 +682,27 @@ def _facts(report: ReferralReport) -> Table:
     episode = report.episode
     ev = report.evaluation
     pairs = [
-        ("Patient", report.patient_name),
-        ("Affected side", f"{report.side_label} ankle"),
-        ("Diagnosis", f"Posterior ankle impingement: {episode.get_diagnosis_display().lower()}"),
-        ("Trial started", _date(episode.start_date)),
-        ("Status", episode.get_status_display()),
-        ("Clinic", report.clinic_name),
-        ("Treating therapist", report.therapist_name),
-        ("Report as of", f"{_date(report.as_of)} ({report.as_of_note})"),
-        ("Trial day", f"day {ev.trial_day}, week {ev.trial_week}"),
-        ("Episode", f"#{episode.pk}"),
+        (gettext("Patient"), report.patient_name),
+        (gettext("Affected side"), gettext("%(side)s ankle") % {"side": report.side_label}),
+        (
+            gettext("Diagnosis"),
+            gettext("Posterior ankle impingement: %(diagnosis)s")
+            % {"diagnosis": str(episode.get_diagnosis_display()).lower()},
+        ),
+        (gettext("Trial started"), _date(episode.start_date)),
+        (gettext("Status"), str(episode.get_status_display())),
+        (gettext("Clinic"), report.clinic_name),
+        (gettext("Treating therapist"), report.therapist_name),
+        (
+            gettext("Report as of"),
+            gettext("%(date)s (%(note)s)")
+            % {"date": _date(report.as_of), "note": report.as_of_note},
+        ),
+        (
+            gettext("Trial day"),
+            gettext("day %(day)s, week %(week)s") % {"day": ev.trial_day, "week": ev.trial_week},
+        ),
+        (gettext("Episode"), f"#{episode.pk}"),
     ]
     cells = [
         [
@@ -691,8 +726,9 @@ def _facts(report: ReferralReport) -> Table:
 def _recommendation(report: ReferralReport) -> Table:
     s = _styles()
     text = (
-        f"<b>Recommendation of the rules:</b> {para_text(report.recommendation_label)}"
-        f" &nbsp;·&nbsp; ruleset {para_text(report.ruleset)}"
+        f"<b>{para_text(gettext('Recommendation of the rules:'))}</b> "
+        f"{para_text(report.recommendation_label)} &nbsp;·&nbsp; "
+        + para_text(gettext("ruleset %(ruleset)s") % {"ruleset": report.ruleset})
     )
     table = Table([[Paragraph(text, s.body)]], colWidths=[CONTENT_WIDTH])
     table.setStyle(
@@ -711,33 +747,41 @@ def _recommendation(report: ReferralReport) -> Table:
 
 _TIMELINE_STATES = {
     "past": "",
-    "planned": " <i>(planned)</i>",
-    "not_reached": " <i>(not reached: the trial had ended)</i>",
+    "planned": gettext_noop("(planned)"),
+    "not_reached": gettext_noop("(not reached: the trial had ended)"),
 }
+
+
+def _timeline_state(state: str) -> str:
+    words = _TIMELINE_STATES[state]
+    return f" <i>{para_text(gettext(words))}</i>" if words else ""
 
 
 def _timeline(report: ReferralReport) -> Table:
     s = _styles()
-    rows: list[list[Any]] = [["Date", "Trial day", "Event", "Note"]]
+    rows: list[list[Any]] = [
+        [gettext("Date"), gettext("Trial day"), gettext("Event"), gettext("Note")]
+    ]
     for item in report.timeline:
         rows.append(
             [
                 _date(item.date),
                 str(item.day),
                 Paragraph(
-                    para_text(item.label) + _TIMELINE_STATES[item.state],
+                    para_text(item.label) + _timeline_state(item.state),
                     s.cell,
                 ),
                 Paragraph(para_text(item.note), s.cell),
             ]
         )
     w = CONTENT_WIDTH
-    return _table(rows, [w * 0.15, w * 0.1, w * 0.3, w * 0.45])
+    # The day column fits a translated heading's longest word ("tratamiento").
+    return _table(rows, [w * 0.14, w * 0.14, w * 0.3, w * 0.42])
 
 
 def _metrics(report: ReferralReport) -> Table:
     s = _styles()
-    rows: list[list[Any]] = [["Measure", "Value", "How it is read"]]
+    rows: list[list[Any]] = [[gettext("Measure"), gettext("Value"), gettext("How it is read")]]
     for row in report.metrics:
         rows.append(
             [
@@ -753,7 +797,12 @@ def _metrics(report: ReferralReport) -> Table:
 def _findings(report: ReferralReport) -> list[Any]:
     s = _styles()
     if not report.findings:
-        return [Paragraph("No findings: nothing needed attention as of this date.", s.body)]
+        return [
+            Paragraph(
+                para_text(gettext("No findings: nothing needed attention as of this date.")),
+                s.body,
+            )
+        ]
     flow: list[Any] = []
     for finding in report.findings:
         colour = SEVERITY_COLOURS.get(finding.severity, INK).hexval()[2:]
@@ -770,8 +819,8 @@ def _findings(report: ReferralReport) -> list[Any]:
                 s.body,
             ),
             Paragraph(para_text(finding.message), s.body),
-            Paragraph(f"<b>Evidence:</b> {para_text(evidence)}", s.small),
-            Paragraph(f"<b>Sources:</b> {para_text(sources)}", s.small),
+            Paragraph(f"<b>{para_text(gettext('Evidence:'))}</b> {para_text(evidence)}", s.small),
+            Paragraph(f"<b>{para_text(gettext('Sources:'))}</b> {para_text(sources)}", s.small),
             Spacer(1, 5),
         ]
         flow.append(KeepTogether(block))
@@ -781,9 +830,11 @@ def _findings(report: ReferralReport) -> list[Any]:
 def _care(report: ReferralReport) -> list[Any]:
     s = _styles()
     w = CONTENT_WIDTH
-    flow: list[Any] = [Paragraph("Interventions", s.h2)]
+    flow: list[Any] = [Paragraph(para_text(gettext("Interventions")), s.h2)]
     if report.interventions:
-        rows: list[list[Any]] = [["Kind", "From", "Until", "Site", "Note"]]
+        rows: list[list[Any]] = [
+            [gettext("Kind"), gettext("From"), gettext("Until"), gettext("Site"), gettext("Note")]
+        ]
         for i in report.interventions:
             rows.append(
                 [
@@ -796,37 +847,50 @@ def _care(report: ReferralReport) -> list[Any]:
             )
         flow.append(_table(rows, [w * 0.22, w * 0.13, w * 0.13, w * 0.17, w * 0.35]))
     else:
-        flow.append(Paragraph("None recorded.", s.body))
-    flow.append(Paragraph("Prescribed exercises", s.h2))
+        flow.append(Paragraph(para_text(gettext("None recorded.")), s.body))
+    flow.append(Paragraph(para_text(gettext("Prescribed exercises")), s.h2))
     if report.prescriptions:
-        rows = [["Exercise", "Sets", "Reps", "From", "Until"]]
+        rows = [
+            [
+                gettext("Exercise"),
+                gettext("Sets"),
+                gettext("Reps"),
+                gettext("From"),
+                gettext("Until"),
+            ]
+        ]
         for p in report.prescriptions:
             rows.append(
                 [
-                    Paragraph(para_text(p.name), s.cell),
+                    Paragraph(para_text(catalogue_text(p.name)), s.cell),
                     str(p.sets),
-                    Paragraph(para_text(p.reps or "–"), s.cell),
+                    Paragraph(para_text(catalogue_text(p.reps) or "–"), s.cell),
                     _date(p.start_date),
-                    _date(p.end_date) if p.end_date else "open",
+                    _date(p.end_date) if p.end_date else pgettext("no end date", "open"),
                 ]
             )
         flow.append(_table(rows, [w * 0.44, w * 0.08, w * 0.16, w * 0.16, w * 0.16]))
     else:
-        flow.append(Paragraph("Nothing prescribed.", s.body))
+        flow.append(Paragraph(para_text(gettext("Nothing prescribed.")), s.body))
     episode = report.episode
     if episode.referral_date is not None:
-        flow.append(Paragraph("Referral", s.h2))
-        text = f"Referred on {_date(episode.referral_date)}"
+        flow.append(Paragraph(para_text(gettext("Referral")), s.h2))
+        day = _date(episode.referral_date)
         if episode.referred_to:
-            text += f" to {episode.referred_to}"
-        flow.append(Paragraph(para_text(text + "."), s.body))
+            text = gettext("Referred on %(day)s to %(to)s.") % {
+                "day": day,
+                "to": episode.referred_to,
+            }
+        else:
+            text = gettext("Referred on %(day)s.") % {"day": day}
+        flow.append(Paragraph(para_text(text), s.body))
         if episode.referral_note:
             flow.append(Paragraph(para_text(episode.referral_note), s.body))
     return flow
 
 
 def _footer(report: ReferralReport) -> Any:
-    generated = f"{report.generated_at:%-d %b %Y %H:%M %Z}".strip()
+    generated = date_format(report.generated_at, "j M Y H:i T").strip()
 
     def draw(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -842,11 +906,21 @@ def _footer(report: ReferralReport) -> Any:
             MARGIN,
             10 * mm,
             plain(
-                f"Generated on {generated} · ruleset {report.ruleset} · "
-                f"episode #{report.episode.pk} · {report.patient_name}"
+                gettext(
+                    "Generated on %(generated)s · ruleset %(ruleset)s · episode #%(episode_id)s "
+                    "· %(patient)s"
+                )
+                % {
+                    "generated": generated,
+                    "ruleset": report.ruleset,
+                    "episode_id": report.episode.pk,
+                    "patient": report.patient_name,
+                }
             ),
         )
-        canvas.drawRightString(PAGE_WIDTH - MARGIN, 10 * mm, f"page {doc.page}")
+        canvas.drawRightString(
+            PAGE_WIDTH - MARGIN, 10 * mm, plain(gettext("page %(number)s") % {"number": doc.page})
+        )
         canvas.setFont(FONT, size)
         canvas.drawString(MARGIN, 6.5 * mm, disclaimer)
         canvas.restoreState()
@@ -865,20 +939,29 @@ def referral_pdf(report: ReferralReport) -> bytes:
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=20 * mm,
-        title=f"Referral report, episode {report.episode.pk}",
+        title=plain(
+            gettext("Referral report, episode %(episode_id)s") % {"episode_id": report.episode.pk}
+        ),
         author=plain(report.clinic_name),
-        subject="Posterior ankle impingement: conservative trial",
-        creator="Rehab diary",
+        subject=plain(gettext("Posterior ankle impingement: conservative trial")),
+        creator=plain(gettext("Rehab diary")),
     )
     series = report.course.series
     t = report.course.thresholds
     story: list[Any] = [
         Paragraph(para_text(report.clinic_name), s.right),
-        Paragraph("Referral report: posterior ankle impingement", s.title),
+        Paragraph(para_text(gettext("Referral report: posterior ankle impingement")), s.title),
         Paragraph(
             para_text(
-                f"The course of the conservative trial of {report.patient_name}, "
-                f"{report.side_label.lower()} ankle, as of {_date(report.as_of)}."
+                gettext(
+                    "The course of the conservative trial of %(patient)s, %(side)s ankle, "
+                    "as of %(day)s."
+                )
+                % {
+                    "patient": report.patient_name,
+                    "side": report.side_label.lower(),
+                    "day": _date(report.as_of),
+                }
             ),
             s.subtitle,
         ),
@@ -886,22 +969,32 @@ def referral_pdf(report: ReferralReport) -> bytes:
         _facts(report),
         Spacer(1, 6),
         _recommendation(report),
-        Paragraph("Trial timeline", s.h2),
+        Paragraph(para_text(gettext("Trial timeline")), s.h2),
         _timeline(report),
-        Paragraph("Measures", s.h2),
+        Paragraph(para_text(gettext("Measures")), s.h2),
         _metrics(report),
         # A chart never leaves its heading behind at the foot of a page.
-        KeepTogether([Paragraph("Pain", s.h2), pain_chart(series, t.review_day, t.overdue_day)]),
         KeepTogether(
             [
-                Paragraph("Plantar flexion", s.h2),
+                Paragraph(para_text(gettext("Pain")), s.h2),
+                pain_chart(series, t.review_day, t.overdue_day),
+            ]
+        ),
+        KeepTogether(
+            [
+                Paragraph(para_text(gettext("Plantar flexion")), s.h2),
                 rom_chart(series, t.review_day, t.overdue_day),
             ]
         ),
-        KeepTogether([Paragraph("Exercise adherence by week", s.h2), adherence_chart(series)]),
+        KeepTogether(
+            [
+                Paragraph(para_text(gettext("Exercise adherence by week")), s.h2),
+                adherence_chart(series),
+            ]
+        ),
         # What the charts could not draw as recorded (dates outside the clinical window).
         *(Paragraph(para_text(note), s.body) for note in series.notes),
-        Paragraph("Findings, with their evidence and sources", s.h2),
+        Paragraph(para_text(gettext("Findings, with their evidence and sources")), s.h2),
         *_findings(report),
         *_care(report),
     ]

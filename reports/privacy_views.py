@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
@@ -36,7 +37,7 @@ from reports.privacy import patient_export_record, patient_fhir_bundle, patient_
 def _own_patient(user: Any) -> Patient:
     patient = selectors.patient_of(user)
     if patient is None:
-        raise PermissionDenied("Only patients have a record of their own to download.")
+        raise PermissionDenied(gettext("Only patients have a record of their own to download."))
     return patient
 
 
@@ -70,7 +71,12 @@ class ExportFormatNegotiation(DefaultContentNegotiation):
             if renderer.format == wanted:
                 return renderer, renderer.media_type
         raise exceptions.ValidationError(
-            {"format": [f"Choose one of: {', '.join(str(k) for k in known)}."]}
+            {
+                "format": [
+                    gettext("Choose one of: %(formats)s.")
+                    % {"formats": ", ".join(str(k) for k in known)}
+                ]
+            }
         )
 
 

@@ -11,24 +11,31 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, get_in_reach_or_404
 from rehab import rules
 from rehab.evaluation import thresholds_for_clinic
+from rehab.finding_text import finding_message
 from rehab.models import Episode, EpisodeStatus, Intervention, Prescription
 from rehab.rule_inputs import load_episode_data
 from rehab.templatetags.alerts import evidence_items
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
 from reports.course import Course
+from reports.l10n import day_month_year, local_decimal
 from reports.series import course_series
 from reports.sources import Source, sources_for
 
-DISCLAIMER = (
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+DISCLAIMER = gettext_lazy(
     "This report is produced by decision-support software. It supports, and does not replace, "
     "clinical judgement: the referral decision stays with the clinician."
 )
@@ -81,7 +88,7 @@ class ReferralReport:
     interventions: list[Intervention]
     generated_at: dt.datetime
     ruleset: str
-    disclaimer: str = DISCLAIMER
+    disclaimer: StrOrPromise = DISCLAIMER
 
     @property
     def evaluation(self) -> rules.Evaluation:
@@ -117,10 +124,10 @@ def report_date(episode: Episode, today: dt.date) -> tuple[dt.date, str, bool]:
     """
     if episode.referral_date is not None:
         as_of = min(episode.referral_date, today)
-        return as_of, "the date of referral", True
+        return as_of, gettext("the date of referral"), True
     if episode.status == EpisodeStatus.CLOSED and episode.closed_date is not None:
-        return min(episode.closed_date, today), "the date the episode was closed", False
-    return today, "today", False
+        return min(episode.closed_date, today), gettext("the date the episode was closed"), False
+    return today, gettext("today"), False
 
 
 def report_course(*, episode: Episode, as_of: dt.date, at_referral: bool) -> Course:
@@ -147,9 +154,9 @@ def report_course(*, episode: Episode, as_of: dt.date, at_referral: bool) -> Cou
 
 def _num(value: float | None, unit: str = "", digits: int = 1) -> str:
     if value is None:
-        return "unknown"
+        return gettext("unknown")
     text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
-    return f"{text}{unit}"
+    return f"{local_decimal(text)}{unit}"
 
 
 def _metrics(course: Course, episode: Episode) -> list[MetricRow]:
@@ -159,52 +166,68 @@ def _metrics(course: Course, episode: Episode) -> list[MetricRow]:
     if m.pain_baseline is not None:
         week1 = sum(1 for p in course.series.pain if p.day <= 7)
         baseline_note = (
-            "mean of week 1"
+            gettext("mean of week 1")
             if week1 >= t.min_entries_per_week
-            else "intake score (week 1 had too few entries)"
+            else gettext("intake score (week 1 had too few entries)")
         )
-    change = "unknown"
+    change = gettext("unknown")
     if m.pain_change is not None:
         points = _num(m.pain_change)
-        change = f"{points} point{'' if points in ('1', '-1') else 's'}"
+        # "1 point", "-1 point", but "1.5 points": only a whole one is singular.
+        count = 1 if points in ("1", "-1") else 2
         if m.pain_change_pct is not None:
-            change += f" ({_num(m.pain_change_pct, '%', 0)})"
+            change = ngettext(
+                "%(points)s point (%(percent)s)", "%(points)s points (%(percent)s)", count
+            ) % {"points": points, "percent": _num(m.pain_change_pct, "%", 0)}
+        else:
+            change = ngettext("%(points)s point", "%(points)s points", count) % {"points": points}
     target = course.series.mcid_target
+    important = {
+        "points": _num(t.mcid_points),
+        "percent": _num(t.mcid_percent, "%", 0),
+        "target": _num(target, "/10"),
+    }
+    if target is not None:
+        important_note = (
+            gettext("important from %(points)s points and %(percent)s; target %(target)s or less")
+            % important
+        )
+    else:
+        important_note = gettext("important from %(points)s points and %(percent)s") % important
     rows = [
-        MetricRow("Baseline pain during activity", _num(m.pain_baseline, "/10"), baseline_note),
         MetricRow(
-            "Current pain during activity",
+            gettext("Baseline pain during activity"), _num(m.pain_baseline, "/10"), baseline_note
+        ),
+        MetricRow(
+            gettext("Current pain during activity"),
             _num(m.pain_current, "/10"),
-            f"mean of the 7 days to {course.series.as_of:%-d %b %Y}",
+            gettext("mean of the 7 days to %(day)s") % {"day": day_month_year(course.series.as_of)},
         ),
+        MetricRow(gettext("Change (baseline − current)"), change, important_note),
         MetricRow(
-            "Change (baseline − current)",
-            change,
-            f"important from {_num(t.mcid_points)} points and {_num(t.mcid_percent, '%', 0)}"
-            + (f"; target {_num(target, '/10')} or less" if target is not None else ""),
+            gettext("Exercise adherence"),
+            _num(m.adherence_pct, "%", 0)
+            if m.adherence_pct is not None
+            else gettext("none prescribed"),
+            gettext("prescribed sets done on the days logged; adequate from %(minimum)s")
+            % {"minimum": _num(t.adherence_min_percent, "%", 0)},
         ),
+        MetricRow(gettext("Entries in the last 7 days"), str(m.entries_last_7_days)),
+        MetricRow(gettext("Plantar flexion, week 1 (affected)"), _num(m.rom_week1, "°")),
+        MetricRow(gettext("Plantar flexion, current (affected)"), _num(m.rom_current, "°")),
         MetricRow(
-            "Exercise adherence",
-            _num(m.adherence_pct, "%", 0) if m.adherence_pct is not None else "none prescribed",
-            f"prescribed sets done on the days logged; adequate from "
-            f"{_num(t.adherence_min_percent, '%', 0)}",
-        ),
-        MetricRow("Entries in the last 7 days", str(m.entries_last_7_days)),
-        MetricRow("Plantar flexion, week 1 (affected)", _num(m.rom_week1, "°")),
-        MetricRow("Plantar flexion, current (affected)", _num(m.rom_current, "°")),
-        MetricRow(
-            "Plantar flexion, reference (healthy side)",
+            gettext("Plantar flexion, reference (healthy side)"),
             _num(m.rom_reference, "°"),
-            "mean of all healthy-side measurements" if m.rom_reference is not None else "",
+            gettext("mean of all healthy-side measurements") if m.rom_reference is not None else "",
         ),
         MetricRow(
-            "Plantar flexion deficit",
+            gettext("Plantar flexion deficit"),
             _num(m.rom_deficit, "°"),
-            f"notable from {_num(t.rom_deficit_deg, '°')}",
+            gettext("notable from %(degrees)s") % {"degrees": _num(t.rom_deficit_deg, "°")},
         ),
     ]
     if episode.bmi is not None:
-        rows.append(MetricRow("BMI", f"{episode.bmi}"))
+        rows.append(MetricRow(gettext("BMI"), local_decimal(f"{episode.bmi}")))
     return rows
 
 
@@ -227,27 +250,38 @@ def _timeline(episode: Episode, course: Course) -> list[TimelineItem]:
         )
 
     items = [
-        item("Start of the conservative trial", episode.start_date),
+        item(gettext("Start of the conservative trial"), episode.start_date),
         item(
-            "Reassessment (review day)",
+            gettext("Reassessment (review day)"),
             series.review_date,
-            f"day {t.review_day}: referral is considered if the pain has not improved",
+            gettext("day %(day)s: referral is considered if the pain has not improved")
+            % {"day": t.review_day},
         ),
         item(
-            "Referral due at the latest",
+            gettext("Referral due at the latest"),
             series.overdue_date,
-            f"day {t.overdue_day}: a stalled trial is overdue for referral",
+            gettext("day %(day)s: a stalled trial is overdue for referral")
+            % {"day": t.overdue_day},
         ),
     ]
     if episode.referral_date is not None:
-        to = f" to {episode.referred_to}" if episode.referred_to else ""
-        items.append(item("Referred", episode.referral_date, f"referred{to}"))
+        referred = (
+            gettext("referred to %(to)s") % {"to": episode.referred_to}
+            if episode.referred_to
+            else gettext("referred")
+        )
+        items.append(item(gettext("Referred"), episode.referral_date, referred))
     if episode.closed_date is not None:
+        outcome = str(episode.get_outcome_display()).lower()
         items.append(
-            item("Closed", episode.closed_date, f"outcome: {episode.get_outcome_display().lower()}")
+            item(
+                gettext("Closed"),
+                episode.closed_date,
+                gettext("outcome: %(outcome)s") % {"outcome": outcome},
+            )
         )
     if episode.status == EpisodeStatus.ACTIVE:
-        items.append(item("This report", as_of, "the course up to this date"))
+        items.append(item(gettext("This report"), as_of, gettext("the course up to this date")))
     return sorted(items, key=lambda i: (i.date, i.label))
 
 
@@ -257,8 +291,8 @@ def _findings(findings: Sequence[rules.Finding]) -> list[ReportFinding]:
             code=f.code,
             label=code_label(f.code),
             severity=f.severity,
-            severity_label=SEVERITY_LABELS.get(f.severity, f.severity),
-            message=f.message,
+            severity_label=str(SEVERITY_LABELS.get(f.severity, f.severity)),
+            message=finding_message(f),
             evidence=evidence_items(f.evidence),
             sources=sources_for(f.code),
         )
@@ -277,18 +311,20 @@ def referral_report(
     recommendation = course.evaluation.recommendation
     label = RECOMMENDATION_LABELS.get(recommendation, recommendation)
     if at_referral:
-        label = f"{label} (as the trial stood when the referral was made)"
+        label = gettext("%(label)s (as the trial stood when the referral was made)") % {
+            "label": label
+        }
     patient = episode.patient
     therapist = patient.therapist
     return ReferralReport(
         episode=episode,
         patient_name=patient.user.get_full_name(),
         clinic_name=patient.user.clinic.name if patient.user.clinic else "",
-        therapist_name=therapist.get_full_name() if therapist else "not assigned",
+        therapist_name=therapist.get_full_name() if therapist else gettext("not assigned"),
         as_of=as_of,
         as_of_note=why,
         course=course,
-        recommendation_label=label,
+        recommendation_label=str(label),
         findings=_findings(course.evaluation.findings),
         timeline=_timeline(episode, course),
         metrics=_metrics(course, episode),

@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -90,16 +92,16 @@ class TherapistChoiceField(forms.ModelChoiceField):
 class OutcomesFilterForm(forms.Form):
     date_from = forms.DateField(
         required=False,
-        label="Started from",
+        label=_("Started from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
         required=False,
-        label="Started until",
+        label=_("Started until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     therapist = TherapistChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="All therapists"
+        queryset=User.objects.none(), required=False, empty_label=_("All therapists")
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -112,7 +114,7 @@ class OutcomesFilterForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end of the range is before its start.")
+            self.add_error("date_to", gettext("The end of the range is before its start."))
         return data
 
 
@@ -122,7 +124,7 @@ def _require_clinic_admin(request: HttpRequest) -> User:
         # Patients (and users without a clinic role) do not learn that the page exists.
         raise Http404("Not found.")
     if not user.is_clinic_admin:
-        raise PermissionDenied("Only a clinic admin may see the clinic's outcomes.")
+        raise PermissionDenied(gettext("Only a clinic admin may see the clinic's outcomes."))
     return user
 
 

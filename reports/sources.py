@@ -8,14 +8,20 @@ evidence (a DOI to follow) and which are policy or a design choice of the produc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
 
 from rehab import rules
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
     # What the source supports, in a few words ("2 points and 30% is an important change").
-    supports: str
+    supports: StrOrPromise
     citation: str
     doi: str = ""
 
@@ -25,75 +31,88 @@ class Source:
 
 
 TRIAL_LENGTH = Source(
-    supports="6–8 weeks of conservative care before considering surgery (days 42 and 56); "
-    "a policy, not a trial result",
+    supports=_(
+        "6–8 weeks of conservative care before considering surgery (days 42 and 56); "
+        "a policy, not a trial result"
+    ),
     citation="Clinical treatment summary of posterior ankle impingement (guideline summary)",
 )
 SHARE_RESOLVED = Source(
-    supports="about 6 in 10 resolve without surgery (28 of 46 in one series; failure judged "
-    "at 3 months)",
+    supports=_(
+        "about 6 in 10 resolve without surgery (28 of 46 in one series; failure judged at 3 months)"
+    ),
     citation="Cengiz et al., J Am Podiatr Med Assoc 2023",
     doi="10.7547/21-001",
 )
 MCID_FARRAR = Source(
-    supports="a fall of 2 points and 30% on the 0–10 pain scale is clinically important",
+    # xgettext:no-python-format
+    supports=_("a fall of 2 points and 30% on the 0–10 pain scale is clinically important"),
     citation="Farrar et al., Pain 2001",
     doi="10.1016/s0304-3959(01)00349-9",
 )
 MCID_SALAFFI = Source(
-    supports="2 points / 30% confirmed as the important change on the 0–10 scale",
+    # xgettext:no-python-format
+    supports=_("2 points / 30% confirmed as the important change on the 0–10 scale"),
     citation="Salaffi et al., Eur J Pain 2004",
     doi="10.1016/j.ejpain.2003.09.004",
 )
 MCID_LOW_BASELINE = Source(
-    supports="from a low baseline (4 or less) the percentage alone is used",
+    supports=_("from a low baseline (4 or less) the percentage alone is used"),
     citation="MCID by baseline pain band",
     doi="10.1055/a-1304-3677",
 )
 NRS_ERROR = Source(
-    supports="a 2-point change exceeds the measurement error of the 0–10 scale (SEM ≈ 1)",
+    supports=_("a 2-point change exceeds the measurement error of the 0–10 scale (SEM ≈ 1)"),
     citation="Childs et al., Spine 2005",
     doi="10.1097/01.brs.0000164099.92112.29",
 )
 GONIOMETRY = Source(
-    supports="about 10° is the smallest real change of goniometric plantar flexion (SEM 3.3–3.6°)",
+    supports=_(
+        "about 10° is the smallest real change of goniometric plantar flexion (SEM 3.3–3.6°)"
+    ),
     citation="Heel-rise and goniometry reliability study (project research notes)",
 )
 HEALTHY_SIDE = Source(
-    supports="the healthy side is a valid reference: left–right differences are not "
-    "clinically significant in healthy adults",
+    supports=_(
+        "the healthy side is a valid reference: left–right differences are not "
+        "clinically significant in healthy adults"
+    ),
     citation="Normal range of motion of the ankle in female subjects, 1989",
 )
 NORMAL_PF = Source(
-    supports="normal plantar flexion is about 35–50°; dancers exceed it",
+    supports=_("normal plantar flexion is about 35–50°; dancers exceed it"),
     citation="World J Orthop 2017",
     doi="10.5312/wjo.v8.i1.21",
 )
 ADHERENCE_HAWLEY_HAGUE = Source(
-    supports="80% of prescribed sets is the usual convention for adequate adherence",
+    # xgettext:no-python-format
+    supports=_("80% of prescribed sets is the usual convention for adequate adherence"),
     citation="Hawley-Hague et al., BMJ Open 2016",
 )
 ADHERENCE_REVIEW = Source(
-    supports="the same 80% convention in rehabilitation after knee arthroplasty",
+    # xgettext:no-python-format
+    supports=_("the same 80% convention in rehabilitation after knee arthroplasty"),
     citation="Scoping review, BMC Musculoskelet Disord 2021",
 )
 ADHERENCE_INTERPRETATION = Source(
-    supports="low adherence makes a trial uninterpretable rather than failed",
+    supports=_("low adherence makes a trial uninterpretable rather than failed"),
     citation="Physiopedia on home-exercise adherence; hidden-accelerometer studies (JOSPT 2018)",
 )
 IMMOBILIZATION = Source(
-    supports="immobilization for less than 10 days; longer gives worse outcomes",
+    supports=_("immobilization for less than 10 days; longer gives worse outcomes"),
     citation="Clinical treatment summary of posterior ankle impingement (guideline summary)",
 )
 BMI = Source(
-    supports="a raised BMI slows recovery (the cut-off of 30 is a design choice)",
+    supports=_("a raised BMI slows recovery (the cut-off of 30 is a design choice)"),
     citation="Clinical treatment summary of posterior ankle impingement; FAOS reference values "
     "by BMI",
 )
 # The product's own definitions (a usable week, resolution at 1 point): nothing to cite.
 RULE_DEFINITION = Source(
-    supports="a definition of the product's clinical rules (docs/clinical-rules.md), not an "
-    "external figure",
+    supports=_(
+        "a definition of the product's clinical rules (docs/clinical-rules.md), not an "
+        "external figure"
+    ),
     citation="Product rule definition",
 )
 

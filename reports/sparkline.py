@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from django.utils.translation import gettext, ngettext
+
 from reports.series import CourseSeries
 
 # Activity pain is scored 0-10; drawing every sparkline on that fixed scale lets a therapist
@@ -128,14 +130,31 @@ def pain_summary(slots: Sequence[float | None], *, days: int) -> str:
     """The sparkline in words: how many days were logged, first and latest score, the range."""
     scores = [s for s in slots if s is not None]
     if not scores:
-        return f"Activity pain, last {days} days: nothing logged."
-    count = f"{len(scores)} day{'' if len(scores) == 1 else 's'} logged"
+        return ngettext(
+            "Activity pain, last %(days)s day: nothing logged.",
+            "Activity pain, last %(days)s days: nothing logged.",
+            days,
+        ) % {"days": days}
+    count = ngettext("%(count)s day logged", "%(count)s days logged", len(scores)) % {
+        "count": len(scores)
+    }
     if len(scores) == 1:
-        return f"Activity pain, last {days} days: {count}, score {_num(scores[0])}."
-    return (
-        f"Activity pain, last {days} days: {count}, from {_num(scores[0])} to "
-        f"{_num(scores[-1])} (range {_num(min(scores))}–{_num(max(scores))})."
-    )
+        return gettext("Activity pain, last %(days)s days: %(count)s, score %(score)s.") % {
+            "days": days,
+            "count": count,
+            "score": _num(scores[0]),
+        }
+    return gettext(
+        "Activity pain, last %(days)s days: %(count)s, from %(first)s to %(latest)s "
+        "(range %(low)s–%(high)s)."
+    ) % {
+        "days": days,
+        "count": count,
+        "first": _num(scores[0]),
+        "latest": _num(scores[-1]),
+        "low": _num(min(scores)),
+        "high": _num(max(scores)),
+    }
 
 
 # --- The patient's phone chart -------------------------------------------------------------------
@@ -239,12 +258,14 @@ def pain_trend_chart(series: CourseSeries, *, title: str, summary: str) -> Svg:
             )
     # The time axis: the first day and today.
     axis_y = _num(box.y_bottom + 18)
+    first_day = escape(gettext("Day %(day)s") % {"day": 1})
+    today = escape(gettext("Today (day %(day)s)") % {"day": series.trial_day(series.as_of)})
     parts.append(
-        f'<text x="{_num(box.x0)}" y="{axis_y}" font-size="11" fill="{MUTED}">Day 1</text>'
+        f'<text x="{_num(box.x0)}" y="{axis_y}" font-size="11" fill="{MUTED}">{first_day}</text>'
     )
     parts.append(
         f'<text x="{_num(box.x1)}" y="{axis_y}" text-anchor="end" font-size="11" '
-        f'fill="{MUTED}">Today (day {series.trial_day(series.as_of)})</text>'
+        f'fill="{MUTED}">{today}</text>'
     )
     parts.append("</svg>")
     return Svg("".join(parts))

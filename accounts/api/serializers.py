@@ -67,6 +67,15 @@ class PatientCreateInputSerializer(serializers.Serializer[Any]):
         help_text="Clinic admins only: the id of a therapist of the clinic to assign. A "
         "therapist's new patient is always assigned to that therapist.",
     )
+    language = serializers.CharField(
+        max_length=10,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The patient's language, a code such as `en` or `es`: the invitation email's "
+        "and, until the patient chooses another, their pages' and reminders'. Blank: the "
+        "site's default for emails, the phone's language for pages.",
+    )
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):

@@ -199,6 +199,7 @@ class PatientListCreateView(ApiView):
             last_name=values["last_name"],
             timezone_name=values["timezone"],
             therapist=therapist,
+            language=values["language"],
         )
         out = PatientCreatedSerializer(
             created.patient, context={"invite_url": created.invitation.url}

@@ -21,6 +21,7 @@ from accounts.api.base import ID_MAX, StrictIntegerField
 from accounts.models import Patient
 from accounts.scoping import patients_for
 from rehab import rules
+from rehab.finding_text import alert_message
 from rehab.models import (
     Alert,
     AlertStatus,
@@ -480,6 +481,10 @@ class AlertListQuerySerializer(serializers.Serializer[Any]):
 class AlertSerializer(serializers.ModelSerializer[Alert]):
     patient = serializers.IntegerField(source="episode.patient_id", read_only=True)
     patient_name = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField(
+        help_text="One sentence a clinician can read aloud, in the request's language "
+        "(Accept-Language), as a finding's message."
+    )
 
     class Meta:
         model = Alert
@@ -509,6 +514,9 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
 
     def get_patient_name(self, alert: Alert) -> str:
         return alert.episode.patient.user.get_full_name()
+
+    def get_message(self, alert: Alert) -> str:
+        return alert_message(alert)
 
 
 class AlertNoteInputSerializer(serializers.Serializer[Any]):

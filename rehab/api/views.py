@@ -52,6 +52,7 @@ from rehab.api.serializers import (
     ThresholdsSerializer,
 )
 from rehab.evaluation import episode_progress
+from rehab.finding_text import finding_dict
 from rehab.models import Alert, DailyEntry, Episode, Exercise, Intervention, Prescription
 from rehab.thresholds import ClinicThresholds, clinic_thresholds, clinic_thresholds_update
 from rehab.versions import EntryPrecondition, entry_etag
@@ -500,6 +501,8 @@ class EpisodeProgressView(EpisodeApiView):
         as_of: dt.date = query.validated_data.get("as_of") or episode.patient.local_today()
         evaluation = episode_progress(episode=episode, as_of=as_of)
         body = {"episode": episode.pk, "as_of": as_of.isoformat(), **evaluation.as_dict()}
+        # Codes and field names are the contract; the sentences follow Accept-Language.
+        body["findings"] = [finding_dict(finding) for finding in evaluation.findings]
         audit_read(
             request.user, action="progress.viewed", obj=episode, patient_id=episode.patient_id
         )

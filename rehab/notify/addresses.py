@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 ALLOWED_SCHEMES = ("http", "https")
 MAX_URL_LENGTH = 500  # WebhookEndpoint.url
@@ -75,7 +76,9 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
-        raise UnresolvableHost(f"The host {host!r} could not be resolved.") from exc
+        raise UnresolvableHost(
+            gettext("The host %(host)s could not be resolved.") % {"host": repr(host)}
+        ) from exc
     addresses: list[str] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         # IPv6 scope ids ("fe80::1%eth0") are not part of the address itself.
@@ -83,7 +86,9 @@ def resolve(host: str, port: int) -> list[str]:
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise UnresolvableHost(f"The host {host!r} could not be resolved.")
+        raise UnresolvableHost(
+            gettext("The host %(host)s could not be resolved.") % {"host": repr(host)}
+        )
     return addresses
 
 
@@ -91,34 +96,40 @@ def check_url(url: str, *, private_ok: bool | None = None) -> Target:
     """Parse, validate and resolve a webhook URL; raise UnsafeURL when it may not be called."""
     private_ok = allow_private() if private_ok is None else private_ok
     if len(url) > MAX_URL_LENGTH:
-        raise UnsafeURL(f"Use an address of at most {MAX_URL_LENGTH} characters.")
+        raise UnsafeURL(
+            gettext("Use an address of at most %(max)d characters.") % {"max": MAX_URL_LENGTH}
+        )
     if _FORBIDDEN.search(url):
-        raise UnsafeURL("Enter a full http:// or https:// address, without spaces.")
+        raise UnsafeURL(gettext("Enter a full http:// or https:// address, without spaces."))
     try:
         parts = urlsplit(url)
     except ValueError as exc:  # e.g. an unbalanced "[" in the host
-        raise UnsafeURL("Enter a full http:// or https:// address.") from exc
+        raise UnsafeURL(gettext("Enter a full http:// or https:// address.")) from exc
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES or not parts.netloc:
-        raise UnsafeURL("Enter a full http:// or https:// address.")
+        raise UnsafeURL(gettext("Enter a full http:// or https:// address."))
     if scheme != "https" and not (private_ok or settings.DEBUG):
-        raise UnsafeURL("Use an https:// address: webhooks carry references to patients.")
+        raise UnsafeURL(gettext("Use an https:// address: webhooks carry references to patients."))
     if parts.username is not None or parts.password is not None:
-        raise UnsafeURL("Remove the user name and password from the address.")
+        raise UnsafeURL(gettext("Remove the user name and password from the address."))
     host = parts.hostname
     if not host:
-        raise UnsafeURL("The address has no host.")
+        raise UnsafeURL(gettext("The address has no host."))
     try:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
-        raise UnsafeURL("The address has an invalid port.") from exc
+        raise UnsafeURL(gettext("The address has an invalid port.")) from exc
     addresses = resolve(host, port)
     if not private_ok:
         for address in addresses:
             if not is_public(ipaddress.ip_address(address)):
                 raise UnsafeURL(
-                    f"The host {host!r} resolves to {address}, a private, loopback, link-local "
-                    "or otherwise non-public address: webhooks go to public addresses only."
+                    gettext(
+                        "The host %(host)s resolves to %(address)s, a private, loopback, "
+                        "link-local or otherwise non-public address: webhooks go to public "
+                        "addresses only."
+                    )
+                    % {"host": repr(host), "address": address}
                 )
     path = parts.path or "/"
     if parts.query:

@@ -19,8 +19,9 @@ from typing import Protocol
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from accounts.language import in_language_of
 from rehab.models import Channel, Delivery, InboxMessage
 from rehab.notify import messages, signing, transport
 from rehab.notify.addresses import UnresolvableHost, UnsafeURL, check_url
@@ -48,15 +49,18 @@ class EmailChannel:
             raise PermanentError("The recipient is no longer a member of the clinic.")
         if delivery.alert is None:
             raise PermanentError("Alert emails need an alert.")
-        context = messages.alert_context(delivery)
         escalated = delivery.event_type == "alert.escalated"
         template = "emails/alert_escalated" if escalated else "emails/alert"
-        mail = EmailMultiAlternatives(
-            subject=messages.email_subject(delivery),
-            body=render_to_string(f"{template}.txt", context),
-            to=[user.email],
-        )
-        mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        # In the recipient's language: the subject, the context's words and the templates.
+        with in_language_of(user):
+            context = messages.alert_context(delivery)
+            mail = EmailMultiAlternatives(
+                subject=messages.email_subject(delivery),
+                body=render_to_string(f"{template}.txt", context),
+                to=[user.email],
+                headers={"Content-Language": translation.get_language()},
+            )
+            mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
         try:
             mail.send()
         except smtplib.SMTPRecipientsRefused as exc:
@@ -74,13 +78,16 @@ class InboxChannel:
         alert = delivery.alert
         if alert is None:
             raise PermanentError("Inbox messages announce alerts; this delivery has none.")
+        # Its title is stored in the recipient's language (a clinic's inbox has one reader each).
+        with in_language_of(delivery.recipient):
+            title = messages.inbox_title(alert, delivery.event_type)
         # One message per delivery (a one-to-one key): a repeated send finds the first one.
         InboxMessage.objects.get_or_create(
             delivery=delivery,
             defaults={
                 "clinic_id": delivery.clinic_id,
                 "alert": alert,
-                "title": messages.inbox_title(alert, delivery.event_type),
+                "title": title,
             },
         )
         return None

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.audit import audit_record
 from accounts.models import Role, User
@@ -91,7 +92,7 @@ def _audit(actor: User | None, action: str, endpoint: WebhookEndpoint) -> None:
 def _validated_url(url: str) -> str:
     url = url.strip()
     if not url:
-        raise ValidationError({"url": ["This field is required."]})
+        raise ValidationError({"url": [gettext("This field is required.")]})
     try:
         check_url(url)
     except UnsafeURL as exc:
@@ -102,7 +103,9 @@ def _validated_url(url: str) -> str:
 def _validated_description(description: str) -> str:
     description = description.strip()
     if len(description) > DESCRIPTION_MAX:
-        raise ValidationError({"description": [f"Use at most {DESCRIPTION_MAX} characters."]})
+        raise ValidationError(
+            {"description": [gettext("Use at most %(max)d characters.") % {"max": DESCRIPTION_MAX}]}
+        )
     return description
 
 
@@ -118,7 +121,8 @@ def webhook_endpoint_create(*, actor: User, url: str, description: str = "") -> 
         raise ValidationError(
             {
                 "non_field_errors": [
-                    f"A clinic can have at most {MAX_ENDPOINTS_PER_CLINIC} endpoints."
+                    gettext("A clinic can have at most %(max)d endpoints.")
+                    % {"max": MAX_ENDPOINTS_PER_CLINIC}
                 ]
             }
         )
@@ -191,7 +195,7 @@ def webhook_endpoint_test(*, actor: User, endpoint: WebhookEndpoint) -> Delivery
     _require_own(actor, endpoint)
     if not endpoint.is_active:
         raise ValidationError(
-            {"non_field_errors": ["Turn the endpoint on before sending it a test event."]}
+            {"non_field_errors": [gettext("Turn the endpoint on before sending it a test event.")]}
         )
     with transaction.atomic():
         delivery_id = webhook_test_write(endpoint=endpoint)

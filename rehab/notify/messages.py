@@ -7,19 +7,25 @@ No pain scores, no notes, no full names.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from rehab.models import Alert, Delivery
 from rehab.vocabulary import CODE_LABELS, SEVERITY_LABELS, code_label
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 CODE_WORDS = CODE_LABELS
 SEVERITY_WORDS = SEVERITY_LABELS
 
-EVENT_WORDS: dict[str, str] = {
-    "alert.raised": "New alert",
-    "alert.reopened": "Alert back after its snooze",
-    "alert.escalated": "Critical alert not acknowledged",
-    "webhook.test": "Test event",
+EVENT_WORDS: dict[str, StrOrPromise] = {
+    "alert.raised": _("New alert"),
+    "alert.reopened": _("Alert back after its snooze"),
+    "alert.escalated": _("Critical alert not acknowledged"),
+    "webhook.test": _("Test event"),
 }
 
 
@@ -56,17 +62,27 @@ def alert_context(delivery: Delivery) -> dict[str, Any]:
 def email_subject(delivery: Delivery) -> str:
     context = alert_context(delivery)
     if delivery.event_type == "alert.escalated":
-        return (
-            f"Unacknowledged {context['severity'].lower()} alert: {context['what']} "
-            f"(patient {context['patient_initials']})"
-        )
-    return f"{context['severity']} alert: {context['what']} (patient {context['patient_initials']})"
+        return gettext("Unacknowledged %(severity)s alert: %(what)s (patient %(initials)s)") % {
+            "severity": str(context["severity"]).lower(),
+            "what": context["what"],
+            "initials": context["patient_initials"],
+        }
+    return gettext("%(severity)s alert: %(what)s (patient %(initials)s)") % {
+        "severity": context["severity"],
+        "what": context["what"],
+        "initials": context["patient_initials"],
+    }
 
 
 def inbox_title(alert: Alert, event_type: str) -> str:
     user = alert.episode.patient.user
-    prefix = "Back after snooze · " if event_type == "alert.reopened" else ""
-    return (
-        f"{prefix}{SEVERITY_WORDS.get(alert.severity, alert.severity)}: {code_words(alert.code)}"
-        f" · patient {initials(user.first_name, user.last_name)}"
-    )[:200]
+    if event_type == "alert.reopened":
+        title = gettext("Back after snooze · %(severity)s: %(what)s · patient %(initials)s")
+    else:
+        title = gettext("%(severity)s: %(what)s · patient %(initials)s")
+    params = {
+        "severity": SEVERITY_WORDS.get(alert.severity, alert.severity),
+        "what": code_words(alert.code),
+        "initials": initials(user.first_name, user.last_name),
+    }
+    return (title % params)[:200]

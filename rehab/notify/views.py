@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,7 +27,7 @@ from rehab.notify.signing import secret_hint
 def _admin(request: HttpRequest) -> User:
     user = request.user
     if not endpoints.can_manage_webhooks(user):
-        raise PermissionDenied("Only clinic admins manage webhooks.")
+        raise PermissionDenied(_("Only clinic admins manage webhooks."))
     assert isinstance(user, User)
     return user
 
@@ -97,7 +98,7 @@ def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Test event queued. Its result appears below.")
+        messages.success(request, _("Test event queued. Its result appears below."))
     return redirect("webhook-detail", pk=endpoint.pk)
 
 
@@ -110,7 +111,9 @@ def webhook_set_active(request: HttpRequest, pk: int, active: bool) -> HttpRespo
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Deliveries turned on." if active else "Deliveries turned off.")
+        messages.success(
+            request, _("Deliveries turned on.") if active else _("Deliveries turned off.")
+        )
     return redirect("webhook-detail", pk=endpoint.pk)
 
 
@@ -120,5 +123,5 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     actor, endpoint = _endpoint(request, pk)
     url = endpoint.url
     endpoints.webhook_endpoint_delete(actor=actor, endpoint=endpoint)
-    messages.success(request, f"Deleted the endpoint {url}.")
+    messages.success(request, _("Deleted the endpoint %(url)s.") % {"url": url})
     return redirect("webhook-list")

@@ -7,6 +7,7 @@ it answers 404 (the contract's answer for what is outside the caller's reach), n
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -33,7 +34,7 @@ class OwnPatientView(ApiView):
     def own_patient(self) -> Patient:
         patient = selectors.patient_of(self.request.user)
         if patient is None:
-            raise Http404("Reminders are for patients.")
+            raise Http404(_("Reminders are for patients."))
         return patient
 
 
@@ -90,7 +91,7 @@ class PushKeyView(ApiView):
     def get(self, request: Request) -> Response:
         keys = vapid_keys()
         if keys is None:
-            raise Http404("Web Push is not configured on this server.")
+            raise Http404(_("Web Push is not configured on this server."))
         return Response({"public_key": keys.public_key})
 
 
@@ -142,12 +143,12 @@ class PushSubscriptionsView(OwnPatientView):
         patient = self.own_patient()
         endpoint = request.query_params.get("endpoint", "")
         if not endpoint:
-            raise ValidationError({"endpoint": ["Give the device's endpoint (?endpoint=...)."]})
+            raise ValidationError({"endpoint": [_("Give the device's endpoint (?endpoint=...).")]})
         if len(endpoint) > MAX_URL_LENGTH or "\x00" in endpoint:
             # No stored endpoint looks like this (and PostgreSQL refuses NUL in a query).
-            raise Http404("Not one of your devices.")
+            raise Http404(_("Not one of your devices."))
         if not services.push_subscription_delete(
             actor=self.caller, patient=patient, endpoint=endpoint
         ):
-            raise Http404("Not one of your devices.")
+            raise Http404(_("Not one of your devices."))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageForm
 from rehab.reminders.services import EMAIL, PUSH, known_timezones
 
-CHANNEL_CHOICES = [(PUSH, "Notification on my phone"), (EMAIL, "Email")]
+CHANNEL_CHOICES = [(PUSH, _("Notification on my phone")), (EMAIL, _("Email"))]
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -19,21 +20,21 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 class ReminderSettingsForm(PageForm):
     enabled = forms.BooleanField(
-        label="Remind me when I have not filled in the day", required=False
+        label=_("Remind me when I have not filled in the day"), required=False
     )
     time = forms.TimeField(
-        label="Remind me at",
-        help_text="Your local time. At most one reminder a day, and none once the day is in.",
+        label=_("Remind me at"),
+        help_text=_("Your local time. At most one reminder a day, and none once the day is in."),
         widget=forms.TimeInput(attrs={"type": "time", "step": 60}, format="%H:%M"),
         input_formats=["%H:%M", "%H:%M:%S"],
     )
     channels = forms.MultipleChoiceField(
-        label="How",
+        label=_("How"),
         choices=CHANNEL_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    timezone = forms.ChoiceField(label="Your time zone", choices=())
+    timezone = forms.ChoiceField(label=_("Your time zone"), choices=())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,7 +48,7 @@ class ReminderSettingsForm(PageForm):
 
 
 class TimezoneConfirmForm(PageForm):
-    timezone = forms.ChoiceField(choices=())
+    timezone = forms.ChoiceField(label=_("Your time zone"), choices=())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -22,7 +23,7 @@ _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 @extend_schema_field(OpenApiTypes.STR)
 class ClockTimeField(serializers.Field[dt.time, str, str, Any]):
-    default_error_messages = {"invalid": "Use a 24-hour time HH:MM, e.g. 19:00."}
+    default_error_messages = {"invalid": _("Use a 24-hour time HH:MM, e.g. 19:00.")}
 
     def to_internal_value(self, data: Any) -> dt.time:
         if not isinstance(data, str) or not _HH_MM.match(data):
@@ -36,7 +37,7 @@ class ClockTimeField(serializers.Field[dt.time, str, str, Any]):
 
 class TimezoneField(serializers.CharField):
     default_error_messages = {
-        "unknown": "Use a time zone name from the IANA database, e.g. Europe/Madrid.",
+        "unknown": _("Use a time zone name from the IANA database, e.g. Europe/Madrid."),
     }
 
     def to_internal_value(self, data: Any) -> str:
@@ -79,7 +80,7 @@ class PushSubscriptionInputSerializer(serializers.Serializer[Any]):
         # The full guard (public address, pinned connection) runs at every send; here only what
         # needs no DNS lookup on the request path.
         if not allow_private() and urlsplit(value).scheme.lower() != "https":
-            raise serializers.ValidationError("A push endpoint must be an https:// address.")
+            raise serializers.ValidationError(_("A push endpoint must be an https:// address."))
         return value
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -47,7 +48,7 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
                 channels=list(data["channels"]),
                 timezone_name=data["timezone"],
             )
-            messages.success(request, "Saved: your reminders are set.")
+            messages.success(request, _("Saved: your reminders are set."))
             return redirect("reminder-settings")
     else:
         form = ReminderSettingsForm(
@@ -77,13 +78,15 @@ def timezone_confirm(request: HttpRequest) -> HttpResponse:
     user, patient = _own_patient(request)
     form = TimezoneConfirmForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "That time zone is not one we know; choose yours below.")
+        messages.error(request, _("That time zone is not one we know; choose yours below."))
         return redirect("reminder-settings")
     services.patient_timezone_confirm(
         actor=user, patient=patient, timezone_name=form.cleaned_data["timezone"]
     )
     messages.success(
-        request, f"Your reminders follow {form.cleaned_data['timezone'].replace('_', ' ')} time."
+        request,
+        _("Your reminders follow %(zone)s time.")
+        % {"zone": form.cleaned_data["timezone"].replace("_", " ")},
     )
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

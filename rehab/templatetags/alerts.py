@@ -6,8 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 
-from rehab import selectors, vocabulary
+from rehab import finding_text, selectors, vocabulary
+from rehab.models import Alert
+from rehab.rules import Finding
 from rehab.thresholds import NAMES as THRESHOLD_NAMES
 
 register = template.Library()
@@ -63,11 +66,18 @@ def code_label(code: str) -> str:
     return vocabulary.code_label(code)
 
 
+@register.filter
+def severity_label(severity: str) -> str:
+    """A severity code in words ("warning" → "Warning"), in the active language."""
+    label = vocabulary.SEVERITY_LABELS.get(severity)
+    return str(label) if label is not None else severity.capitalize()
+
+
 def _value(value: Any) -> str:
     if value is None:
-        return "unknown"
+        return gettext("unknown")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -79,10 +89,27 @@ def evidence_items(evidence: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     if not isinstance(evidence, Mapping):
         return []
     keys = sorted(evidence, key=lambda key: (_ORDER.get(str(key), len(_ORDER)), str(key)))
-    return [(str(key).replace("_", " "), _value(evidence[key])) for key in keys]
+    return [(_evidence_label(str(key)), _value(evidence[key])) for key in keys]
+
+
+def _evidence_label(key: str) -> str:
+    label = vocabulary.EVIDENCE_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ")
 
 
 @register.filter
 def evidence_summary(evidence: Mapping[str, Any] | None) -> str:
     """The evidence in one line: "trial day 43 · pain baseline 7 · pain current 6 · …"."""
     return " · ".join(f"{key} {value}" for key, value in evidence_items(evidence))
+
+
+@register.filter
+def finding_message(finding: Finding) -> str:
+    """A finding's sentence in the page's language (rehab/finding_text.py)."""
+    return finding_text.finding_message(finding)
+
+
+@register.filter
+def alert_message(alert: Alert) -> str:
+    """An alert's sentence in the page's language (rehab/finding_text.py)."""
+    return finding_text.alert_message(alert)

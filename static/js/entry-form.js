@@ -6,6 +6,18 @@
 "use strict";
 
 (function () {
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script) gives gettext and its
+  // friends in the page's language; without it the English source text is shown.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (singular, plural, count) { return count === 1 ? singular : plural; };
+  var interpolate = window.interpolate || function (format, values, named) {
+    if (named) {
+      return format.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+    }
+    var index = 0;
+    return format.replace(/%s/g, function () { return String(values[index++]); });
+  };
+
   var form = document.getElementById("entry-form");
   if (!form) {
     return;
@@ -46,9 +58,9 @@
 
   form.querySelectorAll("input[data-prescription]").forEach(function (input) {
     var name = input.closest(".exercise").querySelector(".exercise-name strong");
-    var what = name ? name.textContent : "this exercise";
-    input.before(stepButton(input, -1, "One set fewer: " + what));
-    input.after(stepButton(input, 1, "One set more: " + what));
+    var what = name ? name.textContent : gettext("this exercise");
+    input.before(stepButton(input, -1, interpolate(gettext("One set fewer: %(exercise)s"), { exercise: what }, true)));
+    input.after(stepButton(input, 1, interpolate(gettext("One set more: %(exercise)s"), { exercise: what }, true)));
     input.addEventListener("input", function () {
       syncTick(input);
     });

@@ -13,6 +13,18 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script) gives gettext and its
+  // friends in the page's language; without it the English source text is shown.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (singular, plural, count) { return count === 1 ? singular : plural; };
+  var interpolate = window.interpolate || function (format, values, named) {
+    if (named) {
+      return format.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+    }
+    var index = 0;
+    return format.replace(/%s/g, function () { return String(values[index++]); });
+  };
+
   var Queue = window.PaisQueue;
   var script = document.currentScript;
   var workerUrl = script && script.getAttribute("data-worker");
@@ -48,8 +60,19 @@
   function signInLink() {
     var link = document.createElement("a");
     link.href = loginUrl + "?next=" + encodeURIComponent(location.pathname + location.search);
-    link.textContent = "Sign in to send";
+    link.textContent = gettext("Sign in to send");
     return link;
+  }
+
+  /* "You have been signed out, so it could not be sent yet. Sign in to send." with the link in
+   * its place: one sentence for the translator, split at its %(link)s. */
+  function signedOutLine() {
+    var sentence = gettext("You have been signed out, so it could not be sent yet. %(link)s.");
+    var at = sentence.indexOf("%(link)s");
+    if (at === -1) {
+      return [sentence, " ", signInLink()];
+    }
+    return [sentence.slice(0, at), signInLink(), sentence.slice(at + "%(link)s".length)];
   }
 
   /* Replaces the content of a status element with paragraphs of text and elements. */
@@ -89,8 +112,8 @@
 
   /* --- The notice on every page ------------------------------------------------------------ */
 
-  function addNotice(text) {
-    return Queue.addNotice(user, text);
+  function addNotice(text, conflictDate) {
+    return Queue.addNotice(user, text, conflictDate);
   }
 
   function refreshNotice() {
@@ -100,11 +123,15 @@
     return Promise.all([Queue.forUser(user), Queue.getMeta("notices")]).then(function (found) {
       var items = found[0];
       var notices = (found[1] || []).filter(function (n) { return String(n.user) === String(user); });
-      var parts = offlineLines.concat(notices.map(function (n) { return n.text; }));
+      var parts = offlineLines.concat(notices.map(function (n) { return n.conflictDate ? conflictText(n.conflictDate) : n.text; }));
       var waiting = items.filter(function (item) { return item.state !== "failed"; });
       if (waiting.length) {
-        var words = waiting.length === 1 ? "1 entry waiting to send" : waiting.length + " entries waiting to send";
-        var line = [words + " — saved on this phone."];
+        var words = interpolate(
+          ngettext("%(count)s entry waiting to send — saved on this phone.", "%(count)s entries waiting to send — saved on this phone.", waiting.length),
+          { count: waiting.length },
+          true
+        );
+        var line = [words];
         if (waiting.some(function (item) { return item.state === "sign-in"; })) {
           line.push(" ", signInLink());
         }
@@ -113,9 +140,10 @@
       items.filter(function (item) { return item.state === "failed"; }).forEach(function (item) {
         var link = document.createElement("a");
         link.href = item.dayUrl;
-        link.textContent = "Open " + dayName(item.date);
+        link.textContent = interpolate(gettext("Open %(day)s"), { day: dayName(item.date) }, true);
         parts.push([
-          "Your entry for " + dayName(item.date) + " could not be sent. " + problemText(item.problem) + " ",
+          interpolate(gettext("Your entry for %(day)s could not be sent."), { day: dayName(item.date) }, true) +
+            " " + problemText(item.problem) + " ",
           link
         ]);
       });
@@ -146,7 +174,7 @@
       }
       if (waitingApis.indexOf(link.getAttribute("data-entry-api")) !== -1) {
         state.setAttribute("data-server-text", state.textContent);
-        state.textContent = "waiting to send";
+        state.textContent = gettext("waiting to send");
       }
     });
   }
@@ -177,13 +205,13 @@
         return;
       }
       if (result.outcome === "conflict") {
-        pending.push(addNotice(conflictText(result.item.date)));
+        pending.push(addNotice(conflictText(result.item.date), result.item.date));
       }
       if (form && api === form.getAttribute("data-entry-api") && result.outcome === "sent") {
         // This page shows the day just sent: it is now the server's current version.
         form.setAttribute("data-entry-version", result.version || "");
         restore(result.item.body);
-        show(statusBox, ["Your entry for " + dayName(result.item.date) + ", saved on this phone, has been sent."]);
+        show(statusBox, [interpolate(gettext("Your entry for %(day)s, saved on this phone, has been sent."), { day: dayName(result.item.date) }, true)]);
       }
     });
     if (report.retry) {
@@ -298,7 +326,7 @@
     button.disabled = false;
     if (!result || result.outcome === "retry") {
       show(statusBox, [
-        "Waiting to send — saved on this phone. It is sent as soon as you are back online."
+        gettext("Waiting to send — saved on this phone. It is sent as soon as you are back online.")
       ]);
       askForBackgroundSync();
       return refreshNotice();
@@ -313,15 +341,15 @@
     }
     if (result.outcome === "sign-in") {
       show(statusBox, [
-        "Waiting to send — saved on this phone.",
-        ["You have been signed out, so it could not be sent yet. ", signInLink(), "."]
+        gettext("Waiting to send — saved on this phone."),
+        signedOutLine()
       ]);
       return refreshNotice();
     }
     // 412: the newer copy stays; say so plainly and offer to show it.
     var link = document.createElement("a");
     link.href = item.dayUrl;
-    link.textContent = "Show the saved entry";
+    link.textContent = gettext("Show the saved entry");
     show(statusBox, [conflictText(item.date), link]);
     statusBox.focus();
     return refreshNotice();
@@ -334,13 +362,13 @@
       if (navigator.onLine) {
         submitNatively();
       } else {
-        show(statusBox, ["Choose a number for pain during activity, then press Save."]);
+        show(statusBox, [gettext("Choose a number for pain during activity, then press Save.")]);
       }
       return;
     }
     var button = event.submitter || form.querySelector("button[type=submit]");
     button.disabled = true;
-    show(statusBox, ["Saving…"]);
+    show(statusBox, [gettext("Saving…")]);
     var api = form.getAttribute("data-entry-api");
     var match = /\/episodes\/(\d+)\/entries\//.exec(api);
     var item = {
@@ -388,10 +416,10 @@
     var parts = [];
     if (offlineCopy) {
       Array.prototype.forEach.call(document.querySelectorAll(".messages"), function (box) { box.hidden = true; });
-      offlineLines.push("You are offline: this is the copy of this page kept on your phone. What you save is sent when you are back online.");
+      offlineLines.push(gettext("You are offline: this is the copy of this page kept on your phone. What you save is sent when you are back online."));
       var date = form.getAttribute("data-entry-date");
       if (location.pathname === "/" && date && date !== localToday()) {
-        offlineLines.push("This form is for " + dayName(date) + ", the last day this phone opened it online. Today's form opens when you are back online.");
+        offlineLines.push(interpolate(gettext("This form is for %(day)s, the last day this phone opened it online. Today's form opens when you are back online."), { day: dayName(date) }, true));
       }
     }
     var api = form.getAttribute("data-entry-api");
@@ -399,9 +427,9 @@
       if (item && String(item.user) === String(user)) {
         restore(item.body);
         if (item.state === "failed") {
-          parts.push("Your entry for this day, saved on this phone, could not be sent. " + problemText(item.problem) + " Check it and press Save again.");
+          parts.push(gettext("Your entry for this day, saved on this phone, could not be sent.") + " " + problemText(item.problem) + " " + gettext("Check it and press Save again."));
         } else {
-          parts.push("Waiting to send — saved on this phone. What you saved is filled in below.");
+          parts.push(gettext("Waiting to send — saved on this phone. What you saved is filled in below."));
         }
       }
       show(statusBox, parts);
@@ -450,8 +478,16 @@
       .then(function () { return Queue.forUser(user); })
       .then(function (items) {
         if (items.length) {
-          var words = items.length === 1 ? "1 entry has" : items.length + " entries have";
-          if (!window.confirm(words + " not been sent yet. Signing out deletes them from this phone. Sign out anyway?")) {
+          var question = interpolate(
+            ngettext(
+              "%(count)s entry has not been sent yet. Signing out deletes them from this phone. Sign out anyway?",
+              "%(count)s entries have not been sent yet. Signing out deletes them from this phone. Sign out anyway?",
+              items.length
+            ),
+            { count: items.length },
+            true
+          );
+          if (!window.confirm(question)) {
             return false;
           }
           return Promise.all(items.map(function (item) { return Queue.remove(item.api); })).then(function () { return true; });

@@ -11,6 +11,19 @@
 (function (global) {
   "use strict";
 
+  // On a page, Django's JavaScript catalogue (/jsi18n/, loaded before this script) gives gettext
+  // and its friends in the page's language. The service worker has no catalogue: its texts are
+  // English and a page re-words what it stored (a notice keeps its day, see addNotice).
+  var gettext = global.gettext || function (text) { return text; };
+  var ngettext = global.ngettext || function (singular, plural, count) { return count === 1 ? singular : plural; };
+  var interpolate = global.interpolate || function (format, values, named) {
+    if (named) {
+      return format.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+    }
+    var index = 0;
+    return format.replace(/%s/g, function () { return String(values[index++]); });
+  };
+
   var DB_NAME = "pais-offline";
   var DB_VERSION = 1;
   var ENTRIES = "entries"; // keyPath "api"
@@ -233,22 +246,33 @@
 
   function dayName(isoDate) {
     var date = new Date(isoDate + "T12:00:00");
-    return date.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long" });
+    // The page's language (<html lang>), English days as "Saturday 5 December" (en-GB order);
+    // the service worker has no page and says it in English.
+    var lang = (global.document && global.document.documentElement.lang) || "en";
+    var locale = lang.toLowerCase().indexOf("en") === 0 ? "en-GB" : lang;
+    return date.toLocaleDateString(locale, { weekday: "long", day: "numeric", month: "long" });
   }
 
   /* What the patient is told when the server kept a newer copy of a day. */
   function conflictText(isoDate) {
-    return (
-      "Your change to " + dayName(isoDate) + " was not sent: a newer copy of that day, saved " +
-      "on another device or by your therapist, was kept."
+    return interpolate(
+      gettext("Your change to %(day)s was not sent: a newer copy of that day, saved on another device or by your therapist, was kept."),
+      { day: dayName(isoDate) },
+      true
     );
   }
 
   /* A message for the patient's next page (the worker has no page to show it on). */
-  function addNotice(user, text) {
+  /* ``conflictDate``: the notice is conflictText(conflictDate), so a page re-words it in its own
+   * language (the worker, which may have written it, has no catalogue). */
+  function addNotice(user, text, conflictDate) {
     return transact([META], "readwrite", function (s) {
       return request(s[META].get("notices")).then(function (list) {
-        s[META].put((list || []).concat([{ user: user, text: text }]), "notices");
+        var notice = { user: user, text: text };
+        if (conflictDate) {
+          notice.conflictDate = conflictDate;
+        }
+        s[META].put((list || []).concat([notice]), "notices");
       });
     });
   }
@@ -260,7 +284,7 @@
     }
     if (result.outcome === "conflict") {
       return settle(item, null).then(function () {
-        return options.keepNotices ? addNotice(item.user, conflictText(item.date)) : null;
+        return options.keepNotices ? addNotice(item.user, conflictText(item.date), item.date) : null;
       });
     }
     if (result.outcome === "refused") {

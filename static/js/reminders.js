@@ -11,6 +11,18 @@
   if (window.paisRemindersStarted) return;
   window.paisRemindersStarted = true;
 
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script) gives gettext and its
+  // friends in the page's language; without it the English source text is shown.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (singular, plural, count) { return count === 1 ? singular : plural; };
+  var interpolate = window.interpolate || function (format, values, named) {
+    if (named) {
+      return format.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+    }
+    var index = 0;
+    return format.replace(/%s/g, function () { return String(values[index++]); });
+  };
+
   // --- The time-zone prompt -------------------------------------------------------------------
   function offerPhoneTimezone() {
     var prompt = document.getElementById("timezone-prompt");
@@ -69,7 +81,7 @@
     var unsubscribeButton = document.getElementById("push-unsubscribe");
     var subscriptionsUrl = box.dataset.subscriptionsUrl;
     if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
-      status.textContent = "This browser cannot show notifications from the diary; reminders come by email.";
+      status.textContent = gettext("This browser cannot show notifications from the diary; reminders come by email.");
       return;
     }
 
@@ -77,11 +89,11 @@
       subscribeButton.hidden = subscribed;
       unsubscribeButton.hidden = !subscribed;
       if (subscribed) {
-        status.textContent = "This phone gets a notification when the day is not filled in.";
+        status.textContent = gettext("This phone gets a notification when the day is not filled in.");
       } else if (Notification.permission === "denied") {
-        status.textContent = "Notifications are blocked for this site in your browser's settings; allow them there first.";
+        status.textContent = gettext("Notifications are blocked for this site in your browser's settings; allow them there first.");
       } else {
-        status.textContent = "This phone does not get notifications yet.";
+        status.textContent = gettext("This phone does not get notifications yet.");
       }
     }
 
@@ -110,12 +122,12 @@
         show(Boolean(subscription));
       })
       .catch(function () {
-        fail("Notifications are not available on this page yet; reminders come by email.");
+        fail(gettext("Notifications are not available on this page yet; reminders come by email."));
       });
 
     subscribeButton.addEventListener("click", function () {
       subscribeButton.disabled = true;
-      status.textContent = "Asking your browser…";
+      status.textContent = gettext("Asking your browser…");
       Notification.requestPermission()
         .then(function (permission) {
           if (permission !== "granted") throw new Error("permission " + permission);
@@ -144,7 +156,7 @@
         .catch(function () {
           show(false);
           if (Notification.permission !== "denied") {
-            fail("Could not turn on notifications on this phone. Please try again.");
+            fail(gettext("Could not turn on notifications on this phone. Please try again."));
           }
         })
         .then(function () {
@@ -173,7 +185,7 @@
           show(false);
         })
         .catch(function () {
-          fail("Could not stop notifications on this phone. Please try again.");
+          fail(gettext("Could not stop notifications on this phone. Please try again."));
         })
         .then(function () {
           unsubscribeButton.disabled = false;

@@ -82,7 +82,10 @@ async function forgetPages() {
  * answer (it then hides the messages that were on the page when it was kept). */
 async function keptCopy(cached) {
   const text = await cached.text();
-  const marked = text.replace("<html lang=\"en\"", "<html lang=\"en\" data-offline-copy=\"" + (cached.headers.get("PAIS-Kept-At") || "") + "\"");
+  // Whatever the page's language: <html lang="es"> as well as <html lang="en">.
+  const marked = text.replace(/<html lang="([^"]*)"/, function (match) {
+    return match + " data-offline-copy=\"" + (cached.headers.get("PAIS-Kept-At") || "") + "\"";
+  });
   return new Response(marked, { status: 200, headers: cached.headers });
 }
 

@@ -1,7 +1,11 @@
 {% load static %}/* Web Push reminders (included into /sw.js; owned by the reminders feature, docs/reminders.md).
  * The server sends {"title", "body", "url"} encrypted to this browser (RFC 8291). */
 self.addEventListener("push", function (event) {
-  var message = { title: "Rehab diary", body: "A minute for today's diary?", url: "/" };
+  // Only when the push carries no words of its own (the server sends them in the patient's
+  // language): these are in the language /sw.js was fetched in.
+  // (rehab.views.service_worker passes them; rendered alone, as in its tests, they are English.)
+  var fallback = {% if push_fallback_json %}{{ push_fallback_json|safe }}{% else %}{ title: "Rehab diary", body: "A minute for today's diary?" }{% endif %};
+  var message = { title: fallback.title, body: fallback.body, url: "/" };
   if (event.data) {
     try {
       var sent = event.data.json();

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,42 @@ def test_the_diff_imports_nothing_from_django():
             imported |= {alias.name for alias in node.names}
     plain = {"__future__", "datetime", "collections.abc", "dataclasses", "typing", "rehab.rules"}
     assert imported and imported <= plain  # the rules (rehab.rules) and the standard library
+
+
+# --- The message's phrase ------------------------------------------------------------------------
+
+
+def test_raise_refresh_and_reopen_carry_the_finding_s_phrase_and_apply_changes_keeps_it():
+    template = rules.ngettext_lazy("Only %(n)s entry.", "Only %(n)s entries.", 2)
+    found = rules.Finding(
+        code="LOGGING_GAP",
+        severity=rules.WARNING,
+        message="Only 2 entries.",
+        evidence={"logs": 2},
+        message_template=template,
+        message_params={"n": 2},
+    )
+    phrase = rules.phrase_to_json(template, {"n": 2})
+    raised = diff_alerts(live=[], findings=[found], as_of=AS_OF)
+    assert isinstance(raised[0], Raise)
+    assert raised[0].message_phrase == phrase
+    # Not part of equality: a change is the same change whatever its phrase.
+    assert raised == [replace(raised[0], message_phrase=None)]
+
+    old = record(1, "LOGGING_GAP")
+    refreshed = diff_alerts(live=live(old), findings=[found], as_of=AS_OF)
+    assert isinstance(refreshed[0], Refresh)
+    assert refreshed[0].message_phrase == phrase
+    [after] = apply_changes([old], refreshed)
+    assert after.message_phrase == phrase
+
+    snoozed = record(1, "LOGGING_GAP", SNOOZED, snoozed_until=AS_OF)
+    reopened = diff_alerts(live=live(snoozed), findings=[found], as_of=AS_OF)
+    assert isinstance(reopened[0], Reopen)
+    assert reopened[0].message_phrase == phrase
+
+
+def test_a_finding_without_a_template_carries_no_phrase():
+    [change] = diff_alerts(live=[], findings=[finding("LOGGING_GAP")], as_of=AS_OF)
+    assert isinstance(change, Raise)
+    assert change.message_phrase is None

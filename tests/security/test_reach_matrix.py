@@ -78,6 +78,8 @@ SKIPPED_NAMES = {
     "password-reset-complete": "the page after setting a password through a reset link",
     "reminders-unsubscribe": "the reminder email's one-click unsubscribe: the signed token in "
     "the address is the credential (tests/reminders/test_unsubscribe.py)",
+    "javascript-catalog": "the scripts' words of a language (docs/i18n.md); nobody's data",
+    "language-choose": "the language switch of the sign-in page (tests/i18n/test_language.py)",
 }
 
 PERSONAS = ["anonymous", *SIGNED_IN]
