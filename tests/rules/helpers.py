@@ -70,3 +70,18 @@ def on_day(ep: EpisodeData, n: int, thresholds: Thresholds = DEFAULTS) -> Evalua
 
 def codes(evaluation: Evaluation) -> set[str]:
     return {f.code for f in evaluation.findings}
+
+
+# The clinical spec's worked example 1 (tests/rules/test_worked_examples.py), shared with the
+# tests that need a real referral finding.
+WEEK_ONE = [7, 7, 8, 7, 7, 6, 7]  # baseline 7.0
+ALL_DONE = {RX.id: RX.sets}
+
+
+def example_one(late_pain: int = 6, last_day: int = 42) -> EpisodeData:
+    """Start 2026-01-05; days 1-7 as above; days 36-42 (or later) all ``late_pain``."""
+    return episode(
+        entries(1, WEEK_ONE, done=ALL_DONE),
+        flat(36, last_day, late_pain, done=ALL_DONE),
+        prescriptions=(RX,),
+    )

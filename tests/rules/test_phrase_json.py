@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from rehab import rules
 from rehab.rules import Phrase, PluralText, phrase_from_json, phrase_to_json
 from tests.rules.conftest import CHECKED_CODES, assert_phrase_round_trips
-from tests.rules.helpers import on_day
-from tests.rules.test_worked_examples import example_one
+from tests.rules.helpers import example_one, on_day
 
 names = st.from_regex(r"[a-z_]{1,12}", fullmatch=True)
 texts = st.text(max_size=30)

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from rehab.rules import PrescriptionData
-from tests.rules.helpers import RX, START, codes, entries, episode, flat, on_day
-
-WEEK_ONE = [7, 7, 8, 7, 7, 6, 7]  # baseline 7.0
-ALL_DONE = {RX.id: RX.sets}
-
-
-def example_one(late_pain: int = 6, last_day: int = 42):
-    """Start 2026-01-05; days 1-7 as above; days 36-42 (or later) all ``late_pain``."""
-    return episode(
-        entries(1, WEEK_ONE, done=ALL_DONE),
-        flat(36, last_day, late_pain, done=ALL_DONE),
-        prescriptions=(RX,),
-    )
+from tests.rules.helpers import (
+    START,
+    WEEK_ONE,
+    codes,
+    entries,
+    episode,
+    example_one,
+    flat,
+    on_day,
+)
 
 
 def test_start_date_is_the_specs():
