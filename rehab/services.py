@@ -9,6 +9,7 @@ logs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -450,34 +451,25 @@ def entry_record(
     sets_by_prescription = _validated_exercise_sets(errors, prescriptions, date, exercises)
     errors.raise_if_any()
 
-    now = timezone.now()
+    write = functools.partial(
+        _entry_write,
+        actor=actor,
+        episode=episode,
+        date=date,
+        values=values,
+        prescriptions=prescriptions,
+        sets_by_prescription=sets_by_prescription,
+        correction_reason=correction_reason,
+        now=timezone.now(),
+        precondition=precondition,
+    )
     try:
-        return _entry_write(
-            actor=actor,
-            episode=episode,
-            date=date,
-            values=values,
-            prescriptions=prescriptions,
-            sets_by_prescription=sets_by_prescription,
-            correction_reason=correction_reason,
-            now=now,
-            precondition=precondition,
-        )
+        return write()
     except IntegrityError:
         # Another request inserted the day's entry between our read and our insert (the unique
         # constraint on (episode, date) refused the second row): that entry exists now, so this
         # write is a replace of it.
-        return _entry_write(
-            actor=actor,
-            episode=episode,
-            date=date,
-            values=values,
-            prescriptions=prescriptions,
-            sets_by_prescription=sets_by_prescription,
-            correction_reason=correction_reason,
-            now=now,
-            precondition=precondition,
-        )
+        return write()
 
 
 def _entry_write(

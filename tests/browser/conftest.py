@@ -63,22 +63,35 @@ def chromium(_async_unsafe_allowed: None) -> Iterator[tuple[Any, Any]]:
             browser.close()
 
 
-@pytest.fixture
-def phone(chromium: tuple[Any, Any], live_server: Any) -> Iterator[Any]:
-    """A page in a phone profile (Pixel 7 touch and user agent, 360 × 780 CSS pixels)."""
+def _phone_page(
+    chromium: tuple[Any, Any], live_server: Any, *, width: int, height: int, locale: str
+) -> Iterator[Any]:
+    """A page in a phone profile (Pixel 7 touch and user agent) at that size and language."""
     playwright, browser = chromium
     profile = {
         **playwright.devices["Pixel 7"],
-        "viewport": {"width": 360, "height": 780},
-        "screen": {"width": 360, "height": 780},
+        "viewport": {"width": width, "height": height},
+        "screen": {"width": width, "height": height},
     }
-    context = browser.new_context(**profile, base_url=live_server.url, locale="en-GB")
+    context = browser.new_context(**profile, base_url=live_server.url, locale=locale)
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def phone(chromium: tuple[Any, Any], live_server: Any) -> Iterator[Any]:
+    """A page in a phone profile (Pixel 7, 360 × 780 CSS pixels), in British English."""
+    yield from _phone_page(chromium, live_server, width=360, height=780, locale="en-GB")
+
+
+@pytest.fixture
+def spanish_phone(chromium: tuple[Any, Any], live_server: Any) -> Iterator[Any]:
+    """A page in a phone profile (Pixel 7, 412 × 915 CSS pixels) whose browser asks for Spanish."""
+    yield from _phone_page(chromium, live_server, width=412, height=915, locale="es-ES")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,27 @@ def wait_until_kept(page: Any, *addresses: str) -> None:
             return
         page.wait_for_timeout(250)
     raise AssertionError(f"The worker did not keep {addresses}")
+
+
+def until_synced(page: Any, origin: str, finished: Callable[[], bool]) -> bool:
+    """Wait for the worker's Background Sync to finish its work (``finished()``).
+
+    Chromium fires the sync when the connection returns. If that first attempt raced the network
+    coming back, Chromium retries only minutes later (its backoff): then the test fires the same
+    "entry-queue" sync itself, through DevTools, as Chromium's retry would.
+    """
+
+    def poll(seconds: float) -> bool:
+        for _ in range(int(seconds * 4)):
+            if finished():
+                return True
+            page.wait_for_timeout(250)
+        return finished()
+
+    if poll(8):
+        return True
+    dispatch_sync(page, origin, "entry-queue")
+    return poll(15)
 
 
 def dispatch_sync(page: Any, origin: str, tag: str) -> None:
@@ -288,22 +310,13 @@ def test_background_sync_sends_the_queue_with_no_page_open(
     phone.goto("about:blank")
     phone.context.set_offline(False)
 
-    def sent(seconds: float) -> bool:
-        for _ in range(int(seconds * 4)):
-            try:
-                if DailyEntry.objects.filter(episode=cast.episode_a, date=today).exists():
-                    return True
-            except OperationalError:
-                pass  # SQLite's shared in-memory test database, locked while the server writes.
-            phone.wait_for_timeout(250)
-        return False
+    def sent() -> bool:
+        try:
+            return DailyEntry.objects.filter(episode=cast.episode_a, date=today).exists()
+        except OperationalError:
+            return False  # SQLite's shared in-memory test database, locked while the server writes.
 
-    # Chromium fires the sync when the connection returns. If that first attempt raced the
-    # network coming back, Chromium retries only minutes later (its backoff): then the test
-    # fires the same "entry-queue" sync itself, through DevTools, as Chromium's retry would.
-    if not sent(8):
-        dispatch_sync(phone, live_server.url, "entry-queue")
-        assert sent(15), "the worker's sync did not send the queue"
+    assert until_synced(phone, live_server.url, sent), "the worker's sync did not send the queue"
     entry = DailyEntry.objects.get(episode=cast.episode_a, date=today)
     assert entry.pain_activity == 4 and creations(entry) == ["entry.created"]
 
@@ -490,11 +503,8 @@ def test_a_conflict_found_by_background_sync_is_told_on_the_next_page(
     # Only the worker runs now; read its queue from inside it.
     worker = phone.context.service_workers[0]
     state = "async () => [(await PaisQueue.all()).length, await PaisQueue.getMeta('notices')]"
-    for _ in range(60):
-        waiting, notices = worker.evaluate(state)
-        if waiting == 0:
-            break
-        phone.wait_for_timeout(250)
+    assert until_synced(phone, live_server.url, lambda: worker.evaluate(state)[0] == 0)
+    waiting, notices = worker.evaluate(state)
     assert waiting == 0 and notices and "was not sent" in notices[0]["text"]
 
     phone.goto("/")

@@ -7,9 +7,7 @@ a decimal comma, sees it saved and reads their progress, every step in Spanish.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -20,23 +18,6 @@ from tests.conftest import PASSWORD
 from tests.factories import PrescriptionFactory
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def spanish_phone(chromium: tuple[Any, Any], live_server: Any) -> Iterator[Any]:
-    playwright, browser = chromium
-    profile = {
-        **playwright.devices["Pixel 7"],
-        "viewport": {"width": 412, "height": 915},
-        "screen": {"width": 412, "height": 915},
-    }
-    context = browser.new_context(**profile, base_url=live_server.url, locale="es-ES")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def test_a_patient_keeps_the_diary_in_spanish(
