@@ -35,6 +35,7 @@ from rehab.models import (
     ExerciseLog,
     InboxMessage,
     Prescription,
+    PushSubscription,
     Severity,
 )
 from rehab.rule_inputs import prefetched_episode_data
@@ -436,3 +437,11 @@ def episode_progress_for(*, episode: Episode, as_of: dt.date) -> EpisodeProgress
             ]
         ),
     )
+
+
+# --- The patient's push devices (rehab/reminders) ------------------------------------------------
+
+
+def push_subscriptions(*, patient: Patient) -> QuerySet[PushSubscription]:
+    """The patient's devices that get reminders, oldest first."""
+    return PushSubscription.objects.filter(patient=patient).order_by("created_at", "pk")

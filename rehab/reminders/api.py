@@ -103,10 +103,8 @@ class PushSubscriptionsView(OwnPatientView):
         responses=PushSubscriptionSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        patient = self.own_patient()
-        devices = services.push_subscriptions(patient=patient)
-        data = PushSubscriptionSerializer(devices, many=True).data
-        return Response({"count": len(devices), "next": None, "previous": None, "results": data})
+        devices = selectors.push_subscriptions(patient=self.own_patient())
+        return self.paginated_response(devices, PushSubscriptionSerializer)
 
     @extend_schema(
         tags=TAG,

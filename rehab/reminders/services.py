@@ -175,10 +175,6 @@ def push_subscription_delete(*, actor: User, patient: Patient, endpoint: str) ->
     return True
 
 
-def push_subscriptions(*, patient: Patient) -> list[PushSubscription]:
-    return list(PushSubscription.objects.filter(patient=patient).order_by("created_at", "pk"))
-
-
 # --- Email unsubscribe ---------------------------------------------------------------------------
 
 

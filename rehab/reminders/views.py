@@ -65,7 +65,7 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "preferences": preferences,
-            "devices": services.push_subscriptions(patient=patient),
+            "devices": list(selectors.push_subscriptions(patient=patient)),
             "push_available": vapid_keys() is not None,
         },
     )
