@@ -548,3 +548,76 @@ class DigestLog(models.Model):
 
     def __str__(self) -> str:
         return f"Weekly digest to user {self.user_id} for the week of {self.week}"
+
+
+# --- Referral follow-up (docs/referrals.md) ------------------------------------------------------
+
+
+class ReferralOutcome(models.TextChoices):
+    SEEN = "seen", _("Seen")
+    SURGERY_SCHEDULED = "surgery_scheduled", _("Surgery scheduled")
+    SURGERY_DECLINED = "surgery_declined", _("Surgery declined")
+    RETURNED_TO_CONSERVATIVE = "returned_to_conservative", _("Returned to conservative care")
+
+
+class ReferralFollowUp(models.Model):
+    """What became of a referral: the appointment with the surgeon or clinic referred to, and its
+    outcome. One row per referred episode, written on the first follow-up (or reminder); the
+    referral itself (date, to whom, note) stays on the episode.
+    """
+
+    episode = models.OneToOneField(
+        Episode, on_delete=models.CASCADE, related_name="referral_follow_up"
+    )
+    appointment_date = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, choices=ReferralOutcome.choices, blank=True)
+    outcome_date = models.DateField(null=True, blank=True)
+    # Only with the outcome "surgery_scheduled".
+    surgery_date = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    # The one "no appointment 14 days after referral" reminder of this referral: set by the job
+    # that claims it (a conditional UPDATE), so two runs never send it twice.
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="referral_surgery_date_only_when_scheduled",
+                condition=models.Q(surgery_date__isnull=True)
+                | models.Q(outcome="surgery_scheduled"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral follow-up of episode {self.episode_id}"
+
+
+class ReferralChangeAction(models.TextChoices):
+    FOLLOW_UP = "follow_up", _("Follow-up recorded")
+    CORRECTED = "corrected", _("Referral corrected")
+    WITHDRAWN = "withdrawn", _("Referral withdrawn")
+
+
+class ReferralChange(models.Model):
+    """One change to a referral or its follow-up, by whom, when, and (for a correction or a
+    withdrawal) why, with the values before and after. The audit row (``accounts.AuditEvent``)
+    holds ids only; the values are kept here, with the patient's clinical record.
+    """
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="referral_changes")
+    action = models.CharField(max_length=12, choices=ReferralChangeAction.choices)
+    reason = models.TextField(blank=True)
+    old_values = models.JSONField(null=True, blank=True)
+    new_values = models.JSONField(null=True, blank=True)
+    changed_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Referral {self.action} on episode {self.episode_id}"
