@@ -288,6 +288,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
         "options": {"expires": 12 * 3600},
     },
+    # Referral follow-up (issue 14, docs/referrals.md): no appointment 14 days after referral.
+    "referral-reminders": {
+        "task": "rehab.tasks.send_referral_reminders",
+        "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 12 * 3600},
+    },
 }
 
 # --- Email -------------------------------------------------------------------------------------

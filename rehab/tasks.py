@@ -17,7 +17,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from accounts.models import Patient
-from rehab import jobs
+from rehab import jobs, referrals
 from rehab.evaluation import evaluate_episode
 from rehab.models import Episode
 from rehab.nightly import DEFAULT_CHUNK_SIZE, active_episode_id_chunks, evaluate_episodes
@@ -131,3 +131,9 @@ def escalate_alerts() -> int:
 def send_weekly_digest() -> int:
     """Monday morning: each therapist's unresolved alerts in one email."""
     return len(jobs.digest_send())
+
+
+@shared_task(ignore_result=True)
+def send_referral_reminders() -> int:
+    """Daily: one reminder per referral with no appointment or outcome 14 days after it."""
+    return len(referrals.referral_reminders_send().reminded)

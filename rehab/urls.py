@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.urls import URLPattern, path, register_converter
 
-from rehab import views
+from rehab import referral_views, views
 
 
 class IsoDateConverter:
@@ -49,4 +49,22 @@ urlpatterns: list[URLPattern] = [
     path("alerts/", views.alert_inbox, name="alert-inbox"),
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert-action"),
     path("settings/thresholds/", views.thresholds_settings, name="thresholds-settings"),
+    # Referral follow-up (issue 14, docs/referrals.md): the list of referred patients, and an
+    # episode's follow-up, correction and withdrawal of its referral.
+    path("referrals/", referral_views.referral_list, name="referral-list"),
+    path(
+        "episodes/<int:pk>/referral/follow-up/",
+        referral_views.referral_follow_up,
+        name="referral-follow-up",
+    ),
+    path(
+        "episodes/<int:pk>/referral/correct/",
+        referral_views.referral_correct_view,
+        name="referral-correct",
+    ),
+    path(
+        "episodes/<int:pk>/referral/withdraw/",
+        referral_views.referral_withdraw_view,
+        name="referral-withdraw",
+    ),
 ]

@@ -56,7 +56,8 @@ NO_ALERTS = "none"
 UNASSIGNED = "none"
 SEARCH_MAX_LENGTH = 100
 
-# Closed episodes are never on the caseload, so "closed" is not offered as a filter.
+# The caseload lists active episodes only, so neither "closed" nor "referred" is offered as a
+# filter (neither could ever match): referred patients are followed up on /referrals/.
 RECOMMENDATION_CHOICES: tuple[tuple[str, StrOrPromise], ...] = tuple(
     (code, RECOMMENDATION_LABELS[code])
     for code in (
@@ -66,7 +67,6 @@ RECOMMENDATION_CHOICES: tuple[tuple[str, StrOrPromise], ...] = tuple(
         "insufficient_data",
         "continue",
         "resolved",
-        "referred",
     )
 )
 SEVERITY_CHOICES: tuple[tuple[str, StrOrPromise], ...] = (

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 
 from accounts.audit import audit_read
 from accounts.models import User
-from rehab import selectors
+from rehab import referral_selectors, selectors
 from rehab.models import Episode, EpisodeStatus
+from rehab.referral_forms import FollowUpForm, follow_up_initial
 from reports.caseload import CaseloadFilters, caseload
 from reports.charts import charts_for_episode_page
 from reports.patient_progress import patient_progress
@@ -60,6 +61,7 @@ def staff_episode_page(request: HttpRequest, pk: int, *, user: User) -> HttpResp
     today = episode.patient.local_today()
     audit_read(user, action="episode.viewed", obj=episode, patient_id=episode.patient_id)
     progress = selectors.episode_progress_for(episode=episode, as_of=today)
+    referral = referral_selectors.referral_panel(episode=episode)
     return render(
         request,
         "therapist/episode_detail.html",
@@ -76,6 +78,9 @@ def staff_episode_page(request: HttpRequest, pk: int, *, user: User) -> HttpResp
             "trial_day": selectors.trial_day(episode=episode, today=today),
             "is_open": episode.status != EpisodeStatus.CLOSED,
             "today": today,
+            # The referral follow-up panel (docs/referrals.md).
+            "referral": referral,
+            "referral_form": FollowUpForm(initial=follow_up_initial(referral)),
         },
     )
 

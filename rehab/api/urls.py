@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from rehab.api import views
+from rehab.api import referral_views, views
 
 urlpatterns: list[URLPattern] = [
     path("exercises/", views.ExerciseListView.as_view(), name="api-exercise-list"),
@@ -53,5 +53,12 @@ urlpatterns: list[URLPattern] = [
         "clinic/thresholds/",
         views.ClinicThresholdsView.as_view(),
         name="api-clinic-thresholds",
+    ),
+    # Referral follow-up (issue 14, docs/api.md "Referral follow-up").
+    path("referrals/", referral_views.ReferralListView.as_view(), name="api-referral-list"),
+    path(
+        "episodes/<int:pk>/referral/follow-up/",
+        referral_views.ReferralFollowUpView.as_view(),
+        name="api-referral-follow-up",
     ),
 ]

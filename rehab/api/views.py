@@ -26,6 +26,10 @@ from accounts.audit import audit_read
 from accounts.scoping import get_in_reach_or_404, scope_to_patients
 from rehab import rules, selectors, services
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
+from rehab.api.referral_serializers import (
+    ReferralCorrectInputSerializer,
+    ReferralWithdrawInputSerializer,
+)
 from rehab.api.serializers import (
     AlertListQuerySerializer,
     AlertNoteInputSerializer,
@@ -54,6 +58,7 @@ from rehab.api.serializers import (
 from rehab.evaluation import episode_progress
 from rehab.finding_text import finding_dict
 from rehab.models import Alert, DailyEntry, Episode, Exercise, Intervention, Prescription
+from rehab.referrals import referral_correct, referral_withdraw
 from rehab.thresholds import ClinicThresholds, clinic_thresholds, clinic_thresholds_update
 from rehab.versions import EntryPrecondition, entry_etag
 
@@ -183,6 +188,43 @@ class EpisodeReferralView(EpisodeApiView):
         episode = services.episode_record_referral(
             actor=actor, episode=episode, **data.validated_data
         )
+        return Response(EpisodeSerializer(episode).data)
+
+    # Correcting and withdrawing the referral (issue 14, docs/referrals.md): beside the
+    # contract's POST, with a required reason; the old and new values are kept.
+    @extend_schema(
+        tags=EPISODE_TAG,
+        operation_id="episodes_referral_correct",
+        summary="Correct the recorded referral (date, referred_to, note) with a reason",
+        request=ReferralCorrectInputSerializer,
+        responses={200: EpisodeSerializer},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        actor = self.require_clinic_staff()
+        data = ReferralCorrectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        episode = referral_correct(actor=actor, episode=episode, **data.validated_data)
+        return Response(EpisodeSerializer(episode).data)
+
+    @extend_schema(
+        tags=EPISODE_TAG,
+        operation_id="episodes_referral_withdraw",
+        summary="Withdraw a referral recorded by mistake; the status becomes 'active' again",
+        request=ReferralWithdrawInputSerializer,
+        responses={200: EpisodeSerializer},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        episode = self.get_episode(pk)
+        actor = self.require_clinic_staff()
+        # The reason may come as a body field or, for clients that send no body with a
+        # DELETE, as ?reason= (as for entries).
+        body = request.data if isinstance(request.data, dict) else {}
+        data = ReferralWithdrawInputSerializer(
+            data={"reason": body.get("reason", request.query_params.get("reason", ""))}
+        )
+        data.is_valid(raise_exception=True)
+        episode = referral_withdraw(actor=actor, episode=episode, **data.validated_data)
         return Response(EpisodeSerializer(episode).data)
 
 

@@ -31,6 +31,7 @@ def test_every_scheduled_task_is_registered_with_the_worker() -> None:
         "rehab.tasks.send_reminders",
         "rehab.tasks.escalate_alerts",
         "rehab.tasks.send_weekly_digest",
+        "rehab.tasks.send_referral_reminders",
     }
     assert scheduled <= set(app.tasks)
     assert {"rehab.tasks.evaluate_chunk", "rehab.tasks.evaluate_episode_task"} <= set(app.tasks)
@@ -55,6 +56,10 @@ def test_when_each_job_runs() -> None:
     digest = _entry("rehab.tasks.send_weekly_digest")["schedule"]
     assert isinstance(digest, crontab)
     assert (digest.day_of_week, digest.hour, digest.minute) == ({1}, {7}, {0})
+
+    referrals = _entry("rehab.tasks.send_referral_reminders")["schedule"]
+    assert isinstance(referrals, crontab)
+    assert (len(referrals.day_of_week), referrals.hour, referrals.minute) == (7, {8}, {0})
     assert settings.CELERY_TIMEZONE == "UTC"
 
 
