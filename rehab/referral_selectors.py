@@ -196,7 +196,6 @@ def referral_panel(*, episode: Episode, now: dt.datetime | None = None) -> Refer
     if episode.referral_date is not None:
         # Read afresh: the episode may have been loaded before the follow-up was written.
         row = _row(episode, ReferralFollowUp.objects.filter(episode=episode).first(), now)
-    history = list(
-        ReferralChange.objects.filter(episode=episode).select_related("changed_by")[:HISTORY_SHOWN]
-    )
+    changes = ReferralChange.objects.filter(episode=episode).select_related("changed_by")
+    history = [HistoryItem(change) for change in changes[:HISTORY_SHOWN]]
     return ReferralPanel(row=row, history=history)
