@@ -21,7 +21,7 @@ import logging
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -62,7 +62,7 @@ class _Unchanged(enum.Enum):
 UNCHANGED: Final = _Unchanged.UNCHANGED
 T = TypeVar("T")
 # A field a call leaves as it is stored.
-Maybe = T | Literal[_Unchanged.UNCHANGED]
+Maybe: TypeAlias = T | Literal[_Unchanged.UNCHANGED]
 
 FOLLOW_UP_FIELDS = ("appointment_date", "outcome", "outcome_date", "surgery_date", "note")
 

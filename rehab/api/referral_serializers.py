@@ -16,6 +16,11 @@ from rehab.models import Episode, EpisodeStatus, ReferralChange, ReferralOutcome
 from rehab.referral_selectors import SHOW_VALUES, ReferralPanel, ReferralRow
 from rehab.referrals import REASON_MAX_LENGTH, REFERRED_TO_MAX_LENGTH
 
+# Plain text in the schema (the values in words): enums named "status" and "outcome" already
+# exist for episodes and alerts. The service refuses any other value, naming the field.
+STATUS_HELP = "The episode's status: " + ", ".join(EpisodeStatus.values) + "."
+OUTCOME_HELP = "One of " + ", ".join(ReferralOutcome.values) + ", or empty: not known yet."
+
 
 class ReferralListQuerySerializer(serializers.Serializer[Any]):
     show = serializers.ChoiceField(
@@ -45,7 +50,7 @@ class ReferralItemSerializer(serializers.Serializer[ReferralRow]):
     patient = serializers.IntegerField(source="episode.patient_id")
     patient_name = serializers.SerializerMethodField()
     therapist = serializers.IntegerField(source="episode.patient.therapist_id", allow_null=True)
-    status = serializers.ChoiceField(choices=EpisodeStatus.choices, source="episode.status")
+    status = serializers.CharField(source="episode.status", help_text=STATUS_HELP)
     referral_date = serializers.DateField(source="episode.referral_date")
     referred_to = serializers.CharField(source="episode.referred_to")
     days_since_referral = serializers.IntegerField()
@@ -90,14 +95,14 @@ class FollowUpSerializer(serializers.Serializer[dict[str, Any]]):
     """An episode's referral and its follow-up; ``referral_date`` null: no referral recorded."""
 
     episode = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=EpisodeStatus.choices)
+    status = serializers.CharField(help_text=STATUS_HELP)
     referral_date = serializers.DateField(allow_null=True)
     referred_to = serializers.CharField(allow_blank=True)
     referral_note = serializers.CharField(allow_blank=True)
     days_since_referral = serializers.IntegerField(allow_null=True)
     follow_up_due = serializers.BooleanField()
     appointment_date = serializers.DateField(allow_null=True)
-    outcome = serializers.ChoiceField(choices=ReferralOutcome.choices, allow_blank=True)
+    outcome = serializers.CharField(allow_blank=True, help_text=OUTCOME_HELP)
     outcome_date = serializers.DateField(allow_null=True)
     surgery_date = serializers.DateField(allow_null=True)
     note = serializers.CharField(allow_blank=True)
@@ -144,12 +149,11 @@ class FollowUpInputSerializer(serializers.Serializer[Any]):
     appointment_date = StrictDateField(
         required=False, allow_null=True, help_text="With the surgeon or clinic; may lie ahead."
     )
-    outcome = serializers.ChoiceField(
-        choices=ReferralOutcome.choices,
+    outcome = serializers.CharField(
         required=False,
         allow_blank=True,
         allow_null=True,
-        help_text="Empty or null clears it (with its date).",
+        help_text=f"{OUTCOME_HELP} Empty or null clears it (with its date).",
     )
     outcome_date = StrictDateField(
         required=False, allow_null=True, help_text="Required with an outcome; not after today."

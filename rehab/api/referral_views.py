@@ -46,9 +46,11 @@ class ReferralListView(ApiView):
         query.is_valid(raise_exception=True)
         rows = referral_list(user=request.user, show=query.validated_data.get("show", SHOW_ALL))
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(rows.rows, request, view=self)  # type: ignore[arg-type]
-        response = paginator.get_paginated_response(ReferralItemSerializer(page, many=True).data)
-        audit_read(request.user, action="referrals.listed", obj=Episode, count=len(page or []))
+        page = paginator.paginate_queryset(rows.rows, request, view=self) or []
+        response = paginator.get_paginated_response(
+            ReferralItemSerializer(page, many=True).data  # type: ignore[arg-type]
+        )
+        audit_read(request.user, action="referrals.listed", obj=Episode, count=len(page))
         return response
 
 
