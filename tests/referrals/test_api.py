@@ -61,12 +61,15 @@ def test_therapist_records_appointment_then_outcome_with_history_and_audit(cast,
     assert history[1]["old_values"] is None
     assert history[0]["changed_by"] == cast.therapist.pk
     follow_up = ReferralFollowUp.objects.get(episode=episode)
-    assert AuditEvent.objects.filter(
-        action="referral.follow_up_recorded",
-        actor=cast.therapist,
-        object_id=str(follow_up.pk),
-        patient_id=cast.patient_a.pk,
-    ).count() == 2
+    assert (
+        AuditEvent.objects.filter(
+            action="referral.follow_up_recorded",
+            actor=cast.therapist,
+            object_id=str(follow_up.pk),
+            patient_id=cast.patient_a.pk,
+        ).count()
+        == 2
+    )
     # The same PATCH again changes nothing and writes nothing.
     client.patch(follow_up_url(episode), {"appointment_date": _day(episode, 5)}, format="json")
     assert ReferralChange.objects.filter(episode=episode).count() == 2
@@ -214,7 +217,9 @@ def test_withdraw_referral_makes_the_episode_active_again(cast, api):
     referral = url("api-episode-referral", pk=episode.pk)
 
     assert "reason" in errors(client.delete(referral, {}, format="json"))
-    assert api(cast.patient_a.user).delete(referral, {"reason": "x"}, format="json").status_code == 403
+    assert (
+        api(cast.patient_a.user).delete(referral, {"reason": "x"}, format="json").status_code == 403
+    )
     assert api(cast.therapist_2).delete(referral, {"reason": "x"}, format="json").status_code == 404
 
     response = client.delete(referral, {"reason": "Recorded on the wrong patient."}, format="json")
