@@ -23,7 +23,7 @@ from django.db import transaction
 from accounts.audit import audit_record
 from accounts.emails import normalize_email
 from accounts.models import Clinic, Patient, Role, User
-from rehab import rules, services
+from rehab import referrals, rules, services
 from rehab.evaluation import episode_progress, evaluate_episode
 from rehab.models import Diagnosis, Episode, EpisodeStatus, InterventionKind, Side
 
@@ -65,6 +65,10 @@ class Referral:
     day: int
     referred_to: str
     note: str
+    # The follow-up (docs/referrals.md): when the appointment was booked (trial day, may lie
+    # ahead of today) and what the clinic noted about it.
+    appointment_day: int | None = None
+    follow_up_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,6 +308,9 @@ DEMO_COURSES: tuple[Course, ...] = (
             referred_to="Foot and ankle surgeon, City Orthopaedics",
             note="No clinically important improvement after six adherent weeks; os trigonum on "
             "X-ray. Arthroscopic excision to be discussed.",
+            # Booked by the surgeon's office two days after the referral, for next week.
+            appointment_day=58,
+            follow_up_note="Appointment confirmed by phone with the surgeon's office.",
         ),
     ),
     # REFERRAL_OVERDUE (critical) from day 56: not improving and no referral recorded yet.
@@ -554,6 +561,13 @@ def _lay_out_episode(*, patient: Patient, therapist: User, course: Course) -> Ep
             referred_to=course.referral.referred_to,
             note=course.referral.note,
         )
+        if course.referral.appointment_day is not None:
+            referrals.referral_follow_up_update(
+                actor=therapist,
+                episode=episode,
+                appointment_date=on(course.referral.appointment_day),
+                note=course.referral.follow_up_note,
+            )
     return episode
 
 

@@ -31,6 +31,7 @@ from rehab.models import (
     Intervention,
     InterventionKind,
     Prescription,
+    ReferralFollowUp,
 )
 from tests.factories import DailyEntryFactory, EpisodeFactory, PatientFactory
 
@@ -259,6 +260,19 @@ class TestCourses:
             actor__email="therapist@demo.test",
         ).exists()
         assert 45 <= numbers("patient6@demo.test").trial_day <= 55
+
+    def test_referred_patient_has_an_appointment_booked_with_the_surgeon(self):
+        seed()
+        episode = Episode.objects.get(patient__user__email="patient6@demo.test")
+        follow_up = ReferralFollowUp.objects.get(episode=episode)
+        today = episode.patient.local_today()
+        assert episode.referral_date is not None and follow_up.appointment_date is not None
+        # Booked for a day ahead, after the referral; no outcome yet, so no follow-up due.
+        assert episode.referral_date < today < follow_up.appointment_date
+        assert follow_up.outcome == "" and follow_up.updated_by.email == "therapist@demo.test"
+        assert AuditEvent.objects.filter(
+            action="referral.follow_up_recorded", object_id=str(follow_up.pk)
+        ).exists()
 
     def test_overdue_patient_is_past_day_56_without_improvement_or_referral(self):
         seed()
