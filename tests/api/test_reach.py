@@ -191,6 +191,46 @@ ENDPOINTS = [
         body=lambda w, p: {"date": _start(w, p)},
         staff_only=True,
     ),
+    # Correcting and withdrawing the referral (issue 14): the cast's episodes have none, so in
+    # reach staff get the service's 400 about the input; the walk checks reach and role.
+    Endpoint(
+        "api-episode-referral",
+        "patch",
+        lambda w, p: url("api-episode-referral", pk=w.episode(p).pk),
+        body=lambda w, p: {"reason": "typo", "referred_to": "City Orthopaedics"},
+        staff_only=True,
+        ok=400,
+    ),
+    Endpoint(
+        "api-episode-referral",
+        "delete",
+        lambda w, p: url("api-episode-referral", pk=w.episode(p).pk),
+        body=lambda w, p: {"reason": "recorded by mistake"},
+        staff_only=True,
+        ok=400,
+    ),
+    Endpoint(
+        "api-referral-follow-up",
+        "get",
+        lambda w, p: url("api-referral-follow-up", pk=w.episode(p).pk),
+        staff_only=True,
+    ),
+    Endpoint(
+        "api-referral-follow-up",
+        "patch",
+        lambda w, p: url("api-referral-follow-up", pk=w.episode(p).pk),
+        body=lambda w, p: {"appointment_date": _next_week(w, p)},
+        staff_only=True,
+        ok=400,
+    ),
+    Endpoint(
+        "api-referral-list",
+        "get",
+        lambda w, p: url("api-referral-list"),
+        staff_only=True,
+        per_target=False,
+        listed=lambda w, p: set(),  # nobody of the cast is referred
+    ),
     Endpoint(
         "api-episode-close",
         "post",
@@ -338,6 +378,7 @@ def _api_routes() -> set[tuple[str, str]]:
                 if view is None or view.__module__ not in {
                     "accounts.api.views",
                     "rehab.api.views",
+                    "rehab.api.referral_views",
                     "reports.api",
                 }:
                     continue
