@@ -164,9 +164,7 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     if request.method == "POST" and form.is_valid():
         try:
-            done = staff.staff_deactivate(
-                actor=actor, member=member, reassign=form.reassignment()
-            )
+            done = staff.staff_deactivate(actor=actor, member=member, reassign=form.reassignment())
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -315,6 +313,4 @@ def patient_reassign(request: HttpRequest, pk: int) -> HttpResponse:
                 },
             )
             return redirect("patient-detail", pk=patient.pk)
-    return render(
-        request, "therapist/patient_reassign.html", {"patient": patient, "form": form}
-    )
+    return render(request, "therapist/patient_reassign.html", {"patient": patient, "form": form})

@@ -55,9 +55,7 @@ urlpatterns: list[URLPattern] = [
     path("settings/staff/", staff_views.staff_list, name="staff-list"),
     path("settings/staff/invite/", staff_views.staff_invite, name="staff-invite"),
     path("settings/staff/covers/new/", staff_views.cover_new, name="cover-new"),
-    path(
-        "settings/staff/covers/<int:pk>/cancel/", staff_views.cover_cancel, name="cover-cancel"
-    ),
+    path("settings/staff/covers/<int:pk>/cancel/", staff_views.cover_cancel, name="cover-cancel"),
     path("settings/staff/<int:pk>/", staff_views.staff_detail, name="staff-detail"),
     path("settings/staff/<int:pk>/invite/", staff_views.staff_reinvite, name="staff-reinvite"),
     path(
