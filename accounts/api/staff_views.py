@@ -276,13 +276,15 @@ class CoverListView(StaffApiView):
         return covers_for(self.request.user)
 
 
-class CoverDetailView(StaffApiView):
+class CoverApiView(StaffApiView):
     def cover_or_404(self, pk: int) -> Cover:
         cover = covers_for(self.request.user).filter(pk=pk).first()
         if cover is None:
             raise Http404("Not found.")
         return cover
 
+
+class CoverDetailView(CoverApiView):
     @extend_schema(tags=STAFF_TAG, operation_id="staff_covers_retrieve", responses=CoverSerializer)
     def get(self, request: Request, pk: int) -> Response:
         cover = self.cover_or_404(pk)
@@ -290,7 +292,7 @@ class CoverDetailView(StaffApiView):
         return Response(CoverSerializer(cover, context=self.context()).data)
 
 
-class CoverCancelView(CoverDetailView):
+class CoverCancelView(CoverApiView):
     @extend_schema(
         tags=STAFF_TAG,
         operation_id="staff_covers_cancel",
