@@ -252,6 +252,54 @@ class Invitation(models.Model):
         )
 
 
+class CoverQuerySet(models.QuerySet["Cover"]):
+    def in_force(self, on: datetime.date) -> CoverQuerySet:
+        """Covers that give reach on ``on``: not cancelled, and ``on`` within start..end."""
+        return self.filter(cancelled_at__isnull=True, start_date__lte=on, end_date__gte=on)
+
+
+class Cover(models.Model):
+    """While a therapist is away, a colleague of the same clinic covers their patients.
+
+    From ``start_date`` to ``end_date`` (both included, dates of the server's time zone,
+    ``TIME_ZONE``) the covering therapist reaches the absent therapist's patients as if they were
+    their own (accounts/scoping.py) and gets their alert emails (rehab/notify/outbox.py). The
+    patients stay assigned to the absent therapist: nothing moves. A cover is set and cancelled
+    by a clinic admin through accounts/staff.py (docs/staff-administration.md).
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="covers")
+    absent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="covered_by")
+    covering = models.ForeignKey(User, on_delete=models.CASCADE, related_name="covering")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects: ClassVar[CoverQuerySet] = CoverQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        indexes = [models.Index(fields=["covering", "start_date", "end_date"])]
+        constraints = [
+            models.CheckConstraint(
+                name="cover_ends_after_it_starts",
+                condition=models.Q(end_date__gte=models.F("start_date")),
+            ),
+            models.CheckConstraint(
+                name="cover_not_oneself", condition=~models.Q(absent=models.F("covering"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.covering} covers {self.absent} {self.start_date}..{self.end_date}"
+
+
 class ApiToken(models.Model):
     """A bearer token for API v1 (``Authorization: Token <key>``), stored as a digest."""
 

@@ -6,21 +6,24 @@ else. Anything outside the caller's reach is simply absent from the queryset, wh
 answer 404 for it: a foreign object is indistinguishable from one that does not exist.
 
 - a patient reaches their own patient record;
-- a therapist reaches the patients assigned to them in their own clinic;
+- a therapist reaches the patients assigned to them in their own clinic, and, while they cover an
+  absent colleague of that clinic (a ``Cover`` in force today), the colleague's patients too;
 - a clinic admin reaches every patient of their clinic;
 - anybody else (anonymous, a user with no clinic role) reaches nothing.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from accounts.models import Patient, Role, User
+from accounts.models import Cover, Patient, Role, User
 
 M = TypeVar("M", bound=Model)
 
@@ -37,10 +40,30 @@ def _patient_condition(user: AnyUser, prefix: str) -> Q | None:
     if user.clinic_id is None:
         return None
     if user.role == Role.THERAPIST:
-        return Q(**{f"{p}therapist_id": user.pk, f"{p}user__clinic_id": user.clinic_id})
+        # Their own patients, and the patients of the colleagues they cover today; both only
+        # within their own clinic (a cover names two therapists of one clinic, and the clinic
+        # condition below holds whatever a cover row says).
+        covered = covered_therapist_ids(user_id=user.pk, clinic_id=user.clinic_id)
+        return (Q(**{f"{p}therapist_id": user.pk}) | Q(**{f"{p}therapist_id__in": covered})) & Q(
+            **{f"{p}user__clinic_id": user.clinic_id}
+        )
     if user.role == Role.CLINIC_ADMIN:
         return Q(**{f"{p}user__clinic_id": user.clinic_id})
     return None
+
+
+def cover_today() -> datetime.date:
+    """The day covers are judged on: today in the server's time zone (``TIME_ZONE``)."""
+    return timezone.localdate()
+
+
+def covered_therapist_ids(*, user_id: int, clinic_id: int) -> QuerySet[Any, Any]:
+    """A subquery of the ids of the therapists ``user_id`` covers today (in their clinic)."""
+    return (
+        Cover.objects.in_force(cover_today())
+        .filter(covering_id=user_id, clinic_id=clinic_id, absent__clinic_id=clinic_id)
+        .values("absent_id")
+    )
 
 
 def scope_to_patients(user: AnyUser, queryset: QuerySet[M], *, via: str) -> QuerySet[M]:

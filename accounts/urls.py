@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import URLPattern, path
 
-from accounts import audit_views, erasure_views, language_views, views
+from accounts import audit_views, erasure_views, language_views, staff_views, views
 
 urlpatterns: list[URLPattern] = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
@@ -51,4 +51,22 @@ urlpatterns: list[URLPattern] = [
     path("settings/audit/", audit_views.audit_trail_page, name="audit-trail"),
     # Erasing a patient on request (clinic admins), after typing the patient's email.
     path("patients/<int:pk>/erase/", erasure_views.patient_erase_page, name="patient-erase"),
+    # Staff administration (clinic admins; issue 14, docs/staff-administration.md).
+    path("settings/staff/", staff_views.staff_list, name="staff-list"),
+    path("settings/staff/invite/", staff_views.staff_invite, name="staff-invite"),
+    path("settings/staff/covers/new/", staff_views.cover_new, name="cover-new"),
+    path("settings/staff/covers/<int:pk>/cancel/", staff_views.cover_cancel, name="cover-cancel"),
+    path("settings/staff/<int:pk>/", staff_views.staff_detail, name="staff-detail"),
+    path("settings/staff/<int:pk>/invite/", staff_views.staff_reinvite, name="staff-reinvite"),
+    path(
+        "settings/staff/<int:pk>/deactivate/",
+        staff_views.staff_deactivate,
+        name="staff-deactivate",
+    ),
+    path(
+        "settings/staff/<int:pk>/reactivate/",
+        staff_views.staff_reactivate,
+        name="staff-reactivate",
+    ),
+    path("patients/<int:pk>/therapist/", staff_views.patient_reassign, name="patient-reassign"),
 ]

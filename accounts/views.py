@@ -186,7 +186,19 @@ def _invitation_form(request: HttpRequest, *, token_digest: str) -> HttpResponse
             messages.success(request, _("Your password is set. Welcome!"))
             return redirect("home")
     # The form is served at /invite/set-password/, which holds no secret (see _no_referrer).
-    return render(request, "accounts/invite.html", {"form": form, "email": found.user.email})
+    invited = found.user
+    return render(
+        request,
+        "accounts/invite.html",
+        {
+            "form": form,
+            "email": invited.email,
+            # A therapist or admin invited by their clinic (accounts/staff.py): same form, their
+            # own words, and a word on the authenticator app their clinic may require next.
+            "staff_invite": invited.is_clinic_staff,
+            "two_factor_required": bool(invited.clinic and invited.clinic.require_two_factor),
+        },
+    )
 
 
 # --- Password reset by email ---------------------------------------------------------------------

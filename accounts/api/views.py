@@ -26,6 +26,8 @@ from accounts.api.serializers import (
     TokenObtainInputSerializer,
     TokenSerializer,
 )
+from accounts.api.staff_serializers import PatientReassignInputSerializer
+from accounts.api.staff_views import patient_reassign_response
 from accounts.audit import audit_read
 from accounts.models import ApiToken, Patient, User
 from accounts.scoping import patient_for_user_or_404, patients_for, therapists_in_clinic
@@ -219,6 +221,20 @@ class PatientDetailView(ApiView):
         body = PatientSerializer(patient).data
         audit_read(request.user, action="patient.viewed", obj=patient, patient_id=patient.pk)
         return Response(body)
+
+    @extend_schema(
+        tags=PATIENT_TAG,
+        operation_id="patients_reassign",
+        summary="Reassign the patient to another therapist of the clinic (clinic admin)",
+        description='`{"therapist": id}` or `{"therapist": null}` (nobody: the clinic\'s admins '
+        "get the patient's alerts). Audited. A therapist gets 403; another clinic's patient 404; "
+        "an id that is no active therapist of the clinic 400 naming `therapist`.",
+        request=PatientReassignInputSerializer,
+        responses={200: PatientSerializer, 403: OpenApiResponse(description="Not a clinic admin")},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        # Staff administration (issue 14): accounts/api/staff_views.py.
+        return patient_reassign_response(self, request, pk)
 
     @extend_schema(
         tags=PATIENT_TAG,

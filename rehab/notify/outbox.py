@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.scoping import cover_today
+from accounts.staff_selectors import covering_therapists
 from rehab.models import Alert, Channel, Delivery, Episode, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -61,9 +63,10 @@ def alert_notifications_write(*, alert: Alert, event_type: str) -> list[int]:
 def alerts_notifications_write(notices: Sequence[tuple[Alert, str]]) -> list[list[int]]:
     """``alert_notifications_write`` for many alerts at once (the nightly evaluation's chunks).
 
-    Four queries whatever the number of alerts: their episodes with patient and therapist, the
-    clinics' admins, the clinics' webhooks, one INSERT of every row. Returns each notice's
-    delivery ids, in the order of ``notices``; the rows are queued after commit, once.
+    Five queries whatever the number of alerts: their episodes with patient and therapist, the
+    clinics' admins, the clinics' webhooks, the covers in force, one INSERT of every row.
+    Returns each notice's delivery ids, in the order of ``notices``; the rows are queued after
+    commit, once.
     """
     if not notices:
         return []
@@ -85,6 +88,11 @@ def alerts_notifications_write(notices: Sequence[tuple[Alert, str]]) -> list[lis
     endpoints: dict[int, list[WebhookEndpoint]] = defaultdict(list)
     for endpoint in WebhookEndpoint.objects.filter(clinic_id__in=clinics, is_active=True):
         endpoints[endpoint.clinic_id].append(endpoint)
+    # Whoever covers an absent treating therapist today gets the email too (accounts.Cover).
+    covers = covering_therapists(
+        {t.pk for alert, _ in notices if (t := alert.episode.patient.therapist) is not None},
+        on=cover_today(),
+    )
 
     rows: list[Delivery] = []
     counts: list[int] = []
@@ -96,6 +104,8 @@ def alerts_notifications_write(notices: Sequence[tuple[Alert, str]]) -> list[lis
             if therapist is not None and therapist.is_active
             else admins.get(clinic_id, [])
         )
+        if therapist is not None:
+            recipients = recipients + covers.get(therapist.pk, [])
         alert_rows = _alert_rows(
             alert,
             clinic_id=clinic_id,

@@ -144,6 +144,16 @@ ENDPOINTS = [
         staff_only=True,
         admin_only=True,
     ),
+    # Reassigning (issue 14, staff administration): clinic admins only; here to the patient's
+    # own therapist, so the walk changes nobody's reach (tests/staff/ moves patients).
+    Endpoint(
+        "api-patient-detail",
+        "patch",
+        lambda w, p: url("api-patient-detail", pk=w.patient_id(p)),
+        body=lambda w, p: {"therapist": getattr(w.cast, p).therapist_id},
+        staff_only=True,
+        admin_only=True,
+    ),
     # Every persona's patient has set a password, so within reach the answer is the refusal
     # (400 on "patient"); issuing one for an invited patient is in test_patients.
     Endpoint(

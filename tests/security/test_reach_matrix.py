@@ -26,6 +26,7 @@ sees. A *leak* is any of:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -42,11 +43,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from rest_framework.views import APIView
 
-from accounts.models import ApiToken, Patient, User
+from accounts.models import ApiToken, Cover, Patient, User
 from accounts.services import api_token_issue
 from rehab.models import Episode, WebhookEndpoint
 from tests.alerts.factories import AlertFactory
-from tests.factories import DailyEntryFactory, InterventionFactory, PrescriptionFactory
+from tests.factories import (
+    DailyEntryFactory,
+    InterventionFactory,
+    PrescriptionFactory,
+    TherapistFactory,
+)
 from tests.personas import CLINIC, REACH, STAFF, user_of
 from tests.personas import PERSONAS as SIGNED_IN
 
@@ -113,7 +119,7 @@ def _owners_reached(kind: str, persona: str) -> set[str]:
     patient data, personas for tokens, clinics for webhooks."""
     if kind in {"token", "staff_token"}:
         return {persona}
-    if kind == "webhook":
+    if kind in {"webhook", "staff_member", "cover"}:
         # Clinic settings: the clinic's staff reach them (only its admin may act on them).
         if persona in RIVERSIDE_STAFF:
             return {"riverside"}
@@ -146,6 +152,9 @@ PARAMETERS: dict[tuple[str, str], Parameter] = {
     ("entries", "date"): Parameter(lambda w: w.entry_dates["a"], "entry"),
     ("tokens", "pk"): Parameter(_id("token", "patient_a"), "token"),
     ("webhooks", "pk"): Parameter(_id("webhook", "riverside"), "webhook"),
+    # Staff administration (issue 14): a therapist of Riverside, a cover of Riverside.
+    ("staff", "pk"): Parameter(_id("staff_member", "riverside"), "staff_member"),
+    ("covers", "pk"): Parameter(_id("cover", "riverside"), "cover"),
     # Values, not objects: the route's reach is decided by the rest of the address.
     ("log", "day"): Parameter(lambda w: w.patients["a"].local_today().isoformat()),
     ("alerts", "action"): Parameter(lambda w: "acknowledge"),
@@ -159,7 +168,13 @@ ROUTE_PARAMETERS: dict[str, dict[tuple[str, str], Parameter]] = {
     },
 }
 # The owner of patient A's object of each kind: reach of the owner decides the expected answer.
-A_OWNER = {"token": "patient_a", "staff_token": "therapist", "webhook": "riverside"}
+A_OWNER = {
+    "token": "patient_a",
+    "staff_token": "therapist",
+    "webhook": "riverside",
+    "staff_member": "riverside",
+    "cover": "riverside",
+}
 
 # JSON lists: the kind of ``results[*].id`` per route, so that ids are compared with ids of the
 # same kind. None: the items are not patient data (the exercise catalogue) or carry no id (daily
@@ -179,6 +194,9 @@ LIST_KINDS: dict[str, str | None] = {
     "api-me-push-subscriptions": None,
     # Referred episodes: each item's id is its episode's (tests/referrals/test_api.py).
     "api-referral-list": "episode",
+    # The caller's clinic's staff (not patient data) and covers (tests/staff/).
+    "api-staff-list": None,
+    "api-cover-list": "cover",
 }
 # Keys that, anywhere in a JSON answer, hold the id of an object of this kind.
 ID_KEYS = {"patient": "patient", "episode": "episode", "alert": "alert"}
@@ -294,6 +312,26 @@ def world(cast) -> World:
         ).pk,
         "northside": WebhookEndpoint.objects.create(
             clinic=cast.other_clinic, url="https://hooks.northside.example/pais", secret="whsec_n"
+        ).pk,
+    }
+    # A cover still to come (it gives nobody reach during the walk), per clinic.
+    starts = dt.date.today() + dt.timedelta(days=30)
+    northside_2 = TherapistFactory(email="therapist2@northside.test", clinic=cast.other_clinic)
+    w.ids["staff_member"] = {"riverside": cast.therapist_2.pk, "northside": northside_2.pk}
+    w.ids["cover"] = {
+        "riverside": Cover.objects.create(
+            clinic=cast.clinic,
+            absent=cast.therapist,
+            covering=cast.therapist_2,
+            start_date=starts,
+            end_date=starts,
+        ).pk,
+        "northside": Cover.objects.create(
+            clinic=cast.other_clinic,
+            absent=cast.other_therapist,
+            covering=northside_2,
+            start_date=starts,
+            end_date=starts,
         ).pk,
     }
     w.ids["token"] = {}
@@ -520,6 +558,9 @@ def test_the_walk_finds_every_kind_of_route():
         "audit-trail",
         "patient-log",
         "account-token-revoke",
+        "staff-deactivate",
+        "api-staff-deactivate",
+        "api-cover-cancel",
     } <= names
     assert not names & set(SKIPPED_NAMES)
     assert not any(route.route.startswith("admin/") for route in project_routes())
