@@ -5,8 +5,9 @@ Every word must match (they narrow, as before):
 
 - a word ending in a dot ("G.") is an initial: a first or last name starting with it;
 - any other word is found in the first name, the last name or the email address;
-- a query of two or three letters and nothing else ("GL", "gl", "GML") also matches the patient
-  whose first name starts with its first letter and whose last name starts with its last one.
+- a query of two letters and nothing else ("GL", "gl"), or of three capitals ("GML"), also
+  matches the patient whose first name starts with its first letter and whose last name starts
+  with its last one (three lower-case letters are a word: "liu", "ann").
 
 The result is a ``Q`` over the patient's user, reached through ``prefix`` ("user__" from a
 ``Patient``, "patient__user__" from an ``Episode``): the narrowing happens in SQL, inside the
@@ -38,7 +39,7 @@ def _word(word: str, prefix: str) -> Q:
 
 
 def _initials(query: str, prefix: str) -> Q | None:
-    if not (2 <= len(query) <= 3 and query.isalpha()):
+    if not query.isalpha() or not (len(query) == 2 or (len(query) == 3 and query.isupper())):
         return None
     return Q(**{f"{prefix}first_name__istartswith": query[0]}) & Q(
         **{f"{prefix}last_name__istartswith": query[-1]}
