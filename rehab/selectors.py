@@ -11,8 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from accounts.models import Invitation, Patient, User
@@ -39,6 +51,7 @@ from rehab.models import (
     Severity,
 )
 from rehab.rule_inputs import prefetched_episode_data
+from rehab.search import patient_search
 
 # The version of an entry that a page renders (data-entry-version): the API's ETag.
 from rehab.versions import entry_etag as entry_etag
@@ -260,12 +273,27 @@ def episode_in_reach(*, user: AnyUser, episode_id: int) -> Episode:
 # --- Therapist and clinic admin pages ------------------------------------------------------------
 
 
-def patient_rows(*, user: AnyUser) -> QuerySet[Patient]:
-    """Patients in reach with how many episodes they have and how many are active."""
-    return patients_for(user).annotate(
+def patient_rows(*, user: AnyUser, q: str = "") -> QuerySet[Patient]:
+    """Patients in reach with how many episodes they have and how many are active, whether they
+    are still invited (no password set yet) and their latest episode's status; narrowed by the
+    search ``q`` (a name, email, initials or "G. Liu": rehab/search.py)."""
+    rows = patients_for(user).annotate(
         episode_count=Count("episodes"),
         active_count=Count("episodes", filter=Q(episodes__status=EpisodeStatus.ACTIVE)),
+        # An invited patient's password is unusable ("!…") until they accept the invitation.
+        invited=Case(
+            When(user__password__startswith=UNUSABLE_PASSWORD_PREFIX, then=Value(True)),
+            default=Value(False),
+        ),
+        latest_status=Subquery(
+            Episode.objects.filter(patient=OuterRef("pk"))
+            .order_by("-start_date", "-id")
+            .values("status")[:1]
+        ),
     )
+    if q:
+        rows = rows.filter(patient_search(q, prefix="user__"))
+    return rows.order_by("user__last_name", "user__first_name", "pk")
 
 
 @dataclass(frozen=True)

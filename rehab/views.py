@@ -51,6 +51,7 @@ from rehab.forms import (
     add_service_errors,
 )
 from rehab.models import Alert, Episode, EpisodeStatus
+from rehab.search import normalise
 from rehab.services import (
     diary_closed_message,
     entry_record,
@@ -425,9 +426,14 @@ def episode_history(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def patient_list(request: HttpRequest) -> HttpResponse:
     user = _require_staff(request)
-    patients = list(selectors.patient_rows(user=user))
+    q = normalise(request.GET.get("q", ""))
+    patients = list(selectors.patient_rows(user=user, q=q))
     audit_read(user, action="patients.listed", obj=Patient, count=len(patients))
-    return render(request, "therapist/patient_list.html", {"patients": patients})
+    return render(
+        request,
+        "therapist/patient_list.html",
+        {"patients": patients, "q": q, "statuses": dict(EpisodeStatus.choices)},
+    )
 
 
 def _invite_page(request: HttpRequest, patient: Patient, issued: IssuedInvitation) -> HttpResponse:

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -44,6 +44,7 @@ from rehab.models import (
     Side,
 )
 from rehab.rule_inputs import EPISODE_RULE_FIELDS, episode_row, read_rule_inputs
+from rehab.search import normalise, patient_search
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
 from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
 
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
 URGENCY = (rules.CRITICAL, rules.HIGH, rules.WARNING)
 NO_ALERTS = "none"
 UNASSIGNED = "none"
-SEARCH_MAX_LENGTH = 100
 
 # The caseload lists active episodes only, so neither "closed" nor "referred" is offered as a
 # filter (neither could ever match): referred patients are followed up on /referrals/.
@@ -108,7 +108,7 @@ class CaseloadFilters:
             recommendation=recommendation if recommendation in dict(RECOMMENDATION_CHOICES) else "",
             severity=severity if severity in dict(SEVERITY_CHOICES) else "",
             therapist=therapist,
-            q=" ".join(get("q").split())[:SEARCH_MAX_LENGTH],
+            q=normalise(get("q")),
         )
 
 
@@ -128,6 +128,8 @@ class CaseloadRow:
     pain_baseline: float | None
     pain_current: float | None
     adherence_pct: float | None
+    # Anything prescribed at all: without an adherence figure, the row says why (rehab/numbers).
+    has_prescriptions: bool
     last_entry: dt.date | None
     entries_last_7_days: int
     open_alerts: int
@@ -206,11 +208,9 @@ def caseload(
         listed = listed.filter(patient__therapist__isnull=True)
     elif filters.therapist:
         listed = listed.filter(patient__therapist_id=int(filters.therapist))
-    for word in filters.q.split():
-        listed = listed.filter(
-            Q(patient__user__first_name__icontains=word)
-            | Q(patient__user__last_name__icontains=word)
-        )
+    if filters.q:
+        # Name, email, initials ("GL") or "G. Liu" (rehab/search.py).
+        listed = listed.filter(patient_search(filters.q, prefix="patient__user__"))
 
     episodes = list(
         listed.values(
@@ -310,6 +310,7 @@ def _rows(
                     if values["patient__therapist_id"]
                     else None
                 ),
+                has_prescriptions=bool(data.prescriptions),
                 start_date=start_date,
                 as_of=as_of,
                 trial_day=evaluation.trial_day,

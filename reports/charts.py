@@ -17,7 +17,7 @@ from typing import Any
 import plotly.graph_objects as go
 from django.utils.translation import gettext, ngettext
 
-from rehab import rules
+from rehab import numbers, rules
 from rehab.evaluation import thresholds_for_clinic
 from rehab.models import Episode, InterventionKind
 from rehab.rule_inputs import prefetched_episode_data
@@ -32,7 +32,7 @@ from reports.figures import (
     pain_figure,
     rom_figure,
 )
-from reports.l10n import day_month_year, fixed, general
+from reports.l10n import day_month_year, general
 from reports.series import CourseSeries, InterventionSpan, course_series
 
 
@@ -114,6 +114,8 @@ def charts_for_episode_page(
         as_of,
         baseline=evaluation.metrics.pain_baseline,
         rom_reference=evaluation.metrics.rom_reference,
+        pain_current=evaluation.metrics.pain_current,
+        pain_change=evaluation.metrics.pain_change,
     )
     return charts_for_series(series)
 
@@ -160,7 +162,7 @@ def _span_phrase(series: CourseSeries, span: InterventionSpan) -> str:
 def _pain_change_sentence(change: float, params: dict[str, object]) -> str:
     days = params["days"]
     assert isinstance(days, int)
-    if round(change, 1) < 0:
+    if numbers.rounded(change, 1) < 0:
         message = ngettext(
             "Pain during activity fell by %(points)s points, from a baseline of %(baseline)s "
             "to a 7-day mean of %(mean)s on day %(day)s, over %(days)s day of the trial",
@@ -168,7 +170,7 @@ def _pain_change_sentence(change: float, params: dict[str, object]) -> str:
             "to a 7-day mean of %(mean)s on day %(day)s, over %(days)s days of the trial",
             days,
         )
-    elif round(change, 1) > 0:
+    elif numbers.rounded(change, 1) > 0:
         message = ngettext(
             "Pain during activity rose by %(points)s points, from a baseline of %(baseline)s "
             "to a 7-day mean of %(mean)s on day %(day)s, over %(days)s day of the trial",
@@ -184,7 +186,7 @@ def _pain_change_sentence(change: float, params: dict[str, object]) -> str:
             "mean of %(mean)s on day %(day)s, over %(days)s days of the trial",
             days,
         )
-    return message % {**params, "points": fixed(abs(change))}
+    return message % {**params, "points": numbers.number(abs(change), 1)}
 
 
 def pain_summary(series: CourseSeries) -> str:
@@ -196,15 +198,33 @@ def pain_summary(series: CourseSeries) -> str:
         if series.baseline is not None:
             sentences.append(
                 gettext("The baseline pain during activity is %(baseline)s")
-                % {"baseline": fixed(series.baseline)}
+                % {"baseline": numbers.pain(series.baseline)}
             )
+    elif (
+        series.baseline is not None
+        and series.pain_current is not None
+        and series.pain_change is not None
+    ):
+        # The rules' figures, as the page's Progress and the report state them: the mean of
+        # the last 7 days to as_of and its change (the line's last point may be an earlier day).
+        sentences.append(
+            _pain_change_sentence(
+                -series.pain_change,
+                {
+                    "baseline": numbers.pain(series.baseline),
+                    "mean": numbers.pain(series.pain_current),
+                    "day": series.trial_day(series.as_of),
+                    "days": series.trial_day(series.as_of),
+                },
+            )
+        )
     elif series.baseline is not None and latest is not None and latest.mean_7d is not None:
         sentences.append(
             _pain_change_sentence(
                 latest.mean_7d - series.baseline,
                 {
-                    "baseline": fixed(series.baseline),
-                    "mean": fixed(latest.mean_7d),
+                    "baseline": numbers.pain(series.baseline),
+                    "mean": numbers.pain(latest.mean_7d),
                     "day": latest.day,
                     "days": series.trial_day(series.as_of),
                 },
@@ -213,13 +233,13 @@ def pain_summary(series: CourseSeries) -> str:
     else:
         last = series.pain[-1]
         known = (
-            gettext("The baseline is %(baseline)s") % {"baseline": fixed(series.baseline)}
+            gettext("The baseline is %(baseline)s") % {"baseline": numbers.pain(series.baseline)}
             if series.baseline is not None
             else gettext("The baseline is unknown")
         )
         mean = (
             gettext("the latest 7-day mean is %(mean)s (day %(day)s)")
-            % {"mean": fixed(latest.mean_7d), "day": latest.day}
+            % {"mean": numbers.pain(latest.mean_7d), "day": latest.day}
             if latest is not None and latest.mean_7d is not None
             else gettext("no 7-day window holds enough entries for a mean yet")
         )
@@ -232,9 +252,12 @@ def pain_summary(series: CourseSeries) -> str:
             % {"baseline": known, "mean": mean, "last_entry": last_entry}
         )
     if series.mcid_target is not None:
-        params = {"target": fixed(series.mcid_target)}
-        if latest is not None and latest.mean_7d is not None:
-            if latest.mean_7d <= series.mcid_target:
+        params = {"target": numbers.pain(series.mcid_target)}
+        now = series.pain_current
+        if now is None and latest is not None:
+            now = latest.mean_7d
+        if now is not None:
+            if now <= series.mcid_target:
                 target = gettext(
                     "The clinically important target is %(target)s or below; the latest mean "
                     "is within it"
@@ -286,7 +309,7 @@ def rom_summary(series: CourseSeries) -> str:
         if first is last:
             sentences.append(
                 gettext("Plantar flexion of the affected side was %(degrees)s° on day %(day)s")
-                % {"degrees": general(first.affected), "day": first.day}
+                % {"degrees": numbers.number(first.affected), "day": first.day}
             )
         else:
             sentences.append(
@@ -298,9 +321,9 @@ def rom_summary(series: CourseSeries) -> str:
                     len(affected),
                 )
                 % {
-                    "first": general(first.affected),
+                    "first": numbers.number(first.affected),
                     "first_day": first.day,
-                    "last": general(last.affected),
+                    "last": numbers.number(last.affected),
                     "last_day": last.day,
                     "count": len(affected),
                 }
@@ -310,19 +333,19 @@ def rom_summary(series: CourseSeries) -> str:
         assert latest.unaffected is not None
         sentences.append(
             gettext("The healthy side measured %(degrees)s° on day %(day)s")
-            % {"degrees": general(latest.unaffected), "day": latest.day}
+            % {"degrees": numbers.number(latest.unaffected), "day": latest.day}
         )
     elif series.rom_reference is not None:
         sentences.append(
             gettext("The healthy side measured %(degrees)s° at intake")
-            % {"degrees": general(series.rom_reference)}
+            % {"degrees": numbers.number(series.rom_reference)}
         )
     deficit = latest_deficit(series)
     if deficit is not None:
         params = {
             "day": series.trial_day(deficit.date),
-            "degrees": general(deficit.degrees),
-            "reference": fixed(deficit.reference),
+            "degrees": numbers.number(deficit.degrees),
+            "reference": numbers.number(deficit.reference),
         }
         if deficit.degrees > 0:
             sentences.append(
@@ -365,7 +388,7 @@ def adherence_summary(series: CourseSeries) -> str:
         else:
             judged += 1
             on_target += data.percent >= minimum
-            params = {"week": week, "percent": f"{data.percent:.0f}"}
+            params = {"week": week, "percent": numbers.number(data.percent, 0)}
             if data.end > series.as_of:
                 parts.append(gettext("week %(week)s %(percent)s%% so far") % params)
             else:

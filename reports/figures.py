@@ -33,6 +33,7 @@ from typing import Any, Final
 import plotly.graph_objects as go
 from django.utils.translation import gettext, gettext_noop
 
+from rehab import numbers
 from rehab.dates import shift_days
 from reports.l10n import day_month, day_month_year, fixed, general
 from reports.series import CourseSeries, InterventionSpan, WeekAdherence
@@ -196,7 +197,10 @@ def _as_of_shape(series: CourseSeries, *, label: bool = True) -> dict[str, Any]:
             "text": gettext("Day %(day)s") % {"day": series.trial_day(series.as_of)},
             "textposition": "start",
             "textangle": 0,
-            "xanchor": "left",
+            # Right of the line, over the days still to come; but where the axis ends only a
+            # few days later (a trial past its overdue day), left of it, or the label is cut
+            # off at the plot's edge ("Day 5" of "Day 58").
+            "xanchor": "right" if _near_axis_end(series) else "left",
             "yanchor": "bottom",
             "padding": 4,
             "font": {"size": LABEL_SIZE - 1, "color": MUTED},
@@ -206,6 +210,17 @@ def _as_of_shape(series: CourseSeries, *, label: bool = True) -> dict[str, Any]:
         # Where a bar may stand behind the label (adherence), the line speaks for itself.
         del shape["label"]
     return shape
+
+
+# The share of the time axis a "Day 123" label needs to the right of its line on a narrow
+# chart (a tablet's, about 500 px of plot): below it, the label goes left of the line.
+LABEL_ROOM: Final = 0.12
+
+
+def _near_axis_end(series: CourseSeries) -> bool:
+    x0, x1 = axis_range(series)
+    total = (x1 - x0).days
+    return total > 0 and (x1 - series.as_of).days / total < LABEL_ROOM
 
 
 def _side_label(
@@ -652,7 +667,8 @@ def rom_figure(series: CourseSeries) -> go.Figure:
         annotations.append(
             {
                 "name": "deficit_label",
-                "text": gettext("%(degrees)s° short") % {"degrees": general(deficit.degrees)},
+                "text": gettext("%(degrees)s° short")
+                % {"degrees": numbers.number(deficit.degrees)},
                 "xref": "x",
                 "x": deficit.date.isoformat(),
                 "xanchor": "left",

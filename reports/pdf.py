@@ -38,6 +38,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from rehab import numbers
 from rehab.templatetags.catalogue import catalogue_text
 from reports.l10n import day_month_year, general
 from reports.referral import ReferralReport
@@ -422,7 +423,7 @@ def pain_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawi
             frame.right - 3,
             top - 8,
             gettext("important improvement: %(target)s or less")
-            % {"target": general(series.mcid_target)},
+            % {"target": numbers.pain(series.mcid_target)},
             colour=HEALTHY,
             anchor="end",
             backdrop=True,
@@ -436,7 +437,7 @@ def pain_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawi
             drawing,
             frame.right - 3,
             y + 2.5,
-            gettext("baseline %(value)s") % {"value": general(series.baseline)},
+            gettext("baseline %(value)s") % {"value": numbers.pain(series.baseline)},
             colour=INK,
             anchor="end",
             backdrop=True,
@@ -562,7 +563,7 @@ def rom_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawin
             drawing,
             frame.left + 3,
             y + 2,
-            gettext("reference %(degrees)s°") % {"degrees": general(series.rom_reference)},
+            gettext("reference %(degrees)s°") % {"degrees": numbers.number(series.rom_reference)},
             colour=HEALTHY,
             backdrop=True,
         )

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, get_in_reach_or_404
-from rehab import rules
+from rehab import numbers, rules
 from rehab.evaluation import thresholds_for_clinic
 from rehab.finding_text import finding_message
 from rehab.models import Episode, EpisodeStatus, Intervention, Prescription
@@ -148,6 +148,8 @@ def report_course(*, episode: Episode, as_of: dt.date, at_referral: bool) -> Cou
         as_of,
         baseline=evaluation.metrics.pain_baseline,
         rom_reference=evaluation.metrics.rom_reference,
+        pain_current=evaluation.metrics.pain_current,
+        pain_change=evaluation.metrics.pain_change,
     )
     return Course(episode=episode, evaluation=evaluation, series=series, thresholds=thresholds)
 
@@ -170,22 +172,13 @@ def _metrics(course: Course, episode: Episode) -> list[MetricRow]:
             if week1 >= t.min_entries_per_week
             else gettext("intake score (week 1 had too few entries)")
         )
-    change = gettext("unknown")
-    if m.pain_change is not None:
-        points = _num(m.pain_change)
-        # "1 point", "-1 point", but "1.5 points": only a whole one is singular.
-        count = 1 if points in ("1", "-1") else 2
-        if m.pain_change_pct is not None:
-            change = ngettext(
-                "%(points)s point (%(percent)s)", "%(points)s points (%(percent)s)", count
-            ) % {"points": points, "percent": _num(m.pain_change_pct, "%", 0)}
-        else:
-            change = ngettext("%(points)s point", "%(points)s points", count) % {"points": points}
+    # The same figures, rounded and worded as on the episode page (rehab/numbers.py).
+    change = numbers.pain_change(m.pain_change, m.pain_change_pct)
     target = course.series.mcid_target
     important = {
         "points": _num(t.mcid_points),
         "percent": _num(t.mcid_percent, "%", 0),
-        "target": _num(target, "/10"),
+        "target": numbers.pain_of_ten(target),
     }
     if target is not None:
         important_note = (
@@ -196,33 +189,33 @@ def _metrics(course: Course, episode: Episode) -> list[MetricRow]:
         important_note = gettext("important from %(points)s points and %(percent)s") % important
     rows = [
         MetricRow(
-            gettext("Baseline pain during activity"), _num(m.pain_baseline, "/10"), baseline_note
+            gettext("Baseline pain during activity"),
+            numbers.pain_of_ten(m.pain_baseline),
+            baseline_note,
         ),
         MetricRow(
             gettext("Current pain during activity"),
-            _num(m.pain_current, "/10"),
+            numbers.pain_of_ten(m.pain_current),
             gettext("mean of the 7 days to %(day)s") % {"day": day_month_year(course.series.as_of)},
         ),
-        MetricRow(gettext("Change (baseline − current)"), change, important_note),
+        MetricRow(gettext("Change (current − baseline)"), change, important_note),
         MetricRow(
             gettext("Exercise adherence"),
-            _num(m.adherence_pct, "%", 0)
-            if m.adherence_pct is not None
-            else gettext("none prescribed"),
+            numbers.adherence(m.adherence_pct, has_prescriptions=course.series.has_prescriptions),
             gettext("prescribed sets done on the days logged; adequate from %(minimum)s")
             % {"minimum": _num(t.adherence_min_percent, "%", 0)},
         ),
         MetricRow(gettext("Entries in the last 7 days"), str(m.entries_last_7_days)),
-        MetricRow(gettext("Plantar flexion, week 1 (affected)"), _num(m.rom_week1, "°")),
-        MetricRow(gettext("Plantar flexion, current (affected)"), _num(m.rom_current, "°")),
+        MetricRow(gettext("Plantar flexion, week 1 (affected)"), numbers.degrees(m.rom_week1)),
+        MetricRow(gettext("Plantar flexion, current (affected)"), numbers.degrees(m.rom_current)),
         MetricRow(
             gettext("Plantar flexion, reference (healthy side)"),
-            _num(m.rom_reference, "°"),
+            numbers.degrees(m.rom_reference),
             gettext("mean of all healthy-side measurements") if m.rom_reference is not None else "",
         ),
         MetricRow(
             gettext("Plantar flexion deficit"),
-            _num(m.rom_deficit, "°"),
+            numbers.degrees(m.rom_deficit),
             gettext("notable from %(degrees)s") % {"degrees": _num(t.rom_deficit_deg, "°")},
         ),
     ]

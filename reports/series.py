@@ -78,6 +78,12 @@ class CourseSeries:
     # What could not be drawn as recorded: dates outside the drawable window (rows stored
     # before the services bounded them), said in words under the charts.
     notes: tuple[str, ...] = ()
+    # The rules' current activity pain (mean of the last 7 days to as_of) and its change from
+    # the baseline (baseline minus current), so that the captions state the page's figures.
+    pain_current: float | None = None
+    pain_change: float | None = None
+    # Whether anything was ever prescribed: "nothing prescribed" is said only then.
+    has_prescriptions: bool = False
 
     def trial_day(self, date: dt.date) -> int:
         return (date - self.start_date).days + 1
@@ -108,11 +114,14 @@ def course_series(
     *,
     baseline: float | None,
     rom_reference: float | None = None,
+    pain_current: float | None = None,
+    pain_change: float | None = None,
 ) -> CourseSeries:
     """Lay out the episode's data up to ``as_of`` for drawing.
 
-    ``baseline`` and ``rom_reference`` come from the rules' metrics (``Evaluation.metrics``) so
-    the lines drawn are the numbers the findings used.
+    ``baseline``, ``rom_reference``, ``pain_current`` and ``pain_change`` come from the rules'
+    metrics (``Evaluation.metrics``) so the lines drawn and the captions are the numbers the
+    findings and the page use.
     """
     start = episode.start_date
     notes: list[str] = []
@@ -202,6 +211,9 @@ def course_series(
         adherence_min_percent=float(thresholds.adherence_min_percent),
         rom_reference=rom_reference,
         notes=(*notes, *intervention_notes),
+        pain_current=pain_current,
+        pain_change=pain_change,
+        has_prescriptions=bool(episode.prescriptions),
     )
 
 

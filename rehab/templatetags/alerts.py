@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext
 
-from rehab import finding_text, selectors, vocabulary
+from rehab import finding_text, numbers, selectors, vocabulary
 from rehab.models import Alert
 from rehab.rules import Finding
 from rehab.thresholds import NAMES as THRESHOLD_NAMES
@@ -73,7 +73,12 @@ def severity_label(severity: str) -> str:
     return str(label) if label is not None else severity.capitalize()
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, key: str = "") -> str:
+    # A figure the pages show elsewhere reads the same here (rehab/numbers.py): "pain current
+    # 4.6", not 4.57 beside a 4.6 in the progress table.
+    figure = numbers.evidence_value(key, value)
+    if figure is not None:
+        return figure
     if value is None:
         return gettext("unknown")
     if isinstance(value, bool):
@@ -89,7 +94,7 @@ def evidence_items(evidence: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     if not isinstance(evidence, Mapping):
         return []
     keys = sorted(evidence, key=lambda key: (_ORDER.get(str(key), len(_ORDER)), str(key)))
-    return [(_evidence_label(str(key)), _value(evidence[key])) for key in keys]
+    return [(_evidence_label(str(key)), _value(evidence[key], str(key))) for key in keys]
 
 
 def _evidence_label(key: str) -> str:

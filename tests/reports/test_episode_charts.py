@@ -146,10 +146,10 @@ def test_episode_page_has_three_described_charts_with_their_data(cast):
 
     assert page.text["chart-pain-summary"].startswith(
         "Pain during activity fell by 1.0 points, from a baseline of 7.0 to a 7-day mean of 6.0 "
-        "on day 50, over 51 days of the trial."
+        "on day 51, over 51 days of the trial."
     )
     assert "The clinically important target is 4.9 or below" in page.text["chart-pain-summary"]
-    assert "28° on day 50" in page.text["chart-rom-summary"]
+    assert "28.0° on day 50" in page.text["chart-rom-summary"]
     adherence = page.text["chart-adherence-summary"]
     assert "week 8 100% so far. 8 of 8 weeks with exercises reached the 80% line" in adherence
 

@@ -284,7 +284,7 @@ def test_rom_figure_shades_the_deficit_between_the_two_sides():
     # (the mean of the healthy side, 45°, as in ROM_DEFICIT): 45 − 30 on day 15.
     assert series.rom_reference == 45.0
     deficit = annotation(figure, "deficit_label")
-    assert (deficit.text, deficit.x, deficit.y) == ("15° short", iso(15), 37.5)
+    assert (deficit.text, deficit.x, deficit.y) == ("15.0° short", iso(15), 37.5)
     assert figure.layout.yaxis.range[0] == 0
     assert figure.layout.yaxis.range[1] >= 60
 
@@ -467,8 +467,8 @@ def test_pain_summary_of_an_empty_episode():
 def test_rom_summary_gives_first_latest_healthy_side_and_deficit():
     series = worked_example(rom={1: (24.0, 45.0), 8: (27.0, 46.0), 43: (28.0, 45.0)})
     assert rom_summary(series) == (
-        "Plantar flexion of the affected side went from 24° on day 1 to 28° on day 43, over 3 "
-        "measurements. The healthy side measured 45° on day 43. On day 43 the affected side was "
+        "Plantar flexion of the affected side went from 24.0° on day 1 to 28.0° on day 43, over 3 "
+        "measurements. The healthy side measured 45.0° on day 43. On day 43 the affected side was "
         "17.3° short of the healthy side's 45.3° (shaded). The normal range is about 35–50° "
         "(band)."
     )

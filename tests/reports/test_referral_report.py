@@ -46,17 +46,18 @@ def test_the_page_shows_details_timeline_measures_findings_sources_and_charts(ca
     # The timeline: start, the review day (past on day 50) and the overdue day (planned).
     assert "Reassessment (review day)" in html
     assert 'Referral due at the latest <span class="small">(planned)</span>' in html
-    # Measures: baseline 7.0, current 6.0, change 1 point (14%), adherence 100%, ROM deficit 14°.
-    assert "<strong>7/10</strong>" in html
-    assert "<strong>6/10</strong>" in html
-    assert "<strong>1 point (14%)</strong>" in html
+    # Measures, rounded and worded as on the episode page (rehab/numbers.py): baseline 7.0,
+    # current 6.0, change −1.0 point (−14%), adherence 100%, ROM deficit 14.0°.
+    assert "<strong>7.0/10</strong>" in html
+    assert "<strong>6.0/10</strong>" in html
+    assert "<strong>\u22121.0 point (\u221214%)</strong>" in html
     assert "<strong>100%</strong>" in html
-    assert "<strong>14°</strong>" in html
+    assert "<strong>14.0°</strong>" in html
     assert "target 4.9/10 or less" in html
     # The finding that matters, with its evidence and where the numbers come from.
     assert "Consider referral for a surgical opinion" in html
     assert "(REFERRAL_CONSIDER)" in html
-    assert "pain baseline 7" in html
+    assert "pain baseline 7.0" in html
     assert 'href="https://doi.org/10.1016/s0304-3959(01)00349-9"' in html
     assert "Salaffi et al., Eur J Pain 2004" in html
     assert "doi:10.7547/21-001" in html  # Cengiz 2023, the share resolved conservatively
@@ -180,7 +181,7 @@ def test_the_pdf_first_page_is_drawn_and_says_what_it_is(cast, tmp_path):
     assert cast.patient_a.user.get_full_name() in text
     assert "Consider referral" in text
     assert "Trial timeline" in text
-    assert "7/10" in text and "6/10" in text
+    assert "7.0/10" in text and "6.0/10" in text
     rest = "".join(pdf[i].get_textpage().get_text_range() for i in range(1, len(pdf)))
     assert "REFERRAL_CONSIDER" in rest
     assert "doi:10.1016/s0304-3959(01)00349-9" in rest
