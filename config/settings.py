@@ -332,6 +332,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # An alert's severity and status appear in two components (an alert, a resolved alert):
+    # one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertSeverityEnum": "rehab.models.Severity",
+        "AlertStatusEnum": "rehab.models.AlertStatus",
+    },
 }
 
 # --- Product settings --------------------------------------------------------------------------

@@ -327,7 +327,7 @@ def alerts_for(user: AnyUser) -> QuerySet[Alert]:
         return Alert.objects.none()
     return scope_to_patients(
         user,
-        Alert.objects.select_related("episode__patient__user"),
+        Alert.objects.select_related("episode__patient__user", "acknowledged_by", "resolved_by"),
         via="episode__patient",
     )
 
@@ -405,6 +405,16 @@ class EpisodeProgress:
     recommendation_label: str
     alerts: list[Alert]
     resolved_alerts: list[Alert]
+    # Resolved by hand while the finding still fired: shown with the live ones, not folded away.
+    suppressing_alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """Unresolved alerts by status: "open" is open only (docs/alerts.md, "Counts")."""
+        counts = {AlertStatus.OPEN.value: 0, "acknowledged": 0, "snoozed": 0}
+        for alert in self.alerts:
+            counts[alert.status] = counts.get(alert.status, 0) + 1
+        return counts
 
 
 RESOLVED_ALERTS_SHOWN = 10
@@ -419,7 +429,9 @@ def episode_progress_for(*, episode: Episode, as_of: dt.date) -> EpisodeProgress
     """
     data = prefetched_episode_data(episode, as_of=as_of)
     evaluation = rules.evaluate(data, thresholds_for_clinic(episode.patient.user.clinic_id), as_of)
-    alerts = Alert.objects.filter(episode=episode).select_related("episode__patient__user")
+    alerts = Alert.objects.filter(episode=episode).select_related(
+        "episode__patient__user", "acknowledged_by", "resolved_by"
+    )
     return EpisodeProgress(
         as_of=as_of,
         evaluation=evaluation,
@@ -432,9 +444,14 @@ def episode_progress_for(*, episode: Episode, as_of: dt.date) -> EpisodeProgress
             .order_by("rank", "created_at", "id")
         ),
         resolved_alerts=list(
-            alerts.filter(status=AlertStatus.RESOLVED).order_by("-resolved_at", "-id")[
-                :RESOLVED_ALERTS_SHOWN
-            ]
+            alerts.filter(status=AlertStatus.RESOLVED, suppressing=False).order_by(
+                "-resolved_at", "-id"
+            )[:RESOLVED_ALERTS_SHOWN]
+        ),
+        suppressing_alerts=list(
+            alerts.filter(status=AlertStatus.RESOLVED, suppressing=True).order_by(
+                "-resolved_at", "-id"
+            )
         ),
     )
 
