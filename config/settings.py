@@ -288,6 +288,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
         "options": {"expires": 12 * 3600},
     },
+    # Issue 14 (docs/alerts.md): each clinic admin's daily summary of unacknowledged alerts.
+    "admin-alert-summary": {
+        "task": "rehab.tasks.send_admin_summary",
+        "schedule": crontab(hour=7, minute=30),
+        "options": {"expires": 12 * 3600},
+    },
 }
 
 # --- Email -------------------------------------------------------------------------------------

@@ -12,7 +12,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from accounts.models import Invitation, Patient, User
@@ -34,6 +45,7 @@ from rehab.models import (
     EpisodeStatus,
     ExerciseLog,
     InboxMessage,
+    InboxMessageRead,
     Prescription,
     PushSubscription,
     Severity,
@@ -383,18 +395,30 @@ def alert_inbox(*, user: AnyUser, tab: str, page: int | str | None = 1) -> Alert
         listed = listed.order_by("-resolved_at", "-id")
     else:
         listed = listed.annotate(rank=_severity_rank()).order_by("rank", "created_at", "id")
-    notifications = list(
-        scope_to_patients(
-            user,
-            InboxMessage.objects.select_related("alert__episode__patient__user"),
-            via="alert__episode__patient",
-        ).order_by("-created_at", "-id")[:INBOX_NOTIFICATIONS]
-    )
+    notifications = list(new_notifications(user=user)[:INBOX_NOTIFICATIONS])
     return AlertInbox(
         tab=tab,
         page=Paginator(listed, INBOX_PAGE_SIZE).get_page(page),
         counts={key: value or 0 for key, value in counts.items()},
         notifications=notifications,
+    )
+
+
+def new_notifications(*, user: AnyUser) -> QuerySet[InboxMessage]:
+    """The inbox notifications in reach that ``user`` has not marked read and whose alert is
+    not resolved (a resolved alert's notification has nothing left to act on), newest first."""
+    if not can_manage_patients(user) or not isinstance(user, User):
+        return InboxMessage.objects.none()
+    read = InboxMessageRead.objects.filter(message=OuterRef("pk"), user=user)
+    return (
+        scope_to_patients(
+            user,
+            InboxMessage.objects.select_related("alert__episode__patient__user"),
+            via="alert__episode__patient",
+        )
+        .exclude(alert__status=AlertStatus.RESOLVED)
+        .exclude(Exists(read))
+        .order_by("-created_at", "-id")
     )
 
 
