@@ -177,6 +177,8 @@ LIST_KINDS: dict[str, str | None] = {
     "api-webhook-deliveries": None,
     # The caller's own devices only (tests/reminders/test_api.py).
     "api-me-push-subscriptions": None,
+    # Inbox notifications: their "alert" and "episode" keys are checked as every answer's are.
+    "api-alert-notifications": None,
 }
 # Keys that, anywhere in a JSON answer, hold the id of an object of this kind.
 ID_KEYS = {"patient": "patient", "episode": "episode", "alert": "alert"}

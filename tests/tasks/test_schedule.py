@@ -31,6 +31,7 @@ def test_every_scheduled_task_is_registered_with_the_worker() -> None:
         "rehab.tasks.send_reminders",
         "rehab.tasks.escalate_alerts",
         "rehab.tasks.send_weekly_digest",
+        "rehab.tasks.send_admin_summary",
     }
     assert scheduled <= set(app.tasks)
     assert {"rehab.tasks.evaluate_chunk", "rehab.tasks.evaluate_episode_task"} <= set(app.tasks)
@@ -55,6 +56,9 @@ def test_when_each_job_runs() -> None:
     digest = _entry("rehab.tasks.send_weekly_digest")["schedule"]
     assert isinstance(digest, crontab)
     assert (digest.day_of_week, digest.hour, digest.minute) == ({1}, {7}, {0})
+    summary = _entry("rehab.tasks.send_admin_summary")["schedule"]
+    assert isinstance(summary, crontab)
+    assert (summary.hour, summary.minute) == ({7}, {30})  # daily
     assert settings.CELERY_TIMEZONE == "UTC"
 
 
@@ -67,6 +71,7 @@ def test_each_periodic_message_expires_before_its_next_run() -> None:
         "rehab.tasks.send_reminders": 15 * 60,
         "rehab.tasks.escalate_alerts": 3600,
         "rehab.tasks.send_weekly_digest": 7 * 24 * 3600,
+        "rehab.tasks.send_admin_summary": 24 * 3600,
     }
     for task, interval in every.items():
         options = _entry(task)["options"]
