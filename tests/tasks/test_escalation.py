@@ -152,9 +152,7 @@ def test_an_alert_acknowledged_during_the_run_is_not_escalated(
         assert response.status_code == 200, response.content
         return real_admins(clinic_id)
 
-    monkeypatch.setattr(
-        rehab.escalation, "clinic_admins", admins_while_the_therapist_acknowledges
-    )
+    monkeypatch.setattr(rehab.escalation, "clinic_admins", admins_while_the_therapist_acknowledges)
     with time_machine.travel(RAISED_AT + dt.timedelta(hours=49), tick=False):
         assert rehab.jobs.escalation_run() == []
     assert _escalations() == []
