@@ -8,9 +8,12 @@ evaluation service, the caseload's triage and the episode page.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from django.core import mail
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rehab import rules
 from rehab.alert_diff import (
@@ -222,3 +225,64 @@ def test_counts_name_each_status(cast, api, example_1):
     assert '<span class="count">1<span class="visually-hidden"> open' in html
     page = signed_in_client(cast.therapist).get(f"/episodes/{example_1.pk}/").content.decode()
     assert "1 open · 1 acknowledged · 1 snoozed" in page
+
+
+# --- Properties of suppression -----------------------------------------------------------------
+
+_CODES = sorted(
+    code for code, sev in rules.FINDING_SEVERITY.items() if sev in rules.ALERT_SEVERITIES
+)
+_DAYS = st.dates(min_value=AS_OF - dt.timedelta(days=5), max_value=AS_OF + dt.timedelta(days=5))
+
+
+@st.composite
+def _alerts_with_suppressions(draw: st.DrawFn) -> list[AlertRecord]:
+    """Unresolved alerts for some codes, suppressing resolved ones for some of the others."""
+    codes = draw(st.lists(st.sampled_from(_CODES), unique=True))
+    records = []
+    for n, code in enumerate(codes, start=1):
+        day = draw(_DAYS)
+        records.append(
+            AlertRecord(
+                id=n,
+                code=code,
+                severity=rules.FINDING_SEVERITY[code],
+                status=draw(st.sampled_from(["open", "acknowledged", RESOLVED])),
+                message="",
+                evidence={},
+                first_found_on=day,
+                last_found_on=day,
+            )
+        )
+    return [replace(r, suppressing=True) if r.status == RESOLVED else r for r in records]
+
+
+def _diff(records: list[AlertRecord], codes: list[str], as_of: dt.date):
+    changes = diff_alerts(
+        live=[r.live() for r in records if r.status != RESOLVED],
+        suppressed=[r.suppression() for r in records if r.suppressing],
+        findings=[_finding(code) for code in codes],
+        as_of=as_of,
+    )
+    return changes, apply_changes(records, changes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_alerts_with_suppressions(), st.lists(st.sampled_from(_CODES), unique=True), _DAYS)
+def test_a_suppressed_code_never_raises_and_a_lifted_one_is_gone_from_the_findings(
+    records, codes, as_of
+):
+    changes, after = _diff(records, codes, as_of)
+    held = {r.code for r in records if r.suppressing}
+    raised = {c.code for c in changes if isinstance(c, Raise)}
+    assert not raised & held  # nothing new, nothing notified, for a held-back code
+    for record in after:
+        if record.suppressing:
+            assert record.code in codes  # still found: still held back
+    assert {r.code for r in after if r.status == RESOLVED and not r.suppressing} >= (
+        held - set(codes)
+    )
+    # Evaluating again with the same findings changes nothing but the clock.
+    again, twice = _diff(after, codes, as_of)
+    assert all(not isinstance(c, Raise | Lift) for c in again)
+    assert twice == after
