@@ -98,6 +98,17 @@ class EscalationSerializer(serializers.Serializer[Any]):
     updated_by = serializers.IntegerField(allow_null=True, read_only=True)
 
 
+class EscalationInputSerializer(serializers.Serializer[Any]):
+    # Documentation of the body only: the service checks it (strict types, labels in errors).
+    critical_enabled = serializers.BooleanField(required=False)
+    critical_hours = serializers.IntegerField(
+        required=False, min_value=MIN_HOURS, max_value=MAX_HOURS
+    )
+    high_enabled = serializers.BooleanField(required=False)
+    high_hours = serializers.IntegerField(required=False, min_value=MIN_HOURS, max_value=MAX_HOURS)
+    daily_summary = serializers.BooleanField(required=False)
+
+
 def _body(policy: EscalationPolicy) -> dict[str, Any]:
     return {
         **policy.as_dict(),
@@ -124,7 +135,7 @@ class ClinicEscalationView(ApiView):
         tags=SETTINGS_TAG,
         operation_id="clinic_escalation_update",
         summary="Set the clinic's escalation (clinic admin); a name left out keeps its value",
-        request=EscalationSerializer,
+        request=EscalationInputSerializer,
         responses=EscalationSerializer,
     )
     def put(self, request: Request) -> Response:
