@@ -294,6 +294,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=8, minute=0),
         "options": {"expires": 12 * 3600},
     },
+    # Issue 14 (docs/alerts.md): each clinic admin's daily summary of unacknowledged alerts.
+    "admin-alert-summary": {
+        "task": "rehab.tasks.send_admin_summary",
+        "schedule": crontab(hour=7, minute=30),
+        "options": {"expires": 12 * 3600},
+    },
 }
 
 # --- Email -------------------------------------------------------------------------------------
@@ -338,6 +344,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # An alert's severity and status appear in two components (an alert, a resolved alert):
+    # one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertSeverityEnum": "rehab.models.Severity",
+        "AlertStatusEnum": "rehab.models.AlertStatus",
+    },
 }
 
 # --- Product settings --------------------------------------------------------------------------

@@ -12,7 +12,12 @@ date evaluated as of, and returns the changes, in the order they are to be writt
   back; the status stays (an acknowledged alert is not raised again while its condition
   lasts), nothing is sent;
 - an unresolved alert whose finding is gone is **resolved** automatically (``Resolve``), with
-  the reason, whatever its status.
+  the reason, whatever its status;
+- a finding whose (episode, code) is held back by an alert resolved by hand while it still
+  fired (``Suppression``) raises nothing and notifies nobody: the resolved alert is **kept
+  suppressing** (``KeepSuppressed``, its ``last_found_on`` moved on);
+- a suppression whose finding is gone is **lifted** (``Lift``): a later recurrence raises a
+  new alert and notifies as usual (docs/alerts.md, "Resolving an alert that still fires").
 
 So there is at most one unresolved alert per (episode, code), evaluating again changes nothing
 but the clock, and info findings never become alerts (docs/clinical-rules.md, "Alerts";
@@ -48,6 +53,15 @@ class LiveAlert:
     code: str
     status: str  # open, acknowledged or snoozed
     snoozed_until: dt.date | None
+    last_found_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A resolved alert that holds back its code: resolved by hand while its finding fired."""
+
+    id: int
+    code: str
     last_found_on: dt.date
 
 
@@ -103,7 +117,22 @@ class Resolve:
     reason: str
 
 
-AlertChange = Raise | Refresh | Reopen | Resolve
+@dataclass(frozen=True, slots=True)
+class KeepSuppressed:
+    """A suppressed code found again: nothing raised, nothing sent; the date it was seen moves."""
+
+    alert_id: int
+    last_found_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Lift:
+    """A suppressed code no longer found: the suppression ends; the next finding alerts again."""
+
+    alert_id: int
+
+
+AlertChange = Raise | Refresh | Reopen | Resolve | KeepSuppressed | Lift
 
 
 def resolution_reason(as_of: dt.date) -> str:
@@ -111,14 +140,19 @@ def resolution_reason(as_of: dt.date) -> str:
 
 
 def diff_alerts(
-    *, live: Sequence[LiveAlert], findings: Iterable[rules.Finding], as_of: dt.date
+    *,
+    live: Sequence[LiveAlert],
+    findings: Iterable[rules.Finding],
+    as_of: dt.date,
+    suppressed: Sequence[Suppression] = (),
 ) -> list[AlertChange]:
     """The changes that make one episode's unresolved alerts agree with its findings.
 
-    Raises, refreshes and reopens come in the order of the findings (the order notifications
-    are written), then the resolves in the order of ``live``. ``live`` holds at most one alert
-    per code and the findings at most one per code (the database and the rules guarantee both);
-    anything else is refused rather than guessed at.
+    Raises, refreshes, reopens and kept suppressions come in the order of the findings (the
+    order notifications are written), then the resolves in the order of ``live``, then the
+    lifts in the order of ``suppressed``. ``live`` holds at most one alert per code, so do
+    ``suppressed`` and the findings, and no code is both live and suppressed (the database and
+    the rules guarantee all of it); anything else is refused rather than guessed at.
     """
     unresolved: dict[str, LiveAlert] = {}
     for alert in live:
@@ -127,6 +161,13 @@ def diff_alerts(
         if alert.status == RESOLVED:
             raise ValueError(f"Alert {alert.id} is resolved, not live.")
         unresolved[alert.code] = alert
+    held: dict[str, Suppression] = {}
+    for suppression in suppressed:
+        if suppression.code in held:
+            raise ValueError(f"Two suppressing alerts of code {suppression.code}.")
+        if suppression.code in unresolved:
+            raise ValueError(f"Code {suppression.code} is both live and suppressed.")
+        held[suppression.code] = suppression
     changes: list[AlertChange] = []
     seen: set[str] = set()
     for finding in findings:
@@ -137,6 +178,15 @@ def diff_alerts(
         seen.add(finding.code)
         notify = finding.severity in NOTIFYING_SEVERITIES
         phrase = rules.finding_phrase_json(finding)
+        if finding.code in held:
+            suppression = held.pop(finding.code)
+            changes.append(
+                KeepSuppressed(
+                    alert_id=suppression.id,
+                    last_found_on=max(suppression.last_found_on, as_of),
+                )
+            )
+            continue
         if finding.code not in unresolved:
             changes.append(
                 Raise(
@@ -181,6 +231,7 @@ def diff_alerts(
             )
     reason = resolution_reason(as_of)
     changes += [Resolve(alert_id=alert.id, reason=reason) for alert in unresolved.values()]
+    changes += [Lift(alert_id=suppression.id) for suppression in held.values()]
     return changes
 
 
@@ -202,6 +253,10 @@ class AlertRecord:
     snoozed_until: dt.date | None = None
     resolution_reason: str = ""
     message_phrase: dict[str, Any] | None = field(default=None, compare=False)
+    suppressing: bool = False
+
+    def suppression(self) -> Suppression:
+        return Suppression(id=self.id, code=self.code, last_found_on=self.last_found_on)
 
     def live(self) -> LiveAlert:
         return LiveAlert(
@@ -256,6 +311,12 @@ def apply_changes(
                 status=OPEN,
                 snoozed_until=None,
             )
+        elif isinstance(change, KeepSuppressed):
+            by_id[change.alert_id] = replace(
+                by_id[change.alert_id], last_found_on=change.last_found_on
+            )
+        elif isinstance(change, Lift):
+            by_id[change.alert_id] = replace(by_id[change.alert_id], suppressing=False)
         else:
             by_id[change.alert_id] = replace(
                 by_id[change.alert_id], status=RESOLVED, resolution_reason=change.reason

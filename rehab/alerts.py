@@ -4,8 +4,11 @@
   condition lasts, and resolves by itself when a later evaluation no longer finds it.
 - snoozed until a date: hidden from the open list; if the condition still holds when the snooze
   ends, the next evaluation reopens it and notifies again.
-- resolved: closed by hand. If the condition is still there at the next evaluation, a new alert
-  is raised, so "resolve" is for conditions that are gone, "acknowledge" for ones being handled.
+- resolved: closed by hand. Allowed even while the finding still fires as of the patient's
+  today; then the alert says so (``suppressing``) and holds back its (episode, code): no new
+  alert and no notification until an evaluation no longer finds it, after which a recurrence
+  alerts again (docs/alerts.md). The caseload's triage keeps following the current findings
+  meanwhile, so a resolved alert never hides a patient who is still getting worse.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.utils.translation import gettext, ngettext
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.scoping import can_manage_patients
+from rehab.evaluation import episode_progress
 from rehab.free_text import NOTE_MAX_LENGTH, Errors, check_text
 from rehab.models import Alert, AlertStatus, Episode
 
@@ -96,15 +100,37 @@ def alert_snooze(*, actor: User, alert: Alert, until: dt.date, today: dt.date) -
     return alert
 
 
+def finding_still_fires(*, alert: Alert, as_of: dt.date | None = None) -> bool:
+    """Whether the rules find the alert's code on its episode as of a date (default: the
+    patient's today). Reads only."""
+    episode = alert.episode
+    as_of = as_of or episode.patient.local_today()
+    return alert.code in {f.code for f in episode_progress(episode=episode, as_of=as_of).findings}
+
+
 def alert_resolve(*, actor: User, alert: Alert, note: str = "") -> Alert:
+    """Resolve by hand. When the finding still fires as of the patient's today the alert is
+    kept ``suppressing`` its (episode, code) until an evaluation no longer finds it."""
     _require_staff(actor)
     note = _checked_note(alert, note)
     now = timezone.now()
+    still_firing = finding_still_fires(alert=alert)
     with transaction.atomic():
+        if still_firing:
+            # One suppression per (episode, code): an older one (there should be none while
+            # this alert was live) gives way to this one.
+            Alert.objects.filter(
+                episode_id=alert.episode_id, code=alert.code, suppressing=True
+            ).exclude(pk=alert.pk).update(suppressing=False)
         alert.status = AlertStatus.RESOLVED
         alert.resolved_at = now
         alert.resolved_by = actor
-        alert.resolution_reason = f"Resolved by {actor.get_full_name()}."
+        alert.suppressing = still_firing
+        alert.resolution_reason = f"Resolved by {actor.get_full_name()}." + (
+            " The finding still fired: no new alert until an evaluation no longer finds it."
+            if still_firing
+            else ""
+        )
         if note:
             alert.note = note
         alert.updated_at = now

@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import Patient
 from rehab import rules
 from rehab.alert_diff import diff_alerts
-from rehab.alert_sync import EpisodeChanges, live_alert, read_live_alerts, write_alert_changes
+from rehab.alert_sync import EpisodeChanges, diff_inputs, read_live_alerts, write_alert_changes
 from rehab.bulk import any_of, cyclic_gc_paused
 from rehab.models import ClinicRuleSettings, Episode, EpisodeStatus
 from rehab.rule_inputs import (
@@ -80,6 +80,8 @@ class EvaluationOutcome:
     updated: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
+    suppressed: list[int] = field(default_factory=list)  # resolved by hand, finding still found
+    lifted: list[int] = field(default_factory=list)  # suppressions ended: finding gone
     deliveries: list[int] = field(default_factory=list)
 
 
@@ -212,11 +214,13 @@ def _evaluate_and_sync(
                 as_of,
             )
         )
+        unresolved, suppressed = diff_inputs(live.get(episode_id, {}).values())
         changes.append(
             EpisodeChanges(
                 episode_id=episode_id,
                 changes=diff_alerts(
-                    live=[live_alert(alert) for alert in live.get(episode_id, {}).values()],
+                    live=unresolved,
+                    suppressed=suppressed,
                     findings=evaluation.findings,
                     as_of=as_of,
                 ),
@@ -231,6 +235,8 @@ def _evaluate_and_sync(
         outcome.updated = done.refreshed
         outcome.reopened = done.reopened
         outcome.resolved = done.resolved
+        outcome.suppressed = done.suppressed
+        outcome.lifted = done.lifted
         outcome.deliveries = done.deliveries
     return outcomes
 

@@ -10,6 +10,8 @@ read (and tested under ``time_machine``) without a broker. Each job is safe to r
   in the same transaction), and the (patient, date) unique constraint lets only one writer
   through;
 * escalation claims each alert with a conditional UPDATE and acts only if it changed the row;
+* the admins' daily summary writes an ``AdminSummaryLog`` row per (admin, date) first, and its
+  unique constraint lets only one writer through;
 * the digest writes a ``DigestLog`` row per (person, ISO week) first, and its unique constraint
   lets only one writer through, as the reminder's does.
 
@@ -37,8 +39,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.language import in_language_of
-from accounts.models import Patient, Role, User
+from accounts.models import Clinic, Patient, Role, User
+from rehab import escalation
 from rehab.models import (
+    AdminSummaryLog,
     Alert,
     AlertStatus,
     Channel,
@@ -53,7 +57,7 @@ from rehab.models import (
 )
 from rehab.nightly import EvaluationSummary, evaluate_episodes
 from rehab.notify.messages import code_words, initials
-from rehab.notify.outbox import deliveries_create, escalation_notifications_write
+from rehab.notify.outbox import deliveries_create
 from rehab.reminders.unsubscribe import unsubscribe_url
 
 logger = logging.getLogger(__name__)
@@ -230,54 +234,68 @@ def _send_reminder(*, patient: Patient, local_date: dt.date) -> None:
     )
 
 
-# --- Escalation --------------------------------------------------------------------------------
-
-ESCALATE_AFTER = dt.timedelta(hours=48)
+# --- Escalation and the admins' daily summary (rehab.escalation) -----------------------------
 
 
 def escalation_run(*, now: dt.datetime | None = None) -> list[int]:
-    """Hand critical alerts left open (unacknowledged) for 48 hours to the clinic's admins.
+    """Hand alerts left open past their clinic's delay for their severity to the clinic's admins
+    (``rehab.escalation.escalation_run``: per clinic and severity; a snooze that ends re-arms)."""
+    return escalation.escalation_run(now=now)
 
-    Each alert is claimed with a conditional UPDATE (``escalated_at`` still empty, status still
-    open) in the same transaction as its Delivery rows: only the run that changed the row
-    writes them, and a claim without its notifications can never be committed.
+
+def admin_summary_send(*, now: dt.datetime | None = None) -> list[int]:
+    """Send each active clinic admin one email of their clinic's unacknowledged alerts today.
+
+    Nothing when a clinic has none, or turned the summary off. At most once per (admin, UTC
+    date): the ``AdminSummaryLog`` row is written first and its unique constraint lets one of
+    two runs through; the email leaves once that row is committed. Returns the admins' ids.
     """
     now = now or timezone.now()
-    candidates = list(
-        Alert.objects.filter(
-            severity=Severity.CRITICAL,
-            status=AlertStatus.OPEN,
-            escalated_at__isnull=True,
-            created_at__lte=now - ESCALATE_AFTER,
-        )
-        .select_related("episode__patient__user")
-        .order_by("created_at", "pk")
-    )
-    admins_by_clinic: dict[int | None, list[User]] = {}
-    escalated: list[int] = []
-    for alert in candidates:
-        clinic_id = alert.episode.patient.user.clinic_id
-        if clinic_id not in admins_by_clinic:
-            admins_by_clinic[clinic_id] = _clinic_admins(clinic_id)
-        admins = admins_by_clinic[clinic_id]
-        if not admins:
-            # Left unclaimed on purpose: it is escalated at the first run after the clinic
-            # has an admin again, and until then this warning repeats every hour.
-            logger.warning(
-                "Alert %s is due for escalation but clinic %s has no active admin",
-                alert.pk,
-                clinic_id,
-            )
+    today = now.date()
+    by_clinic = escalation.unacknowledged_by_clinic(now=now)
+    if not by_clinic:
+        return []
+    policies = escalation.escalation_for_clinics(by_clinic)
+    names = dict(Clinic.objects.filter(pk__in=list(by_clinic)).values_list("pk", "name"))
+    sent: list[int] = []
+    for clinic_id in sorted(by_clinic):
+        if not policies[clinic_id].daily_summary:
             continue
-        with transaction.atomic():
-            claimed = Alert.objects.filter(
-                pk=alert.pk, status=AlertStatus.OPEN, escalated_at__isnull=True
-            ).update(escalated_at=now)
-            if claimed != 1:
-                continue  # acknowledged meanwhile, or another run took it
-            escalation_notifications_write(alert=alert, admins=admins)
-        escalated.append(alert.pk)
-    return escalated
+        lines = by_clinic[clinic_id]
+        for admin in escalation.clinic_admins(clinic_id):
+            context = {
+                "first_name": admin.first_name or gettext_lazy("there"),
+                "clinic": names.get(clinic_id, ""),
+                "lines": lines,
+                "url": f"{settings.SITE_URL}{reverse('alert-inbox')}?tab=open",
+                "settings_url": f"{settings.SITE_URL}{reverse('alert-settings')}",
+                "date": today,
+            }
+            try:
+                with transaction.atomic():
+                    AdminSummaryLog.objects.create(user=admin, date=today, alerts=len(lines))
+                    transaction.on_commit(
+                        functools.partial(
+                            _send_email,
+                            subject=functools.partial(_summary_subject, len(lines)),
+                            template="emails/admin_summary",
+                            context=context,
+                            to=admin,
+                            what=f"daily alert summary to user {admin.pk}",
+                        )
+                    )
+            except IntegrityError:
+                continue
+            sent.append(admin.pk)
+    return sent
+
+
+def _summary_subject(count: int) -> str:
+    return ngettext(
+        "Daily summary: %(count)d unacknowledged alert",
+        "Daily summary: %(count)d unacknowledged alerts",
+        count,
+    ) % {"count": count}
 
 
 # --- Weekly digest -----------------------------------------------------------------------------
@@ -300,6 +318,7 @@ class DigestLine:
     severity_label: str
     status: str
     days_open: int
+    status_code: str = ""
 
 
 def digest_recipients_and_lines(*, now: dt.datetime) -> dict[User, list[DigestLine]]:
@@ -323,6 +342,7 @@ def digest_recipients_and_lines(*, now: dt.datetime) -> dict[User, list[DigestLi
             severity_label=alert.get_severity_display(),
             status=alert.get_status_display(),
             days_open=max((now - alert.created_at).days, 0),
+            status_code=alert.status,
         )
         therapist = patient.therapist
         recipients: Iterable[User]
@@ -359,6 +379,8 @@ def digest_send(*, now: dt.datetime | None = None) -> list[int]:
             "first_name": user.first_name or gettext_lazy("there"),
             "lines": lines,
             "warnings": sum(1 for x in lines if x.severity == Severity.WARNING),
+            # Each status under its own word: "open" is open only (docs/alerts.md, "Counts").
+            "status_words": functools.partial(_status_words, [x.status_code for x in lines]),
             "url": f"{settings.SITE_URL}/alerts/",
             "week": f"{year}-W{week:02d}",
         }
@@ -380,6 +402,26 @@ def digest_send(*, now: dt.datetime | None = None) -> list[int]:
             continue
         sent.append(user.pk)
     return sent
+
+
+def _status_words(statuses: list[str]) -> str:
+    """ "2 open · 1 acknowledged · 1 snoozed", in the active language (the email's)."""
+    words = []
+    for status, count in (
+        (AlertStatus.OPEN, statuses.count(AlertStatus.OPEN)),
+        (AlertStatus.ACKNOWLEDGED, statuses.count(AlertStatus.ACKNOWLEDGED)),
+        (AlertStatus.SNOOZED, statuses.count(AlertStatus.SNOOZED)),
+    ):
+        if not count:
+            continue
+        if status == AlertStatus.OPEN:
+            text = ngettext("%(count)d open", "%(count)d open", count)
+        elif status == AlertStatus.ACKNOWLEDGED:
+            text = ngettext("%(count)d acknowledged", "%(count)d acknowledged", count)
+        else:
+            text = ngettext("%(count)d snoozed", "%(count)d snoozed", count)
+        words.append(text % {"count": count})
+    return " · ".join(words)
 
 
 def _digest_subject(count: int) -> str:

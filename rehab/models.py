@@ -369,6 +369,14 @@ class Alert(models.Model):
     resolution_reason = models.TextField(blank=True)
     note = models.TextField(blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # When the escalation clock started: the alert's raising, or the end of its last snooze
+    # (a reopened alert is escalated again if nobody acknowledges it). Null on alerts raised
+    # before it was kept: their clock runs from ``created_at``.
+    escalation_clock_from = models.DateTimeField(null=True, blank=True)
+    # Resolved by hand while its finding still fired (docs/alerts.md): no new alert of this
+    # (episode, code) is raised, and nobody is notified, until an evaluation no longer finds
+    # it; then this is cleared, and a later recurrence alerts again.
+    suppressing = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -378,7 +386,13 @@ class Alert(models.Model):
                 fields=["episode", "code"],
                 condition=~models.Q(status="resolved"),
                 name="one_unresolved_alert_per_episode_code",
-            )
+            ),
+            # ... and at most one resolved alert holding back its (episode, code).
+            models.UniqueConstraint(
+                fields=["episode", "code"],
+                condition=models.Q(suppressing=True),
+                name="one_suppressing_alert_per_episode_code",
+            ),
         ]
         indexes = [models.Index(fields=["status", "severity"])]
 
@@ -621,3 +635,61 @@ class ReferralChange(models.Model):
 
     def __str__(self) -> str:
         return f"Referral {self.action} on episode {self.episode_id}"
+
+# --- Alerts: who read the inbox, escalation settings, the admins' daily summary -----------------
+
+
+class InboxMessageRead(models.Model):
+    """One person marked one inbox notification read: it leaves their "New notifications"."""
+
+    message = models.ForeignKey(InboxMessage, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="one_read_per_message_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification {self.message_id} read by user {self.user_id}"
+
+
+class ClinicEscalationSettings(models.Model):
+    """When a clinic's unacknowledged alerts go to its admins (docs/alerts.md, "Escalation").
+
+    A clinic without a row uses the defaults of ``rehab.escalation.DEFAULTS``.
+    """
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="escalation")
+    critical_enabled = models.BooleanField(default=True)
+    critical_hours = models.PositiveSmallIntegerField(default=48)
+    high_enabled = models.BooleanField(default=True)
+    high_hours = models.PositiveSmallIntegerField(default=72)
+    daily_summary = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("clinic escalation settings")
+        verbose_name_plural = _("clinic escalation settings")
+
+    def __str__(self) -> str:
+        return f"Escalation settings of {self.clinic}"
+
+
+class AdminSummaryLog(models.Model):
+    """At most one daily summary of unacknowledged alerts per clinic admin per date (UTC)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    alerts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "date"], name="one_admin_summary_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Daily alert summary to user {self.user_id} for {self.date}"

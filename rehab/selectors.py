@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -46,6 +47,7 @@ from rehab.models import (
     EpisodeStatus,
     ExerciseLog,
     InboxMessage,
+    InboxMessageRead,
     Prescription,
     PushSubscription,
     Severity,
@@ -355,7 +357,7 @@ def alerts_for(user: AnyUser) -> QuerySet[Alert]:
         return Alert.objects.none()
     return scope_to_patients(
         user,
-        Alert.objects.select_related("episode__patient__user"),
+        Alert.objects.select_related("episode__patient__user", "acknowledged_by", "resolved_by"),
         via="episode__patient",
     )
 
@@ -411,18 +413,30 @@ def alert_inbox(*, user: AnyUser, tab: str, page: int | str | None = 1) -> Alert
         listed = listed.order_by("-resolved_at", "-id")
     else:
         listed = listed.annotate(rank=_severity_rank()).order_by("rank", "created_at", "id")
-    notifications = list(
-        scope_to_patients(
-            user,
-            InboxMessage.objects.select_related("alert__episode__patient__user"),
-            via="alert__episode__patient",
-        ).order_by("-created_at", "-id")[:INBOX_NOTIFICATIONS]
-    )
+    notifications = list(new_notifications(user=user)[:INBOX_NOTIFICATIONS])
     return AlertInbox(
         tab=tab,
         page=Paginator(listed, INBOX_PAGE_SIZE).get_page(page),
         counts={key: value or 0 for key, value in counts.items()},
         notifications=notifications,
+    )
+
+
+def new_notifications(*, user: AnyUser) -> QuerySet[InboxMessage]:
+    """The inbox notifications in reach that ``user`` has not marked read and whose alert is
+    not resolved (a resolved alert's notification has nothing left to act on), newest first."""
+    if not can_manage_patients(user) or not isinstance(user, User):
+        return InboxMessage.objects.none()
+    read = InboxMessageRead.objects.filter(message=OuterRef("pk"), user=user)
+    return (
+        scope_to_patients(
+            user,
+            InboxMessage.objects.select_related("alert__episode__patient__user"),
+            via="alert__episode__patient",
+        )
+        .exclude(alert__status=AlertStatus.RESOLVED)
+        .exclude(Exists(read))
+        .order_by("-created_at", "-id")
     )
 
 
@@ -433,6 +447,16 @@ class EpisodeProgress:
     recommendation_label: str
     alerts: list[Alert]
     resolved_alerts: list[Alert]
+    # Resolved by hand while the finding still fired: shown with the live ones, not folded away.
+    suppressing_alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """Unresolved alerts by status: "open" is open only (docs/alerts.md, "Counts")."""
+        counts = {AlertStatus.OPEN.value: 0, "acknowledged": 0, "snoozed": 0}
+        for alert in self.alerts:
+            counts[alert.status] = counts.get(alert.status, 0) + 1
+        return counts
 
 
 RESOLVED_ALERTS_SHOWN = 10
@@ -447,7 +471,9 @@ def episode_progress_for(*, episode: Episode, as_of: dt.date) -> EpisodeProgress
     """
     data = prefetched_episode_data(episode, as_of=as_of)
     evaluation = rules.evaluate(data, thresholds_for_clinic(episode.patient.user.clinic_id), as_of)
-    alerts = Alert.objects.filter(episode=episode).select_related("episode__patient__user")
+    alerts = Alert.objects.filter(episode=episode).select_related(
+        "episode__patient__user", "acknowledged_by", "resolved_by"
+    )
     return EpisodeProgress(
         as_of=as_of,
         evaluation=evaluation,
@@ -460,9 +486,14 @@ def episode_progress_for(*, episode: Episode, as_of: dt.date) -> EpisodeProgress
             .order_by("rank", "created_at", "id")
         ),
         resolved_alerts=list(
-            alerts.filter(status=AlertStatus.RESOLVED).order_by("-resolved_at", "-id")[
-                :RESOLVED_ALERTS_SHOWN
-            ]
+            alerts.filter(status=AlertStatus.RESOLVED, suppressing=False).order_by(
+                "-resolved_at", "-id"
+            )[:RESOLVED_ALERTS_SHOWN]
+        ),
+        suppressing_alerts=list(
+            alerts.filter(status=AlertStatus.RESOLVED, suppressing=True).order_by(
+                "-resolved_at", "-id"
+            )
         ),
     )
 

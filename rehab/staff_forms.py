@@ -1,4 +1,5 @@
-"""Forms of the alert inbox (acknowledge, snooze, resolve) and of the clinic thresholds page.
+"""Forms of the alert inbox (acknowledge, snooze, resolve), of the clinic thresholds page and of
+the escalation settings page.
 
 Like ``rehab.forms`` they only parse what the browser sends; the rules live in the services
 (``rehab.alerts``, ``rehab.thresholds``), whose ValidationErrors the views attach to the form.
@@ -14,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageForm
+from rehab.escalation import LABELS as LABELS_ESCALATION
 from rehab.forms import DateInput
 from rehab.free_text import NOTE_MAX_LENGTH
 from rehab.thresholds import DEFAULTS, INTEGER_NAMES, LABELS
@@ -68,3 +70,30 @@ class ThresholdsForm(PageForm):
             for name, value in self.cleaned_data.items()
             if name in LABELS and value is not None
         }
+
+
+class EscalationForm(PageForm):
+    """The clinic's escalation settings (rehab.escalation checks the bounds)."""
+
+    critical_enabled = forms.BooleanField(
+        label=LABELS_ESCALATION["critical_enabled"], required=False
+    )
+    critical_hours = forms.IntegerField(
+        label=LABELS_ESCALATION["critical_hours"],
+        help_text=_("From 1 to 336 hours (two weeks). Default: 48."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1", "min": 1, "max": 336}),
+    )
+    high_enabled = forms.BooleanField(label=LABELS_ESCALATION["high_enabled"], required=False)
+    high_hours = forms.IntegerField(
+        label=LABELS_ESCALATION["high_hours"],
+        help_text=_("From 1 to 336 hours (two weeks). Default: 72."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1", "min": 1, "max": 336}),
+    )
+    daily_summary = forms.BooleanField(
+        label=LABELS_ESCALATION["daily_summary"],
+        required=False,
+        help_text=_(
+            "Each morning every clinic admin gets one email listing the alerts nobody has "
+            "acknowledged; none on a day with nothing to list."
+        ),
+    )

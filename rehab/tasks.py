@@ -123,8 +123,14 @@ def send_reminders() -> int:
 
 @shared_task(ignore_result=True)
 def escalate_alerts() -> int:
-    """Hourly: critical alerts unacknowledged for 48 hours go to the clinic's admins."""
+    """Hourly: open alerts past their clinic's delay for their severity go to its admins."""
     return len(jobs.escalation_run())
+
+
+@shared_task(ignore_result=True)
+def send_admin_summary() -> int:
+    """Daily: each clinic admin gets one email of the clinic's unacknowledged alerts."""
+    return len(jobs.admin_summary_send())
 
 
 @shared_task(ignore_result=True)

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.urls import URLPattern, path, register_converter
 
-from rehab import referral_views, views
+from rehab import alert_views, referral_views, views
 
 
 class IsoDateConverter:
@@ -47,6 +47,13 @@ urlpatterns: list[URLPattern] = [
     path("patients/<int:pk>/episodes/new/", views.episode_new, name="episode-new"),
     # The alert inbox: a stable link (api-contract.md, "Stable page links").
     path("alerts/", views.alert_inbox, name="alert-inbox"),
+    # Issue 14 (docs/alerts.md): marking notifications read; the clinic's escalation settings.
+    path(
+        "alerts/notifications/read/",
+        alert_views.notifications_mark_read,
+        name="alert-notifications-read",
+    ),
+    path("settings/alerts/", alert_views.alert_settings, name="alert-settings"),
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert-action"),
     path("settings/thresholds/", views.thresholds_settings, name="thresholds-settings"),
     # Referral follow-up (issue 14, docs/referrals.md): the list of referred patients, and an

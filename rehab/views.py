@@ -847,6 +847,17 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             return redirect(back)
     day = date_format(alert.snoozed_until, "j M Y") if alert.snoozed_until else ""
     params = {"label": code_label(alert.code), "patient": alert.episode.patient, "day": day}
+    if action == "resolve" and alert.suppressing:
+        messages.warning(
+            request,
+            gettext(
+                "“%(label)s” for %(patient)s resolved, but the finding still fires as of "
+                "today: no new alert or email for it until an evaluation no longer finds it, "
+                "and the caseload keeps the patient at its urgency."
+            )
+            % params,
+        )
+        return redirect(back)
     messages.success(request, done % params)
     return redirect(back)
 

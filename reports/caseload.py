@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Subquery
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, scope_to_patients, therapists_in_clinic
@@ -132,12 +132,35 @@ class CaseloadRow:
     has_prescriptions: bool
     last_entry: dt.date | None
     entries_last_7_days: int
-    open_alerts: int
+    open_alerts: int  # unresolved (open, acknowledged or snoozed); see alerts_by_status
     alerts_by_severity: Mapping[str, int]
+    # The worst of the unresolved alerts' severities and today's findings' (docs/alerts.md):
+    # an alert resolved by hand while its finding still fires never lowers the urgency.
     worst_severity: str | None
-    top_alert: str  # the most urgent unresolved alert, in words ("" when there is none)
+    top_alert: str  # the most urgent alert or finding, in words ("" when there is none)
     # (date, activity pain) of the last SPARKLINE_DAYS days, for the sparkline.
     recent_pain: tuple[tuple[dt.date, int], ...]
+    alerts_by_status: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def alert_status_words(self) -> str:
+        """The unresolved alerts, each status under its own word: "1 open · 1 acknowledged"."""
+        words = []
+        for status, count in (
+            (AlertStatus.OPEN, self.alerts_by_status.get(AlertStatus.OPEN, 0)),
+            (AlertStatus.ACKNOWLEDGED, self.alerts_by_status.get(AlertStatus.ACKNOWLEDGED, 0)),
+            (AlertStatus.SNOOZED, self.alerts_by_status.get(AlertStatus.SNOOZED, 0)),
+        ):
+            if not count:
+                continue
+            if status == AlertStatus.OPEN:
+                text = ngettext("%(count)d open", "%(count)d open", count)
+            elif status == AlertStatus.ACKNOWLEDGED:
+                text = ngettext("%(count)d acknowledged", "%(count)d acknowledged", count)
+            else:
+                text = ngettext("%(count)d snoozed", "%(count)d snoozed", count)
+            words.append(text % {"count": count})
+        return " · ".join(words)
 
     @property
     def sparkline(self) -> Svg:
@@ -260,13 +283,15 @@ def _rows(
 
     # One row per unresolved alert: at most one per (episode, code), so a handful per episode.
     alerts: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for episode_id, severity, code in (
+    statuses: dict[int, dict[str, int]] = defaultdict(dict)
+    for episode_id, severity, code, status in (
         Alert.objects.filter(episode_id__in=ids)
         .exclude(status=AlertStatus.RESOLVED)
-        .values_list("episode_id", "severity", "code")
+        .values_list("episode_id", "severity", "code", "status")
         .order_by()
     ):
         alerts[episode_id].append((severity, code))
+        statuses[episode_id][status] = statuses[episode_id].get(status, 0) + 1
 
     # The rules' inputs of every listed episode: the same bulk reader as the nightly job's.
     inputs = read_rule_inputs(listed)
@@ -290,6 +315,26 @@ def _rows(
         by_severity: dict[str, int] = {}
         for severity, _ in unresolved:
             by_severity[severity] = by_severity.get(severity, 0) + 1
+        # Triage follows today's findings as well as the alerts' states: a finding with no
+        # unresolved alert (resolved by hand, or not evaluated yet) still sets the urgency.
+        alert_codes = {code for _, code in unresolved}
+        unalerted = sorted(
+            (
+                (f.severity, f.code)
+                for f in evaluation.findings
+                if f.is_alert and f.code not in alert_codes
+            ),
+            key=_alert_order,
+        )
+        worst = min([*unresolved[:1], *unalerted[:1]], key=_alert_order, default=None)
+        if worst is None:
+            top = ""
+        elif worst[1] in alert_codes:
+            top = code_label(worst[1])
+        else:
+            top = gettext("%(label)s (found today; no unresolved alert)") % {
+                "label": code_label(worst[1])
+            }
         metrics = evaluation.metrics
         rows.append(
             CaseloadRow(
@@ -326,8 +371,9 @@ def _rows(
                 entries_last_7_days=metrics.entries_last_7_days,
                 open_alerts=len(unresolved),
                 alerts_by_severity=by_severity,
-                worst_severity=unresolved[0][0] if unresolved else None,
-                top_alert=code_label(unresolved[0][1]) if unresolved else "",
+                worst_severity=worst[0] if worst else None,
+                top_alert=top,
+                alerts_by_status=statuses.get(episode_id, {}),
                 recent_pain=tuple(
                     (e.date, e.pain_activity)
                     for e in own

@@ -481,6 +481,17 @@ class AlertListQuerySerializer(serializers.Serializer[Any]):
 class AlertSerializer(serializers.ModelSerializer[Alert]):
     patient = serializers.IntegerField(source="episode.patient_id", read_only=True)
     patient_name = serializers.SerializerMethodField()
+    acknowledged_by_name = serializers.SerializerMethodField(
+        help_text="Who acknowledged it (null when nobody has)."
+    )
+    resolved_by_name = serializers.SerializerMethodField(
+        help_text="Who resolved it by hand (null when unresolved or resolved automatically)."
+    )
+    suppressing = serializers.BooleanField(
+        read_only=True,
+        help_text="Resolved by hand while its finding still fired: no new alert of this code "
+        "for the episode, and no notification, until an evaluation no longer finds it.",
+    )
     message = serializers.SerializerMethodField(
         help_text="One sentence a clinician can read aloud, in the request's language "
         "(Accept-Language), as a finding's message."
@@ -504,8 +515,14 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
             "last_found_on",
             "snoozed_until",
             "acknowledged_at",
+            "acknowledged_by",
+            "acknowledged_by_name",
             "resolved_at",
+            "resolved_by",
+            "resolved_by_name",
             "resolution_reason",
+            "suppressing",
+            "escalated_at",
             "note",
             "created_at",
             "updated_at",
@@ -515,8 +532,36 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
     def get_patient_name(self, alert: Alert) -> str:
         return alert.episode.patient.user.get_full_name()
 
+    def get_acknowledged_by_name(self, alert: Alert) -> str | None:
+        by = alert.acknowledged_by
+        return by.get_full_name() or by.email if by is not None else None
+
+    def get_resolved_by_name(self, alert: Alert) -> str | None:
+        by = alert.resolved_by
+        return by.get_full_name() or by.email if by is not None else None
+
     def get_message(self, alert: Alert) -> str:
         return alert_message(alert)
+
+
+class AlertResolvedSerializer(AlertSerializer):
+    still_firing = serializers.SerializerMethodField(
+        help_text="The finding still fired as of the patient's today when it was resolved."
+    )
+    suppressed_until_clear = serializers.SerializerMethodField(
+        help_text="No new alert or notification of this code until an evaluation no longer "
+        "finds it (the same as still_firing at the moment of resolving)."
+    )
+
+    class Meta(AlertSerializer.Meta):
+        fields = [*AlertSerializer.Meta.fields, "still_firing", "suppressed_until_clear"]
+        read_only_fields = fields
+
+    def get_still_firing(self, alert: Alert) -> bool:
+        return alert.suppressing
+
+    def get_suppressed_until_clear(self, alert: Alert) -> bool:
+        return alert.suppressing
 
 
 class AlertNoteInputSerializer(serializers.Serializer[Any]):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from rehab.api import referral_views, views
+from rehab.api import alert_extras, referral_views, views
 
 urlpatterns: list[URLPattern] = [
     path("exercises/", views.ExerciseListView.as_view(), name="api-exercise-list"),
@@ -39,6 +39,22 @@ urlpatterns: list[URLPattern] = [
         "episodes/<int:pk>/progress/",
         views.EpisodeProgressView.as_view(),
         name="api-episode-progress",
+    ),
+    # Issue 14 (docs/alerts.md): new notifications, marking them read; escalation settings.
+    path(
+        "alerts/notifications/",
+        alert_extras.NotificationListView.as_view(),
+        name="api-alert-notifications",
+    ),
+    path(
+        "alerts/notifications/read/",
+        alert_extras.NotificationReadView.as_view(),
+        name="api-alert-notifications-read",
+    ),
+    path(
+        "clinic/escalation/",
+        alert_extras.ClinicEscalationView.as_view(),
+        name="api-clinic-escalation",
     ),
     path("alerts/", views.AlertListView.as_view(), name="api-alert-list"),
     path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="api-alert-detail"),

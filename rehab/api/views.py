@@ -33,6 +33,7 @@ from rehab.api.referral_serializers import (
 from rehab.api.serializers import (
     AlertListQuerySerializer,
     AlertNoteInputSerializer,
+    AlertResolvedSerializer,
     AlertSerializer,
     AlertSnoozeInputSerializer,
     CloseInputSerializer,
@@ -628,9 +629,10 @@ class AlertResolveView(AlertApiView):
     @extend_schema(
         tags=ALERT_TAG,
         operation_id="alerts_resolve",
-        summary="Resolve by hand (raised again if a later evaluation still finds it)",
+        summary="Resolve by hand; if the finding still fires, says so and holds back new "
+        "alerts of its code until an evaluation no longer finds it",
         request=AlertNoteInputSerializer,
-        responses=AlertSerializer,
+        responses=AlertResolvedSerializer,
     )
     def post(self, request: Request, pk: int) -> Response:
         data = AlertNoteInputSerializer(data=request.data)
@@ -639,7 +641,7 @@ class AlertResolveView(AlertApiView):
             actor = self.require_clinic_staff()
             data.is_valid(raise_exception=True)
             alert = alert_resolve(actor=actor, alert=alert, note=data.validated_data["note"])
-        return Response(AlertSerializer(alert).data)
+        return Response(AlertResolvedSerializer(alert).data)
 
 
 class AlertSnoozeView(AlertApiView):

@@ -24,7 +24,7 @@ SEVERITY_WORDS = SEVERITY_LABELS
 EVENT_WORDS: dict[str, StrOrPromise] = {
     "alert.raised": _("New alert"),
     "alert.reopened": _("Alert back after its snooze"),
-    "alert.escalated": _("Critical alert not acknowledged"),
+    "alert.escalated": _("Alert not acknowledged"),
     "webhook.test": _("Test event"),
 }
 

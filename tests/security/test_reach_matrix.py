@@ -197,6 +197,9 @@ LIST_KINDS: dict[str, str | None] = {
     # The caller's clinic's staff (not patient data) and covers (tests/staff/).
     "api-staff-list": None,
     "api-cover-list": "cover",
+
+    # Inbox notifications: their "alert" and "episode" keys are checked as every answer's are.
+    "api-alert-notifications": None,
 }
 # Keys that, anywhere in a JSON answer, hold the id of an object of this kind.
 ID_KEYS = {"patient": "patient", "episode": "episode", "alert": "alert"}

@@ -95,11 +95,12 @@ def test_each_therapist_gets_their_own_unresolved_alerts_once(cast: Cast) -> Non
         assert gap.message not in body and referral.message not in body
         # No pain means such as 7.0 or 6.0 in the words (the HTML's style attributes aside).
         assert not re.search(r"\d\.\d", re.sub(r"<[^>]*>", "", body))
-    # The most serious first; each with how long it has been open.
+    # The most serious first; each with how long ago it was raised, and each status in words.
     text = message.body
     assert text.index("B.O.") < text.index("A.L.")
-    assert "B.O.  Consider referral for a surgical opinion (high, open), open 3 days" in text
-    assert "A.L.  Gap in daily logging (warning, open), open 10 days" in text
+    assert "\n2 open\n" in text
+    assert "B.O.  Consider referral for a surgical opinion (high, open), raised 3 days ago" in text
+    assert "A.L.  Gap in daily logging (warning, open), raised 10 days ago" in text
     assert cast.therapist_2.email not in [a for m in mail.outbox for a in m.to]
 
     # A second run the same week (a second beat, a redelivered task) sends nothing, even with
@@ -111,7 +112,7 @@ def test_each_therapist_gets_their_own_unresolved_alerts_once(cast: Cast) -> Non
     # The next Monday the still-unresolved alerts come round again.
     assert _send(MONDAY + dt.timedelta(days=7)) == 2
     assert len(mail.outbox) == 4
-    assert "open 17 days" in _mail_to(cast.therapist.email)[-1].body
+    assert "raised 17 days ago" in _mail_to(cast.therapist.email)[-1].body
 
 
 def test_resolved_alerts_are_left_out_and_nobody_without_alerts_is_mailed(cast: Cast, api) -> None:
@@ -147,7 +148,7 @@ def test_acknowledged_and_snoozed_alerts_are_still_listed_with_their_status(
     _send(MONDAY)
 
     (message,) = mail.outbox
-    assert "A.L.  Gap in daily logging (warning, acknowledged), open 4 days" in message.body
+    assert "A.L.  Gap in daily logging (warning, acknowledged), raised 4 days ago" in message.body
 
 
 def test_a_patient_without_a_therapist_is_covered_by_the_clinic_admins(cast: Cast) -> None:

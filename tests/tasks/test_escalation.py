@@ -1,4 +1,5 @@
-"""Escalation: a critical alert left open for 48 hours goes to the clinic's admins, once."""
+"""Escalation: an alert left open past its clinic's delay for its severity (critical 48 hours,
+high 72 by default) goes to the clinic's admins, once per escalation clock."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+import rehab.escalation
 import rehab.jobs
 from accounts.models import User
 from rehab.evaluation import evaluate_episode
@@ -103,12 +105,16 @@ def test_an_acknowledged_critical_alert_is_not_escalated(
     assert alert.escalated_at is None
 
 
-def test_a_high_alert_is_never_escalated(cast: Cast, django_capture_on_commit_callbacks) -> None:
+def test_a_high_alert_escalates_after_72_hours_by_default(
+    cast: Cast, django_capture_on_commit_callbacks
+) -> None:
     alert = _raise_alert(cast, day=42, capture=django_capture_on_commit_callbacks)
     assert alert.code == "REFERRAL_CONSIDER" and alert.severity == "high"
 
-    assert _escalate_at(RAISED_AT + dt.timedelta(days=10), django_capture_on_commit_callbacks) == 0
+    assert _escalate_at(RAISED_AT + dt.timedelta(hours=71), django_capture_on_commit_callbacks) == 0
     assert _escalations() == []
+    assert _escalate_at(RAISED_AT + dt.timedelta(hours=73), django_capture_on_commit_callbacks) == 1
+    assert _escalations() == [(cast.admin.pk, Channel.EMAIL)]
 
 
 def test_a_run_that_loses_the_race_writes_nothing(
@@ -118,7 +124,7 @@ def test_a_run_that_loses_the_race_writes_nothing(
     # looks up the admins, between its read and its claim). The conditional UPDATE lets only
     # one of them write the notifications.
     alert = _raise_alert(cast, day=56, capture=django_capture_on_commit_callbacks)
-    real_admins = rehab.jobs._clinic_admins
+    real_admins = rehab.escalation.clinic_admins
     other_runs: list[list[int]] = []
 
     def admins_while_another_run_claims(clinic_id: int | None) -> list[User]:
@@ -127,7 +133,7 @@ def test_a_run_that_loses_the_race_writes_nothing(
             other_runs[0] = rehab.jobs.escalation_run()
         return real_admins(clinic_id)
 
-    monkeypatch.setattr(rehab.jobs, "_clinic_admins", admins_while_another_run_claims)
+    monkeypatch.setattr(rehab.escalation, "clinic_admins", admins_while_another_run_claims)
     with time_machine.travel(RAISED_AT + dt.timedelta(hours=49), tick=False):
         assert rehab.jobs.escalation_run() == []
     assert other_runs == [[alert.pk]]
@@ -138,7 +144,7 @@ def test_an_alert_acknowledged_during_the_run_is_not_escalated(
     cast: Cast, api, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ) -> None:
     alert = _raise_alert(cast, day=56, capture=django_capture_on_commit_callbacks)
-    real_admins = rehab.jobs._clinic_admins
+    real_admins = rehab.escalation.clinic_admins
     client = api(cast.therapist)
 
     def admins_while_the_therapist_acknowledges(clinic_id: int | None) -> list[User]:
@@ -146,7 +152,7 @@ def test_an_alert_acknowledged_during_the_run_is_not_escalated(
         assert response.status_code == 200, response.content
         return real_admins(clinic_id)
 
-    monkeypatch.setattr(rehab.jobs, "_clinic_admins", admins_while_the_therapist_acknowledges)
+    monkeypatch.setattr(rehab.escalation, "clinic_admins", admins_while_the_therapist_acknowledges)
     with time_machine.travel(RAISED_AT + dt.timedelta(hours=49), tick=False):
         assert rehab.jobs.escalation_run() == []
     assert _escalations() == []

@@ -32,6 +32,8 @@ def test_every_scheduled_task_is_registered_with_the_worker() -> None:
         "rehab.tasks.escalate_alerts",
         "rehab.tasks.send_weekly_digest",
         "rehab.tasks.send_referral_reminders",
+
+        "rehab.tasks.send_admin_summary",
     }
     assert scheduled <= set(app.tasks)
     assert {"rehab.tasks.evaluate_chunk", "rehab.tasks.evaluate_episode_task"} <= set(app.tasks)
@@ -60,6 +62,10 @@ def test_when_each_job_runs() -> None:
     referrals = _entry("rehab.tasks.send_referral_reminders")["schedule"]
     assert isinstance(referrals, crontab)
     assert (len(referrals.day_of_week), referrals.hour, referrals.minute) == (7, {8}, {0})
+
+    summary = _entry("rehab.tasks.send_admin_summary")["schedule"]
+    assert isinstance(summary, crontab)
+    assert (summary.hour, summary.minute) == ({7}, {30})  # daily
     assert settings.CELERY_TIMEZONE == "UTC"
 
 
@@ -72,6 +78,7 @@ def test_each_periodic_message_expires_before_its_next_run() -> None:
         "rehab.tasks.send_reminders": 15 * 60,
         "rehab.tasks.escalate_alerts": 3600,
         "rehab.tasks.send_weekly_digest": 7 * 24 * 3600,
+        "rehab.tasks.send_admin_summary": 24 * 3600,
     }
     for task, interval in every.items():
         options = _entry(task)["options"]
