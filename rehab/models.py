@@ -636,6 +636,7 @@ class ReferralChange(models.Model):
     def __str__(self) -> str:
         return f"Referral {self.action} on episode {self.episode_id}"
 
+
 # --- Alerts: who read the inbox, escalation settings, the admins' daily summary -----------------
 
 

@@ -197,7 +197,6 @@ LIST_KINDS: dict[str, str | None] = {
     # The caller's clinic's staff (not patient data) and covers (tests/staff/).
     "api-staff-list": None,
     "api-cover-list": "cover",
-
     # Inbox notifications: their "alert" and "episode" keys are checked as every answer's are.
     "api-alert-notifications": None,
 }

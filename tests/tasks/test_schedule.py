@@ -32,7 +32,6 @@ def test_every_scheduled_task_is_registered_with_the_worker() -> None:
         "rehab.tasks.escalate_alerts",
         "rehab.tasks.send_weekly_digest",
         "rehab.tasks.send_referral_reminders",
-
         "rehab.tasks.send_admin_summary",
     }
     assert scheduled <= set(app.tasks)
