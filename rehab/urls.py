@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.urls import URLPattern, path, register_converter
 
-from rehab import views
+from rehab import correction_views, views
 
 
 class IsoDateConverter:
@@ -49,4 +49,25 @@ urlpatterns: list[URLPattern] = [
     path("alerts/", views.alert_inbox, name="alert-inbox"),
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert-action"),
     path("settings/thresholds/", views.thresholds_settings, name="thresholds-settings"),
+    # Issue 14 (C): correcting an episode's records, with a reason (docs/corrections.md).
+    path(
+        "episodes/<int:pk>/interventions/<int:iid>/correct/",
+        correction_views.intervention_correct_view,
+        name="intervention-correct",
+    ),
+    path(
+        "episodes/<int:pk>/prescriptions/<int:prescription_id>/correct/",
+        correction_views.prescription_correct_view,
+        name="prescription-correct",
+    ),
+    path(
+        "episodes/<int:pk>/intake/correct/",
+        correction_views.intake_correct_view,
+        name="intake-correct",
+    ),
+    path(
+        "settings/thresholds/runs/<int:run_id>/",
+        views.reevaluation_run_page,
+        name="reevaluation-run",
+    ),
 ]

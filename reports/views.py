@@ -60,6 +60,7 @@ def staff_episode_page(request: HttpRequest, pk: int, *, user: User) -> HttpResp
     today = episode.patient.local_today()
     audit_read(user, action="episode.viewed", obj=episode, patient_id=episode.patient_id)
     progress = selectors.episode_progress_for(episode=episode, as_of=today)
+    interventions = list(episode.interventions.all())
     return render(
         request,
         "therapist/episode_detail.html",
@@ -72,7 +73,9 @@ def staff_episode_page(request: HttpRequest, pk: int, *, user: User) -> HttpResp
             "episode": episode,
             "history": detail.history,
             "prescriptions": list(episode.prescriptions.all()),
-            "interventions": list(episode.interventions.all()),
+            "interventions": interventions,
+            "needs_review": [i for i in interventions if i.needs_review],
+            "corrections": selectors.episode_corrections(episode=episode),
             "trial_day": selectors.trial_day(episode=episode, today=today),
             "is_open": episode.status != EpisodeStatus.CLOSED,
             "today": today,
