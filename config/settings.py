@@ -288,6 +288,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
         "options": {"expires": 12 * 3600},
     },
+    # Issue 14 (C): a threshold change's re-evaluation whose task was lost (rehab/reevaluation.py).
+    "reevaluation-relay": {
+        "task": "rehab.tasks.relay_reevaluations",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Email -------------------------------------------------------------------------------------
