@@ -83,13 +83,13 @@ BOUNDS: Final[Mapping[str, Bounds]] = {
     "mcid_points": Bounds(
         0.5, 5, 1, 3, _("about 2 points; below 1 point is within measurement error")
     ),
-    "mcid_percent": Bounds(5, 80, 20, 50, _("about 30% (Farrar 2001)")),
+    "mcid_percent": Bounds(5, 80, 20, 50, _("about 30 per cent (Farrar 2001)")),
     "low_baseline_max": Bounds(0, 10, 3, 5, _("MCID by baseline band")),
     "resolved_max_pain": Bounds(0, 5, 0, 2, _("little or no pain")),
     "worsening_points": Bounds(
         0.5, 6, 2, 4, _("2 points exceeds the NRS's measurement error (Childs 2005)")
     ),
-    "adherence_min_percent": Bounds(30, 100, 70, 90, _("the 80% convention")),
+    "adherence_min_percent": Bounds(30, 100, 70, 90, _("the convention of 80 per cent")),
     "adherence_from_day": Bounds(1, 56, 7, 21, _("two weeks to settle into the programme")),
     "rom_change_deg": Bounds(
         2, 45, 10, 20, _("the smallest real change of goniometry is about 10°")
