@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.erasure import patient_erase
 from accounts.models import AuditEvent
 from rehab.models import Episode, ExerciseLog, Intervention, Prescription, RecordCorrection
 from tests.api.helpers import errors, url
@@ -210,3 +211,15 @@ def test_the_corrections_of_an_episode_are_listed(cast, api):
         .status_code
         == 404
     )
+
+
+def test_corrections_go_with_the_patients_export_and_are_erased_with_them(cast, api):
+    nsaid = InterventionFactory(episode=cast.episode_a, kind="nsaid")
+    api(cast.therapist).patch(
+        detail(nsaid), {"note": "Naproxen", "reason": "Wrong drug"}, format="json"
+    )
+    export = api(cast.patient_a.user).get("/api/v1/me/export/").json()
+    (episode,) = [e for e in export["episodes"] if e["id"] == cast.episode_a.pk]
+    assert [c["reason"] for c in episode["record_corrections"]] == ["Wrong drug"]
+    patient_erase(actor=cast.admin, patient=cast.patient_a)
+    assert not RecordCorrection.objects.exists()
