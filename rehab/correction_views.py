@@ -69,9 +69,11 @@ def _deleting(request: HttpRequest) -> bool:
 
 @login_required
 @require_http_methods(GET_POST)
-def intervention_correct_view(request: HttpRequest, pk: int, iid: int) -> HttpResponse:
+def intervention_correct_view(request: HttpRequest, pk: int, intervention_id: int) -> HttpResponse:
     user = _user(request)
-    intervention = selectors.intervention_in_reach(user=user, episode_id=pk, intervention_id=iid)
+    intervention = selectors.intervention_in_reach(
+        user=user, episode_id=pk, intervention_id=intervention_id
+    )
     _require_staff(request)
     episode = intervention.episode
     initial = InterventionCorrectionForm.initial_for(intervention)

@@ -51,7 +51,7 @@ urlpatterns: list[URLPattern] = [
     path("settings/thresholds/", views.thresholds_settings, name="thresholds-settings"),
     # Issue 14 (C): correcting an episode's records, with a reason (docs/corrections.md).
     path(
-        "episodes/<int:pk>/interventions/<int:iid>/correct/",
+        "episodes/<int:pk>/interventions/<int:intervention_id>/correct/",
         correction_views.intervention_correct_view,
         name="intervention-correct",
     ),

@@ -950,6 +950,9 @@ def _after_thresholds_saved(saved: ClinicThresholds) -> HttpResponse:
 def reevaluation_run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     """The progress of a re-evaluation of the clinic's episodes; refreshes itself (no script)
     while it runs. Another clinic's run is a 404."""
-    user = _require_staff(request)
+    user = _user(request)
+    # A clinic's object, reached by its staff; anybody else finds nothing here (404).
+    if not can_manage_patients(user) or user.clinic_id is None:
+        raise Http404
     run = get_object_or_404(ReevaluationRun, pk=run_id, clinic_id=user.clinic_id)
     return render(request, "settings/reevaluation_run.html", {"run": run})

@@ -1,6 +1,6 @@
 """API v1: correcting an episode's records with a reason (docs/corrections.md).
 
-``PATCH|DELETE /episodes/{id}/interventions/{iid}/`` (the contract's), the same for
+``PATCH|DELETE /episodes/{id}/interventions/{intervention_id}/`` (the contract's), the same for
 prescriptions, ``PATCH /episodes/{id}/`` for the intake values, and the episode's corrections.
 Reach first (404), then the role (403 for a patient), then the body (400), then one service.
 """
@@ -62,9 +62,9 @@ def _changes(validated: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 class InterventionDetailView(EpisodeApiView):
-    def get_intervention(self, episode: Episode, iid: int) -> Intervention:
+    def get_intervention(self, episode: Episode, intervention_id: int) -> Intervention:
         try:
-            return Intervention.objects.get(episode=episode, pk=iid)
+            return Intervention.objects.get(episode=episode, pk=intervention_id)
         except Intervention.DoesNotExist:
             raise Http404("Not found.") from None
 
@@ -74,9 +74,9 @@ class InterventionDetailView(EpisodeApiView):
         summary="One intervention",
         responses=InterventionSerializer,
     )
-    def get(self, request: Request, pk: int, iid: int) -> Response:
+    def get(self, request: Request, pk: int, intervention_id: int) -> Response:
         episode = self.get_episode(pk)
-        intervention = self.get_intervention(episode, iid)
+        intervention = self.get_intervention(episode, intervention_id)
         body = InterventionSerializer(intervention).data
         audit_read(
             request.user,
@@ -93,9 +93,9 @@ class InterventionDetailView(EpisodeApiView):
         request=InterventionCorrectionInputSerializer,
         responses=InterventionSerializer,
     )
-    def patch(self, request: Request, pk: int, iid: int) -> Response:
+    def patch(self, request: Request, pk: int, intervention_id: int) -> Response:
         episode = self.get_episode(pk)
-        intervention = self.get_intervention(episode, iid)
+        intervention = self.get_intervention(episode, intervention_id)
         actor = self.require_clinic_staff()
         data = InterventionCorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -113,9 +113,9 @@ class InterventionDetailView(EpisodeApiView):
         request=RecordDeleteInputSerializer,
         responses={204: None},
     )
-    def delete(self, request: Request, pk: int, iid: int) -> Response:
+    def delete(self, request: Request, pk: int, intervention_id: int) -> Response:
         episode = self.get_episode(pk)
-        intervention = self.get_intervention(episode, iid)
+        intervention = self.get_intervention(episode, intervention_id)
         actor = self.require_clinic_staff()
         intervention_delete(actor=actor, intervention=intervention, reason=_delete_reason(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -61,7 +61,7 @@ urlpatterns: list[URLPattern] = [
     ),
     # Issue 14 (C): correcting records with a reason; re-evaluation runs (docs/corrections.md).
     path(
-        "episodes/<int:pk>/interventions/<int:iid>/",
+        "episodes/<int:pk>/interventions/<int:intervention_id>/",
         correction_views.InterventionDetailView.as_view(),
         name="api-intervention-detail",
     ),

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from accounts.api.base import ApiView
 from accounts.audit import audit_read
-from accounts.scoping import get_in_reach_or_404, scope_to_patients
+from accounts.scoping import can_manage_patients, get_in_reach_or_404, scope_to_patients
 from rehab import rules, selectors, services
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
 from rehab.api.serializers import (
@@ -704,8 +704,11 @@ class ReevaluationRunView(ApiView):
         responses=ReevaluationRunSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
-        actor = self.require_clinic_staff()
-        assert actor.clinic_id is not None
+        # A clinic's object, reached by its staff; anybody else (a patient of the clinic
+        # included) finds nothing here, as for the clinic's webhooks.
+        actor = self.caller
+        if not can_manage_patients(actor) or actor.clinic_id is None:
+            raise Http404("Not found.")
         try:
             run = ReevaluationRun.objects.get(pk=pk, clinic_id=actor.clinic_id)
         except ReevaluationRun.DoesNotExist:

@@ -152,3 +152,11 @@ def test_the_run_page_refreshes_itself_until_done(cast, api):
         signed_in_client(other_admin).get(f"/settings/thresholds/runs/{run.pk}/").status_code == 404
     )
     assert api(other_admin).get(url("api-clinic-reevaluation", pk=run.pk)).status_code == 404
+    # A clinic's object: a patient of the clinic finds nothing either.
+    assert (
+        api(cast.patient_a.user).get(url("api-clinic-reevaluation", pk=run.pk)).status_code == 404
+    )
+    assert (
+        signed_in_client(cast.patient_a).get(f"/settings/thresholds/runs/{run.pk}/").status_code
+        == 404
+    )

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 def detail(intervention: Intervention) -> str:
-    return url("api-intervention-detail", pk=intervention.episode_id, iid=intervention.pk)
+    return url(
+        "api-intervention-detail", pk=intervention.episode_id, intervention_id=intervention.pk
+    )
 
 
 def test_correcting_an_intervention_keeps_old_and_new_values_and_asks_for_evaluation(cast, api):
@@ -124,7 +126,7 @@ def test_patients_get_403_and_other_clinics_404(cast, api):
     assert other.delete(detail(mine) + "?reason=y").status_code == 404
     # An intervention of another episode under this episode's address is not there either.
     theirs = InterventionFactory(episode=cast.episode_b, kind="nsaid")
-    wrong = url("api-intervention-detail", pk=cast.episode_a.pk, iid=theirs.pk)
+    wrong = url("api-intervention-detail", pk=cast.episode_a.pk, intervention_id=theirs.pk)
     assert api(cast.therapist).patch(wrong, body, format="json").status_code == 404
     assert not RecordCorrection.objects.exists()
 

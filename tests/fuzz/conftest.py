@@ -11,7 +11,14 @@ import pytest
 
 from accounts.models import ApiToken, User
 from accounts.services import api_token_issue
-from rehab.models import Alert, DailyEntry, Prescription, WebhookEndpoint
+from rehab.models import (
+    Alert,
+    DailyEntry,
+    Intervention,
+    Prescription,
+    ReevaluationRun,
+    WebhookEndpoint,
+)
 from tests.alerts.factories import AlertFactory
 from tests.conftest import Cast
 from tests.factories import DailyEntryFactory, InterventionFactory, PrescriptionFactory
@@ -22,8 +29,10 @@ class World:
     cast: Cast
     prescription: Prescription
     entry: DailyEntry
+    intervention: Intervention
     alert: Alert
     webhook: WebhookEndpoint
+    run: ReevaluationRun
 
     def user(self, role: str) -> User:
         return {
@@ -39,7 +48,7 @@ def world(cast: Cast) -> World:
     prescription = PrescriptionFactory(episode=episode)
     entry = DailyEntryFactory(episode=episode, date=episode.start_date + dt.timedelta(days=3))
     DailyEntryFactory(episode=episode, date=episode.start_date + dt.timedelta(days=4))
-    InterventionFactory(episode=episode)
+    intervention = InterventionFactory(episode=episode)
     alert = AlertFactory(episode=episode)
     webhook = WebhookEndpoint.objects.create(
         clinic=cast.clinic,
@@ -47,7 +56,15 @@ def world(cast: Cast) -> World:
         secret="whsec_" + "A" * 43 + "=",
         created_by=cast.admin,
     )
-    return World(cast=cast, prescription=prescription, entry=entry, alert=alert, webhook=webhook)
+    return World(
+        cast=cast,
+        prescription=prescription,
+        entry=entry,
+        intervention=intervention,
+        alert=alert,
+        webhook=webhook,
+        run=ReevaluationRun.objects.create(clinic=cast.clinic),
+    )
 
 
 def token_for(user: User) -> str:
@@ -64,6 +81,8 @@ def bind_path_ids(path: str, world: World, spare_token: ApiToken) -> dict[str, A
         "patients": cast.patient_a.pk,
         "webhooks": world.webhook.pk,
         "auth": spare_token.pk,
+        # /clinic/reevaluations/{id}/: the only /clinic/ route with an id.
+        "clinic": world.run.pk,
     }
     bound: dict[str, Any] = {}
     for name in re.findall(r"{(\w+)}", path):
@@ -71,6 +90,8 @@ def bind_path_ids(path: str, world: World, spare_token: ApiToken) -> dict[str, A
             bound[name] = by_resource[resource]
         elif name == "prescription_id":
             bound[name] = world.prescription.pk
+        elif name == "intervention_id":
+            bound[name] = world.intervention.pk
         elif name == "date":
             bound[name] = world.entry.date.isoformat()
     return bound

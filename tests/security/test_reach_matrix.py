@@ -44,7 +44,7 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Patient, User
 from accounts.services import api_token_issue
-from rehab.models import Episode, WebhookEndpoint
+from rehab.models import Episode, ReevaluationRun, WebhookEndpoint
 from tests.alerts.factories import AlertFactory
 from tests.factories import DailyEntryFactory, InterventionFactory, PrescriptionFactory
 from tests.personas import CLINIC, REACH, STAFF, user_of
@@ -113,7 +113,7 @@ def _owners_reached(kind: str, persona: str) -> set[str]:
     patient data, personas for tokens, clinics for webhooks."""
     if kind in {"token", "staff_token"}:
         return {persona}
-    if kind == "webhook":
+    if kind in {"webhook", "run"}:
         # Clinic settings: the clinic's staff reach them (only its admin may act on them).
         if persona in RIVERSIDE_STAFF:
             return {"riverside"}
@@ -143,6 +143,10 @@ PARAMETERS: dict[tuple[str, str], Parameter] = {
     ("patients", "pk"): Parameter(_id("patient", "a"), "patient"),
     ("alerts", "pk"): Parameter(_id("alert", "a"), "alert"),
     ("prescriptions", "prescription_id"): Parameter(_id("prescription", "a"), "prescription"),
+    ("interventions", "intervention_id"): Parameter(_id("intervention", "a"), "intervention"),
+    # A clinic's re-evaluation after a threshold change: the page and the API.
+    ("runs", "run_id"): Parameter(_id("run", "riverside"), "run"),
+    ("reevaluations", "pk"): Parameter(_id("run", "riverside"), "run"),
     ("entries", "date"): Parameter(lambda w: w.entry_dates["a"], "entry"),
     ("tokens", "pk"): Parameter(_id("token", "patient_a"), "token"),
     ("webhooks", "pk"): Parameter(_id("webhook", "riverside"), "webhook"),
@@ -159,7 +163,12 @@ ROUTE_PARAMETERS: dict[str, dict[tuple[str, str], Parameter]] = {
     },
 }
 # The owner of patient A's object of each kind: reach of the owner decides the expected answer.
-A_OWNER = {"token": "patient_a", "staff_token": "therapist", "webhook": "riverside"}
+A_OWNER = {
+    "token": "patient_a",
+    "staff_token": "therapist",
+    "webhook": "riverside",
+    "run": "riverside",
+}
 
 # JSON lists: the kind of ``results[*].id`` per route, so that ids are compared with ids of the
 # same kind. None: the items are not patient data (the exercise catalogue) or carry no id (daily
@@ -170,6 +179,8 @@ LIST_KINDS: dict[str, str | None] = {
     "api-alert-list": "alert",
     "api-prescription-list": "prescription",
     "api-intervention-list": "intervention",
+    # Corrections of one episode's records (checked through their "episode").
+    "api-episode-corrections": None,
     "api-entry-list": None,
     "api-exercise-list": None,
     "api-auth-token-list": "token",
@@ -293,6 +304,10 @@ def world(cast) -> World:
         "northside": WebhookEndpoint.objects.create(
             clinic=cast.other_clinic, url="https://hooks.northside.example/pais", secret="whsec_n"
         ).pk,
+    }
+    w.ids["run"] = {
+        "riverside": ReevaluationRun.objects.create(clinic=cast.clinic).pk,
+        "northside": ReevaluationRun.objects.create(clinic=cast.other_clinic).pk,
     }
     w.ids["token"] = {}
     return w
