@@ -31,9 +31,14 @@ def test_every_scheduled_task_is_registered_with_the_worker() -> None:
         "rehab.tasks.send_reminders",
         "rehab.tasks.escalate_alerts",
         "rehab.tasks.send_weekly_digest",
+        "rehab.tasks.relay_reevaluations",
     }
     assert scheduled <= set(app.tasks)
-    assert {"rehab.tasks.evaluate_chunk", "rehab.tasks.evaluate_episode_task"} <= set(app.tasks)
+    assert {
+        "rehab.tasks.evaluate_chunk",
+        "rehab.tasks.evaluate_episode_task",
+        "rehab.tasks.reevaluate_clinic",
+    } <= set(app.tasks)
 
 
 def test_when_each_job_runs() -> None:
@@ -41,7 +46,11 @@ def test_when_each_job_runs() -> None:
     assert isinstance(nightly, crontab)
     assert (nightly.hour, nightly.minute) == ({2}, {0})
 
-    for relay in ("rehab.tasks.relay_evaluations", "rehab.notify.tasks.relay_deliveries"):
+    for relay in (
+        "rehab.tasks.relay_evaluations",
+        "rehab.notify.tasks.relay_deliveries",
+        "rehab.tasks.relay_reevaluations",
+    ):
         assert _entry(relay)["schedule"] == 60.0
 
     reminders = _entry("rehab.tasks.send_reminders")["schedule"]
@@ -67,6 +76,7 @@ def test_each_periodic_message_expires_before_its_next_run() -> None:
         "rehab.tasks.send_reminders": 15 * 60,
         "rehab.tasks.escalate_alerts": 3600,
         "rehab.tasks.send_weekly_digest": 7 * 24 * 3600,
+        "rehab.tasks.relay_reevaluations": 60,
     }
     for task, interval in every.items():
         options = _entry(task)["options"]
