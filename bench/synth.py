@@ -487,6 +487,7 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
                             (starts[i] + dt.timedelta(days=days - 1)).isoformat(),
                             "",
                             "",
+                            False,
                             created,
                             None,
                         )
@@ -502,6 +503,7 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
                             None,
                             "",
                             "",
+                            False,
                             created,
                             None,
                         )
@@ -519,6 +521,7 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
                 "end_date",
                 "site",
                 "note",
+                "needs_review",
                 "created_at",
                 "created_by_id",
             ),

@@ -300,6 +300,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=30),
         "options": {"expires": 12 * 3600},
     },
+    # Issue 14 (C): a threshold change's re-evaluation whose task was lost (rehab/reevaluation.py).
+    "reevaluation-relay": {
+        "task": "rehab.tasks.relay_reevaluations",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Email -------------------------------------------------------------------------------------

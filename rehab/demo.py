@@ -299,8 +299,9 @@ DEMO_COURSES: tuple[Course, ...] = (
                 InterventionKind.CORTICOSTEROID_INJECTION,
                 28,
                 28,
-                site="Posterolateral ankle (os trigonum region), ultrasound-guided",
-                note="Single injection; short relief for about a week.",
+                site="posterior_ankle_posterolateral",
+                note="Ultrasound-guided, into the os trigonum region. Single injection; short "
+                "relief for about a week.",
             ),
         ),
         referral=Referral(

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageForm
 from rehab.free_text import NOTE_MAX_LENGTH
+from rehab.injection_sites import ALLOWED, InjectionSite
 from rehab.models import (
     Diagnosis,
     Exercise,
@@ -246,18 +247,61 @@ class PrescriptionForm(PageForm):
         return chosen.name if chosen else (self.cleaned_data.get("other") or "").strip()
 
 
+def injection_site_choices() -> list[tuple[str, Any]]:
+    """The sites a page offers: the allowed codes (the refused ones are never offered)."""
+    return [("", _("Choose a site")), *((code, InjectionSite(code).label) for code in ALLOWED)]
+
+
 class InterventionForm(PageForm):
+    """An intervention. An injection takes a site from the list; other kinds a free-text site.
+
+    Both fields are on the page (it works without JavaScript); ``site_value`` picks the one the
+    kind uses. The choice is a plain text field under a select, so a value that is not offered
+    reaches the service and is refused there with the API's words.
+    """
+
     kind = forms.ChoiceField(label=_("Kind"), choices=InterventionKind.choices)
     start_date = forms.DateField(label=_("Start date"), widget=DateInput())
     end_date = forms.DateField(label=_("End date"), required=False, widget=DateInput())
-    site = forms.CharField(
-        label=_("Site"),
+    injection_site = forms.CharField(
+        label=_("Injection site (corticosteroid injection)"),
         required=False,
-        help_text=_("Where, for an injection (never at or near the Achilles tendon)."),
+        widget=forms.Select(choices=injection_site_choices()),
+        help_text=_(
+            "Never into or near the Achilles tendon, its paratenon or the retrocalcaneal bursa. "
+            "For another site choose “Another site” and describe it in the note."
+        ),
+    )
+    site = forms.CharField(
+        label=_("Site (other kinds)"),
+        required=False,
+        help_text=_("Free text, for example “walking boot, left”."),
     )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def is_injection(self) -> bool:
+        return self.cleaned_data.get("kind") == InterventionKind.CORTICOSTEROID_INJECTION
+
+    def service_values(self) -> dict[str, Any]:
+        """The values as the service takes them (``site``: the code or the free text)."""
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "start_date": data["start_date"],
+            "end_date": data.get("end_date"),
+            "site": (data.get("injection_site") if self.is_injection() else data.get("site")) or "",
+            "note": data.get("note") or "",
+        }
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """The service's errors; those of ``site`` go to the field the kind uses."""
+        if hasattr(exc, "error_dict") and "site" in exc.message_dict and self.is_injection():
+            messages = exc.message_dict
+            self.add_error("injection_site", messages.pop("site"))
+            exc = ValidationError(messages) if messages else ValidationError({})
+        add_service_errors(self, exc)
 
 
 class ReferralForm(PageForm):

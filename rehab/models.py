@@ -286,8 +286,14 @@ class Intervention(models.Model):
     kind = models.CharField(max_length=32, choices=InterventionKind.choices)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    # A code of rehab.injection_sites.InjectionSite for a corticosteroid injection; free text
+    # for the other kinds.
     site = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
+    # Set by the migration that coded the injection sites (0013) on an injection whose free-text
+    # site matched no code: it became "other", the text went to the note, and staff check it.
+    # Cleared by a correction.
+    needs_review = models.BooleanField(default=False)
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -303,6 +309,42 @@ class Intervention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} from {self.start_date}"
+
+
+class RecordAction(models.TextChoices):
+    CHANGED = "changed", _("Changed")
+    DELETED = "deleted", _("Deleted")
+
+
+class RecordCorrection(models.Model):
+    """A staff correction of a clinical record of an episode, with why and what it replaced.
+
+    Interventions, prescriptions, the intake values and the referral are corrected or deleted
+    through ``rehab.corrections``: the reason and the old and new values are kept here, with the
+    patient's clinical record (erased and exported with it); the audit row ``record.corrected``
+    points here (audit rows hold ids only).
+    """
+
+    episode = models.ForeignKey(
+        Episode, on_delete=models.CASCADE, related_name="record_corrections"
+    )
+    # The record corrected: its model ("intervention", "prescription", "episode", ...) and id.
+    object_type = models.CharField(max_length=60)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=10, choices=RecordAction.choices)
+    reason = models.TextField()
+    # Only the values that changed (all of them for a deletion); null where there is none.
+    old_values = models.JSONField(null=True, blank=True)
+    new_values = models.JSONField(null=True, blank=True)
+    corrected_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    corrected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["corrected_at", "id"]
+        indexes = [models.Index(fields=["episode", "corrected_at"])]
+
+    def __str__(self) -> str:
+        return f"Correction ({self.action}) of {self.object_type} {self.object_id}"
 
 
 # --- Clinical evaluation: thresholds, alerts and their deliveries --------------------------------
@@ -694,3 +736,48 @@ class AdminSummaryLog(models.Model):
 
     def __str__(self) -> str:
         return f"Daily alert summary to user {self.user_id} for {self.date}"
+
+
+class ReevaluationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ReevaluationRun(models.Model):
+    """Re-evaluating a clinic's active episodes at once (after its thresholds changed).
+
+    Written with the change (a row first); the Celery task ``rehab.tasks.reevaluate_clinic``
+    works through the episodes in id order and counts ``done``, so the settings page shows the
+    progress, and a task run twice continues from ``last_episode_id``.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=ReevaluationStatus.choices, default=ReevaluationStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    last_episode_id = models.PositiveBigIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Re-evaluation {self.pk} of clinic {self.clinic_id} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ReevaluationStatus.DONE, ReevaluationStatus.FAILED)

@@ -43,13 +43,16 @@ from rehab.models import (
     Alert,
     AlertStatus,
     DailyEntry,
+    EntryCorrection,
     Episode,
     EpisodeStatus,
     ExerciseLog,
     InboxMessage,
     InboxMessageRead,
+    Intervention,
     Prescription,
     PushSubscription,
+    RecordCorrection,
     Severity,
 )
 from rehab.rule_inputs import prefetched_episode_data
@@ -504,3 +507,77 @@ def episode_progress_for(*, episode: Episode, as_of: dt.date) -> EpisodeProgress
 def push_subscriptions(*, patient: Patient) -> QuerySet[PushSubscription]:
     """The patient's devices that get reminders, oldest first."""
     return PushSubscription.objects.filter(patient=patient).order_by("created_at", "pk")
+
+
+# --- Corrections of an episode's records (rehab.corrections) -------------------------------------
+
+
+def intervention_in_reach(*, user: AnyUser, episode_id: int, intervention_id: int) -> Intervention:
+    """An intervention of an episode within ``user``'s reach (otherwise 404)."""
+    episode = episode_in_reach(user=user, episode_id=episode_id)
+    try:
+        return Intervention.objects.select_related("episode__patient__user").get(
+            episode=episode, pk=intervention_id
+        )
+    except Intervention.DoesNotExist:
+        raise Http404("Not found.") from None
+
+
+def prescription_in_reach(*, user: AnyUser, episode_id: int, prescription_id: int) -> Prescription:
+    """A prescription of an episode within ``user``'s reach (otherwise 404)."""
+    episode = episode_in_reach(user=user, episode_id=episode_id)
+    try:
+        return Prescription.objects.select_related("episode__patient__user").get(
+            episode=episode, pk=prescription_id
+        )
+    except Prescription.DoesNotExist:
+        raise Http404("Not found.") from None
+
+
+@dataclass(frozen=True)
+class CorrectionRow:
+    """One correction in the episode's history: a record's (``RecordCorrection``) or a diary
+    day's after referral or closure (``EntryCorrection``)."""
+
+    corrected_at: dt.datetime
+    corrected_by: User | None
+    object_type: str  # "intervention", "prescription", "episode", "entry", ...
+    object_id: int | None
+    action: str
+    reason: str
+    # (field, old, new) of every value that changed; new is None for a deletion.
+    changes: list[tuple[str, object, object]]
+    entry_date: dt.date | None = None
+
+
+def episode_corrections(*, episode: Episode) -> list[CorrectionRow]:
+    """Every correction of the episode's records and diary, newest first (two queries)."""
+    rows = [
+        CorrectionRow(
+            corrected_at=c.corrected_at,
+            corrected_by=c.corrected_by,
+            object_type=c.object_type,
+            object_id=c.object_id,
+            action=c.action,
+            reason=c.reason,
+            changes=[
+                (name, (c.old_values or {}).get(name), (c.new_values or {}).get(name))
+                for name in dict.fromkeys([*(c.old_values or {}), *(c.new_values or {})])
+            ],
+        )
+        for c in RecordCorrection.objects.filter(episode=episode).select_related("corrected_by")
+    ]
+    rows += [
+        CorrectionRow(
+            corrected_at=c.corrected_at,
+            corrected_by=c.corrected_by,
+            object_type="entry",
+            object_id=None,
+            action=c.action,
+            reason=c.reason,
+            changes=[],
+            entry_date=c.entry_date,
+        )
+        for c in EntryCorrection.objects.filter(episode=episode).select_related("corrected_by")
+    ]
+    return sorted(rows, key=lambda row: row.corrected_at, reverse=True)

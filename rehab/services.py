@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,6 +28,7 @@ from rehab import dates, rules
 from rehab.alerts import alerts_resolve_for_episode
 from rehab.dates import Ahead, clinical_date_problem
 from rehab.free_text import NOTE_MAX_LENGTH, Errors, check_text
+from rehab.injection_sites import injection_problems
 from rehab.models import (
     CorrectionAction,
     DailyEntry,
@@ -65,13 +65,6 @@ REASON_MAX_LENGTH = 1000
 # point is that date arithmetic around them (trial weeks, chart margins) stays far from the
 # calendar's ends, where it overflowed into 500s (found by schemathesis, docs/security.md).
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
-
-# A corticosteroid injection into or beside the Achilles tendon risks rupturing it. Sites are
-# free text, so we refuse any that names the tendon or its immediate neighbours.
-_ACHILLES_SITE = re.compile(
-    r"achill|tendo\s*calcane|calcaneal\s+tendon|retro-?\s*calcane|heel\s+cord|tendoachill",
-    re.IGNORECASE,
-)
 
 
 class DiaryClosedError(Exception):
@@ -146,6 +139,23 @@ def _check_degrees(errors: Errors, field: str, value: Any) -> Decimal | None:
     # ROUND_HALF_UP rounds the absolute value, i.e. half away from zero; "+ 0" turns a -0.0
     # into 0.0.
     return number.quantize(ROM_STEP, rounding=ROUND_HALF_UP) + 0
+
+
+def _check_bmi(errors: Errors, bmi: Any) -> Decimal | None:
+    """A BMI in kg/m² (None: not recorded), kept to one decimal place."""
+    # A Decimal NaN cannot even be compared (InvalidOperation, found by hypothesis): only a
+    # finite Decimal is checked against the range.
+    # The range is the value's as sent; it is then kept to one decimal place (half away from
+    # zero), which keeps it within the range.
+    if bmi is None:
+        return None
+    if isinstance(bmi, Decimal) and bmi.is_finite() and BMI_MIN <= bmi <= BMI_MAX:
+        return bmi.quantize(BMI_STEP, rounding=ROUND_HALF_UP)
+    errors.add(
+        "bmi",
+        _("Must be between %(low)s and %(high)s.") % {"low": BMI_MIN, "high": BMI_MAX},
+    )
+    return None
 
 
 def _require_staff(actor: User) -> None:
@@ -230,18 +240,7 @@ def episode_open(
     intake_pf_rom_unaffected = _check_degrees(
         errors, "intake_pf_rom_unaffected", intake_pf_rom_unaffected
     )
-    # A Decimal NaN cannot even be compared (InvalidOperation, found by hypothesis): only a
-    # finite Decimal is checked against the range.
-    # The range is the value's as sent; it is then kept to one decimal place (half away from
-    # zero), which keeps it within the range.
-    if bmi is not None:
-        if isinstance(bmi, Decimal) and bmi.is_finite() and BMI_MIN <= bmi <= BMI_MAX:
-            bmi = bmi.quantize(BMI_STEP, rounding=ROUND_HALF_UP)
-        else:
-            errors.add(
-                "bmi",
-                _("Must be between %(low)s and %(high)s.") % {"low": BMI_MIN, "high": BMI_MAX},
-            )
+    bmi = _check_bmi(errors, bmi)
     errors.raise_if_any()
     with transaction.atomic():
         episode = Episode.objects.create(
@@ -764,18 +763,21 @@ def _record_correction(
 # --- Interventions -----------------------------------------------------------------------------
 
 
-def intervention_record(
+def _check_intervention(
+    errors: Errors,
     *,
-    actor: User,
     episode: Episode,
     kind: str,
     start_date: dt.date,
-    end_date: dt.date | None = None,
-    site: str = "",
-    note: str = "",
-) -> Intervention:
-    _require_staff(actor)
-    errors = Errors()
+    end_date: dt.date | None,
+    site: Any,
+    note: Any,
+) -> tuple[str, str]:
+    """The checks of an intervention, recorded or corrected: the site and note, as stored.
+
+    A corticosteroid injection takes a coded site (rehab.injection_sites): a refused site, an
+    unknown code, or a note that names the Achilles is refused with the reason and its source.
+    """
     if kind not in InterventionKind.values:
         errors.add(
             "kind",
@@ -791,16 +793,36 @@ def intervention_record(
     if end_date is not None and end_date < start_date:
         errors.add("end_date", _("The end date cannot be before the start date."))
     site = check_text(errors, "site", site, max_length=SITE_MAX_LENGTH)
-    if kind == InterventionKind.CORTICOSTEROID_INJECTION and _ACHILLES_SITE.search(site):
-        errors.add(
-            "site",
-            _(
-                "A corticosteroid injection must never be given into or near the Achilles tendon: "
-                "it weakens the tendon and risks rupture. Choose a posterior ankle site away from "
-                "the tendon."
-            ),
-        )
     note = check_text(errors, "note", note, max_length=NOTE_MAX_LENGTH)
+    if kind == InterventionKind.CORTICOSTEROID_INJECTION:
+        for field, messages in injection_problems(site=site, note=note).items():
+            if field not in errors:
+                for message in messages:
+                    errors.add(field, message)
+    return site, note
+
+
+def intervention_record(
+    *,
+    actor: User,
+    episode: Episode,
+    kind: str,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    site: str = "",
+    note: str = "",
+) -> Intervention:
+    _require_staff(actor)
+    errors = Errors()
+    site, note = _check_intervention(
+        errors,
+        episode=episode,
+        kind=kind,
+        start_date=start_date,
+        end_date=end_date,
+        site=site,
+        note=note,
+    )
     errors.raise_if_any()
     with transaction.atomic():
         intervention = Intervention.objects.create(

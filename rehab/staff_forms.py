@@ -63,6 +63,11 @@ class ThresholdsForm(PageForm):
                     widget=forms.NumberInput(attrs={**attrs, "step": "any"}), **common
                 )
 
+        # Shown once values outside their published range were sent: saving them needs it.
+        self.fields["confirm"] = forms.BooleanField(
+            label=_("I have checked these values; save them anyway"), required=False
+        )
+
     def values(self) -> dict[str, int | float]:
         """The values given; an empty field is left out, which means "the default"."""
         return {

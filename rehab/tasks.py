@@ -17,7 +17,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from accounts.models import Patient
-from rehab import jobs, referrals
+from rehab import jobs, reevaluation, referrals
 from rehab.evaluation import evaluate_episode
 from rehab.models import Episode
 from rehab.nightly import DEFAULT_CHUNK_SIZE, active_episode_id_chunks, evaluate_episodes
@@ -143,3 +143,31 @@ def send_weekly_digest() -> int:
 def send_referral_reminders() -> int:
     """Daily: one reminder per referral with no appointment or outcome 14 days after it."""
     return len(referrals.referral_reminders_send().reminded)
+
+
+# --- Re-evaluation after a threshold change (rehab.reevaluation) -------------------------------
+
+
+@shared_task(
+    autoretry_for=_TRANSIENT, max_retries=3, retry_backoff=10, retry_jitter=True, ignore_result=True
+)
+def reevaluate_clinic(run_id: int) -> dict[str, Any] | None:
+    """Re-evaluate a clinic's active episodes for one ``ReevaluationRun`` (idempotent)."""
+    run = reevaluation.reevaluation_run(run_id=run_id)
+    return None if run is None else {"run": run.pk, "status": run.status, "done": run.done}
+
+
+def queue_reevaluation(run_id: int) -> None:
+    """Queue a run after commit. Never raises: a run left queued is picked up by the relay."""
+    try:
+        reevaluate_clinic.apply_async(args=(run_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:
+        logger.warning(
+            "Could not queue re-evaluation run %s; the relay will run it", run_id, exc_info=True
+        )
+
+
+@shared_task(ignore_result=True)
+def relay_reevaluations() -> list[int]:
+    """Every minute: run the re-evaluations whose task was lost."""
+    return reevaluation.reevaluation_relay()

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.urls import URLPattern, path, register_converter
 
-from rehab import alert_views, referral_views, views
+from rehab import alert_views, correction_views, referral_views, views
 
 
 class IsoDateConverter:
@@ -73,5 +73,26 @@ urlpatterns: list[URLPattern] = [
         "episodes/<int:pk>/referral/withdraw/",
         referral_views.referral_withdraw_view,
         name="referral-withdraw",
+    ),
+    # Issue 14 (C): correcting an episode's records, with a reason (docs/corrections.md).
+    path(
+        "episodes/<int:pk>/interventions/<int:intervention_id>/correct/",
+        correction_views.intervention_correct_view,
+        name="intervention-correct",
+    ),
+    path(
+        "episodes/<int:pk>/prescriptions/<int:prescription_id>/correct/",
+        correction_views.prescription_correct_view,
+        name="prescription-correct",
+    ),
+    path(
+        "episodes/<int:pk>/intake/correct/",
+        correction_views.intake_correct_view,
+        name="intake-correct",
+    ),
+    path(
+        "settings/thresholds/runs/<int:run_id>/",
+        views.reevaluation_run_page,
+        name="reevaluation-run",
     ),
 ]

@@ -23,7 +23,7 @@ from django.http import (
     HttpResponseNotAllowed,
     JsonResponse,
 )
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -50,7 +50,8 @@ from rehab.forms import (
     ReferralForm,
     add_service_errors,
 )
-from rehab.models import Alert, Episode, EpisodeStatus
+from rehab.models import Alert, Episode, EpisodeStatus, ReevaluationRun
+from rehab.reevaluation import latest_reevaluation
 from rehab.search import normalise
 from rehab.services import (
     diary_closed_message,
@@ -62,7 +63,14 @@ from rehab.services import (
     prescription_create,
 )
 from rehab.staff_forms import AlertNoteForm, AlertSnoozeForm, ThresholdsForm
-from rehab.thresholds import LABELS, clinic_thresholds, clinic_thresholds_update
+from rehab.thresholds import (
+    LABELS,
+    ClinicThresholds,
+    ThresholdWarning,
+    UnconfirmedThresholds,
+    clinic_thresholds,
+    clinic_thresholds_update,
+)
 from rehab.vocabulary import code_label
 
 GET_POST = ["GET", "POST"]
@@ -621,9 +629,9 @@ def intervention_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            intervention_record(actor=user, episode=episode, **form.cleaned_data)
+            intervention_record(actor=user, episode=episode, **form.service_values())
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             messages.success(request, gettext("Intervention recorded."))
             return redirect("episode", pk=episode.pk)
@@ -881,31 +889,45 @@ def _form_problem(form: AlertNoteForm | AlertSnoozeForm) -> str:
 @login_required
 @require_http_methods(GET_POST)
 def thresholds_settings(request: HttpRequest) -> HttpResponse:
-    """The clinic's rule thresholds: admins change them, therapists read them."""
+    """The clinic's rule thresholds: admins change them, therapists read them.
+
+    Saving re-evaluates the clinic's active episodes at once (the run's page shows the
+    progress). Values outside their published range are saved only once the admin ticks the
+    confirmation the page then shows.
+    """
     user = _require_staff(request)
     assert user.clinic_id is not None
     may_edit = user.is_clinic_admin
     if request.method == "POST" and not may_edit:
         raise PermissionDenied(gettext("Only a clinic admin may change the thresholds."))
     current = clinic_thresholds(clinic_id=user.clinic_id)
+    warnings: list[ThresholdWarning] = []
     if request.method == "POST":
         if "reset" in request.POST:
-            clinic_thresholds_update(actor=user, values={})
+            saved = clinic_thresholds_update(actor=user, values={})
             messages.success(request, gettext("All thresholds are back to their defaults."))
-            return redirect("thresholds-settings")
+            return _after_thresholds_saved(saved)
         form = ThresholdsForm(request.POST)
         if form.is_valid():
             try:
-                clinic_thresholds_update(actor=user, values=form.values())
+                saved = clinic_thresholds_update(
+                    actor=user, values=form.values(), confirm=form.cleaned_data["confirm"]
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
+            except UnconfirmedThresholds as unconfirmed:
+                warnings = unconfirmed.warnings
             else:
                 messages.success(
-                    request, gettext("Thresholds saved. The next evaluation uses them.")
+                    request,
+                    gettext("Thresholds saved. The clinic's active episodes are re-evaluated now.")
+                    if saved.reevaluation
+                    else gettext("Thresholds saved (nothing changed)."),
                 )
-                return redirect("thresholds-settings")
+                return _after_thresholds_saved(saved)
     else:
         form = ThresholdsForm(initial=current.values.as_dict())
+    warned = {w.name for w in warnings}
     rows = [
         {
             "field": form[name],
@@ -913,6 +935,7 @@ def thresholds_settings(request: HttpRequest) -> HttpResponse:
             "value": getattr(current.values, name),
             "default": current.defaults[name],
             "changed": name in current.overrides,
+            "warning": name in warned,
         }
         for name in LABELS
     ]
@@ -925,5 +948,28 @@ def thresholds_settings(request: HttpRequest) -> HttpResponse:
             "current": current,
             "may_edit": may_edit,
             "ruleset": rules.RULESET_VERSION,
+            "warnings": warnings,
+            "confirm_field": form["confirm"],
+            "run": latest_reevaluation(clinic_id=user.clinic_id),
         },
     )
+
+
+def _after_thresholds_saved(saved: ClinicThresholds) -> HttpResponse:
+    if saved.reevaluation is not None:
+        return redirect("reevaluation-run", run_id=saved.reevaluation.pk)
+    return redirect("thresholds-settings")
+
+
+@never_cache
+@login_required
+@require_GET
+def reevaluation_run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The progress of a re-evaluation of the clinic's episodes; refreshes itself (no script)
+    while it runs. Another clinic's run is a 404."""
+    user = _user(request)
+    # A clinic's object, reached by its staff; anybody else finds nothing here (404).
+    if not can_manage_patients(user) or user.clinic_id is None:
+        raise Http404
+    run = get_object_or_404(ReevaluationRun, pk=run_id, clinic_id=user.clinic_id)
+    return render(request, "settings/reevaluation_run.html", {"run": run})

@@ -40,6 +40,7 @@ from reportlab.platypus import (
 
 from rehab import numbers
 from rehab.templatetags.catalogue import catalogue_text
+from rehab.templatetags.records import intervention_site
 from reports.l10n import day_month_year, general
 from reports.referral import ReferralReport
 from reports.series import CourseSeries
@@ -842,7 +843,7 @@ def _care(report: ReferralReport) -> list[Any]:
                     Paragraph(para_text(i.get_kind_display()), s.cell),
                     _date(i.start_date),
                     _date(i.end_date),
-                    Paragraph(para_text(i.site or "–"), s.cell),
+                    Paragraph(para_text(intervention_site(i) or "–"), s.cell),
                     Paragraph(para_text(i.note), s.cell),
                 ]
             )

@@ -31,6 +31,7 @@ from rehab.api.serializers import (
     EpisodeSerializer,
     InterventionSerializer,
     PrescriptionSerializer,
+    RecordCorrectionSerializer,
 )
 from rehab.models import DailyEntry, Episode, ExerciseLog
 
@@ -53,6 +54,7 @@ def _episodes(patient: Patient) -> list[Episode]:
             "prescriptions",
             "interventions",
             "entry_corrections",
+            "record_corrections",
             Prefetch(
                 "entries",
                 queryset=DailyEntry.objects.order_by("date").prefetch_related(
@@ -81,6 +83,10 @@ def patient_record(*, patient: Patient, now: dt.datetime) -> dict[str, Any]:
         # Staff corrections after referral or closure: the reason and the values replaced.
         data["entry_corrections"] = EntryCorrectionSerializer(
             episode.entry_corrections.all(), many=True
+        ).data
+        # Staff corrections of the records (interventions, prescriptions, intake values).
+        data["record_corrections"] = RecordCorrectionSerializer(
+            episode.record_corrections.all(), many=True
         ).data
         episodes.append(data)
     return {

@@ -62,6 +62,7 @@ def staff_episode_page(request: HttpRequest, pk: int, *, user: User) -> HttpResp
     audit_read(user, action="episode.viewed", obj=episode, patient_id=episode.patient_id)
     progress = selectors.episode_progress_for(episode=episode, as_of=today)
     referral = referral_selectors.referral_panel(episode=episode)
+    interventions = list(episode.interventions.all())
     return render(
         request,
         "therapist/episode_detail.html",
@@ -74,7 +75,9 @@ def staff_episode_page(request: HttpRequest, pk: int, *, user: User) -> HttpResp
             "episode": episode,
             "history": detail.history,
             "prescriptions": list(episode.prescriptions.all()),
-            "interventions": list(episode.interventions.all()),
+            "interventions": interventions,
+            "needs_review": [i for i in interventions if i.needs_review],
+            "corrections": selectors.episode_corrections(episode=episode),
             "trial_day": selectors.trial_day(episode=episode, today=today),
             "is_open": episode.status != EpisodeStatus.CLOSED,
             "today": today,

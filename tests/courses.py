@@ -129,6 +129,6 @@ def stalled_trial(
         episode=episode,
         kind="corticosteroid_injection",
         start_date=day(25, start=episode.start_date),
-        site="posterolateral ankle, image-guided",
+        site="posterior_ankle_posterolateral",
     )
     return prescription, entries

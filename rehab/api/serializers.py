@@ -22,6 +22,7 @@ from accounts.models import Patient
 from accounts.scoping import patients_for
 from rehab import rules
 from rehab.finding_text import alert_message
+from rehab.injection_sites import REFUSED, InjectionSite, site_label
 from rehab.models import (
     Alert,
     AlertStatus,
@@ -36,6 +37,8 @@ from rehab.models import (
     InterventionKind,
     Outcome,
     Prescription,
+    RecordCorrection,
+    ReevaluationStatus,
     Side,
 )
 from rehab.services import (
@@ -394,19 +397,54 @@ class EntryRangeQuerySerializer(serializers.Serializer[Any]):
 
 
 # --- Interventions -----------------------------------------------------------------------------
+_SITE_HELP = (
+    "For a corticosteroid injection, required: one of "
+    + ", ".join(f"`{code}`" for code in InjectionSite.values)
+    + " (docs/clinical-rules.md, 'Injection sites'); "
+    + ", ".join(f"`{code}`" for code in sorted(REFUSED))
+    + " are refused, `other` needs the site described in `note`, and a note that names the "
+    "Achilles is refused. For other kinds: free text."
+)
+
+
 class InterventionCreateInputSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=InterventionKind.choices)
     start_date = serializers.DateField()
     end_date = serializers.DateField(allow_null=True, default=None)
-    site = text_up_to(SITE_MAX_LENGTH, allow_blank=True, default="")
+    site = text_up_to(SITE_MAX_LENGTH, allow_blank=True, default="", help_text=_SITE_HELP)
     note = _note()
 
 
 class InterventionSerializer(serializers.ModelSerializer[Intervention]):
+    site_label = serializers.SerializerMethodField(
+        help_text="The injection site's words in the request's language; other kinds: the site."
+    )
+    needs_review = serializers.BooleanField(
+        read_only=True,
+        help_text="An injection whose free-text site could not be coded when the sites were "
+        "coded: staff check and correct it.",
+    )
+
     class Meta:
         model = Intervention
-        fields = ["id", "episode", "kind", "start_date", "end_date", "site", "note", "created_at"]
+        fields = [
+            "id",
+            "episode",
+            "kind",
+            "start_date",
+            "end_date",
+            "site",
+            "site_label",
+            "note",
+            "needs_review",
+            "created_at",
+        ]
         read_only_fields = fields
+
+    def get_site_label(self, intervention: Intervention) -> str:
+        if intervention.kind == InterventionKind.CORTICOSTEROID_INJECTION:
+            return site_label(intervention.site)
+        return intervention.site
 
 
 # --- Progress ----------------------------------------------------------------------------------
@@ -573,6 +611,28 @@ class AlertSnoozeInputSerializer(serializers.Serializer[Any]):
 
 
 # --- Clinic thresholds -------------------------------------------------------------------------
+class ThresholdWarningSerializer(serializers.Serializer[Any]):
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # "label" is an attribute of every serializer: the fields are given here instead.
+        return {
+            "field": serializers.CharField(help_text="The threshold's name."),
+            "label": serializers.CharField(
+                help_text="The threshold's label, in the request's language."
+            ),
+            "message": serializers.CharField(),
+        }
+
+
+class ReevaluationRunSerializer(serializers.Serializer[Any]):
+    # Output only: the progress of a re-evaluation of a clinic's active episodes.
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ReevaluationStatus.choices)
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
 class ThresholdsSerializer(serializers.Serializer[Any]):
     # Output only: the values in force, the defaults, and what the clinic changed.
     values = serializers.DictField(child=serializers.FloatField())
@@ -581,6 +641,14 @@ class ThresholdsSerializer(serializers.Serializer[Any]):
     ruleset = serializers.CharField()
     updated_at = serializers.DateTimeField(allow_null=True)
     updated_by = serializers.IntegerField(allow_null=True)
+    warnings = ThresholdWarningSerializer(
+        many=True, help_text="After a PUT: the values saved outside their published range."
+    )
+    reevaluation = ReevaluationRunSerializer(
+        allow_null=True,
+        help_text="After a PUT that changed a value: the re-evaluation of the clinic's active "
+        "episodes it queued.",
+    )
 
 
 class ThresholdsInputSerializer(serializers.Serializer[Any]):
@@ -595,3 +663,71 @@ class ThresholdsInputSerializer(serializers.Serializer[Any]):
             )
             for name, (label, help_text) in LABELS.items()
         }
+
+
+# --- Corrections (rehab.corrections) -----------------------------------------------------------
+
+
+def _required_reason() -> serializers.CharField:
+    return serializers.CharField(
+        allow_blank=True,
+        default="",
+        help_text="Required: why the record is corrected. Kept with the old and new values "
+        "(400 naming `reason` without one).",
+    )
+
+
+class InterventionCorrectionInputSerializer(serializers.Serializer[Any]):
+    """The fields to correct (any subset) and the reason; left out: unchanged."""
+
+    kind = serializers.ChoiceField(choices=InterventionKind.choices, required=False)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(allow_null=True, required=False)
+    site = text_up_to(SITE_MAX_LENGTH, allow_blank=True, required=False, help_text=_SITE_HELP)
+    note = text_up_to(NOTE_MAX_LENGTH, allow_blank=True, required=False)
+    reason = _required_reason()
+
+
+class PrescriptionCorrectionInputSerializer(serializers.Serializer[Any]):
+    exercise = text_up_to(EXERCISE_NAME_MAX_LENGTH, required=False)
+    sets = SetsField(required=False, help_text=f"1–{MAX_SETS} a day.")
+    reps = text_up_to(REPS_MAX_LENGTH, allow_blank=True, required=False)
+    start_date = serializers.DateField(
+        allow_null=True, required=False, help_text="null: the episode's start."
+    )
+    end_date = serializers.DateField(allow_null=True, required=False, help_text="null: open.")
+    reason = _required_reason()
+
+
+class EpisodeIntakeCorrectionInputSerializer(serializers.Serializer[Any]):
+    affected_side = serializers.ChoiceField(choices=Side.choices, required=False)
+    diagnosis = serializers.ChoiceField(choices=Diagnosis.choices, required=False)
+    intake_pain_activity = _pain(allow_null=True, required=False)
+    intake_pf_rom_affected = _rom(allow_null=True, required=False)
+    intake_pf_rom_unaffected = _rom(allow_null=True, required=False)
+    bmi = BmiField(allow_null=True, required=False, help_text=f"kg/m², {BMI_MIN}–{BMI_MAX}.")
+    reason = _required_reason()
+
+
+class RecordDeleteInputSerializer(serializers.Serializer[Any]):
+    reason = _required_reason()
+
+
+class RecordCorrectionSerializer(serializers.ModelSerializer[RecordCorrection]):
+    """A staff correction of a record of the episode: the values before and after, and why."""
+
+    class Meta:
+        model = RecordCorrection
+        fields = [
+            "id",
+            "episode",
+            "object_type",
+            "object_id",
+            "action",
+            "reason",
+            "old_values",
+            "new_values",
+            "corrected_by",
+            "corrected_at",
+        ]
+        read_only_fields = fields

@@ -2,12 +2,17 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from rehab.api import alert_extras, referral_views, views
+from rehab.api import alert_extras, correction_views, referral_views, views
 
 urlpatterns: list[URLPattern] = [
     path("exercises/", views.ExerciseListView.as_view(), name="api-exercise-list"),
     path("episodes/", views.EpisodeListCreateView.as_view(), name="api-episode-list"),
-    path("episodes/<int:pk>/", views.EpisodeDetailView.as_view(), name="api-episode-detail"),
+    # GET as before; PATCH corrects the intake values (issue 14, docs/corrections.md).
+    path(
+        "episodes/<int:pk>/",
+        correction_views.EpisodeDetailView.as_view(),
+        name="api-episode-detail",
+    ),
     path(
         "episodes/<int:pk>/referral/",
         views.EpisodeReferralView.as_view(),
@@ -76,5 +81,26 @@ urlpatterns: list[URLPattern] = [
         "episodes/<int:pk>/referral/follow-up/",
         referral_views.ReferralFollowUpView.as_view(),
         name="api-referral-follow-up",
+    ),
+    # Issue 14 (C): correcting records with a reason; re-evaluation runs (docs/corrections.md).
+    path(
+        "episodes/<int:pk>/interventions/<int:intervention_id>/",
+        correction_views.InterventionDetailView.as_view(),
+        name="api-intervention-detail",
+    ),
+    path(
+        "episodes/<int:pk>/prescriptions/<int:prescription_id>/",
+        correction_views.PrescriptionDetailView.as_view(),
+        name="api-prescription-detail",
+    ),
+    path(
+        "episodes/<int:pk>/corrections/",
+        correction_views.EpisodeCorrectionListView.as_view(),
+        name="api-episode-corrections",
+    ),
+    path(
+        "clinic/reevaluations/<int:pk>/",
+        views.ReevaluationRunView.as_view(),
+        name="api-clinic-reevaluation",
     ),
 ]

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from accounts.api.base import ApiView
 from accounts.audit import audit_read
-from accounts.scoping import get_in_reach_or_404, scope_to_patients
+from accounts.scoping import can_manage_patients, get_in_reach_or_404, scope_to_patients
 from rehab import rules, selectors, services
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
 from rehab.api.referral_serializers import (
@@ -52,13 +52,22 @@ from rehab.api.serializers import (
     PrescriptionSerializer,
     ProgressQuerySerializer,
     ProgressSerializer,
+    ReevaluationRunSerializer,
     ReferralInputSerializer,
     ThresholdsInputSerializer,
     ThresholdsSerializer,
 )
 from rehab.evaluation import episode_progress
 from rehab.finding_text import finding_dict
-from rehab.models import Alert, DailyEntry, Episode, Exercise, Intervention, Prescription
+from rehab.models import (
+    Alert,
+    DailyEntry,
+    Episode,
+    Exercise,
+    Intervention,
+    Prescription,
+    ReevaluationRun,
+)
 from rehab.referrals import referral_correct, referral_withdraw
 from rehab.thresholds import ClinicThresholds, clinic_thresholds, clinic_thresholds_update
 from rehab.versions import EntryPrecondition, entry_etag
@@ -679,6 +688,19 @@ def _thresholds_body(current: ClinicThresholds) -> dict[str, Any]:
         if current.updated_at
         else None,
         "updated_by": current.updated_by.pk if current.updated_by else None,
+        "warnings": [warning.as_dict() for warning in current.warnings],
+        "reevaluation": reevaluation_body(current.reevaluation) if current.reevaluation else None,
+    }
+
+
+def reevaluation_body(run: ReevaluationRun) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "total": run.total,
+        "done": run.done,
+        "created_at": run.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": run.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ") if run.finished_at else None,
     }
 
 
@@ -698,6 +720,10 @@ class ClinicThresholdsView(ApiView):
         tags=SETTINGS_TAG,
         operation_id="clinic_thresholds_update",
         summary="Set the clinic's thresholds (clinic admin); a name left out is the default",
+        description="A change queues the re-evaluation of the clinic's active episodes at once "
+        "(`reevaluation`: poll `GET /api/v1/clinic/reevaluations/{id}/`). Values outside a "
+        "hard limit are a 400 naming the field and its label; values outside the published "
+        "range are saved and listed in `warnings`.",
         request=ThresholdsInputSerializer,
         responses=ThresholdsSerializer,
     )
@@ -712,3 +738,23 @@ class ClinicThresholdsView(ApiView):
         return Response(
             _thresholds_body(clinic_thresholds_update(actor=actor, values=request.data))
         )
+
+
+class ReevaluationRunView(ApiView):
+    @extend_schema(
+        tags=SETTINGS_TAG,
+        operation_id="clinic_reevaluations_retrieve",
+        summary="The progress of a re-evaluation of the clinic's episodes (clinic staff)",
+        responses=ReevaluationRunSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        # A clinic's object, reached by its staff; anybody else (a patient of the clinic
+        # included) finds nothing here, as for the clinic's webhooks.
+        actor = self.caller
+        if not can_manage_patients(actor) or actor.clinic_id is None:
+            raise Http404("Not found.")
+        try:
+            run = ReevaluationRun.objects.get(pk=pk, clinic_id=actor.clinic_id)
+        except ReevaluationRun.DoesNotExist:
+            raise Http404("Not found.") from None
+        return Response(reevaluation_body(run))

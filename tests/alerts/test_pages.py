@@ -346,7 +346,10 @@ def test_invalid_thresholds_are_shown_on_their_fields_and_not_saved(cast, client
     response = admin.post("/settings/thresholds/", {"review_day": "60", "mcid_percent": "150"})
     form = response.context["form"]
     assert set(form.errors) == {"mcid_percent"}
-    assert "between 0 and 100" in form.errors["mcid_percent"][0]
+    # The message names the threshold by its label, with its limits (issue 14).
+    assert form.errors["mcid_percent"][0] == (
+        "Important improvement, %: must be from 5 to 80 (got 150)."
+    )
     response = admin.post("/settings/thresholds/", {"review_day": "60"})
     assert set(response.context["form"].errors) == {"overdue_day"}
     assert "Not saved yet" in response.content.decode()

@@ -11,7 +11,14 @@ import pytest
 
 from accounts.models import ApiToken, Cover, User
 from accounts.services import api_token_issue
-from rehab.models import Alert, DailyEntry, Prescription, WebhookEndpoint
+from rehab.models import (
+    Alert,
+    DailyEntry,
+    Intervention,
+    Prescription,
+    ReevaluationRun,
+    WebhookEndpoint,
+)
 from tests.alerts.factories import AlertFactory
 from tests.conftest import Cast
 from tests.factories import DailyEntryFactory, InterventionFactory, PrescriptionFactory
@@ -22,9 +29,12 @@ class World:
     cast: Cast
     prescription: Prescription
     entry: DailyEntry
+    intervention: Intervention
     alert: Alert
     webhook: WebhookEndpoint
     cover: Cover
+
+    run: ReevaluationRun
 
     def user(self, role: str) -> User:
         return {
@@ -40,7 +50,7 @@ def world(cast: Cast) -> World:
     prescription = PrescriptionFactory(episode=episode)
     entry = DailyEntryFactory(episode=episode, date=episode.start_date + dt.timedelta(days=3))
     DailyEntryFactory(episode=episode, date=episode.start_date + dt.timedelta(days=4))
-    InterventionFactory(episode=episode)
+    intervention = InterventionFactory(episode=episode)
     alert = AlertFactory(episode=episode)
     webhook = WebhookEndpoint.objects.create(
         clinic=cast.clinic,
@@ -64,6 +74,8 @@ def world(cast: Cast) -> World:
         alert=alert,
         webhook=webhook,
         cover=cover,
+        intervention=intervention,
+        run=ReevaluationRun.objects.create(clinic=cast.clinic),
     )
 
 
@@ -85,6 +97,8 @@ def bind_path_ids(path: str, world: World, spare_token: ApiToken) -> dict[str, A
         "staff": world.cover.pk
         if path.startswith("/api/v1/staff/covers/")
         else cast.therapist_2.pk,
+        # /clinic/reevaluations/{id}/: the only /clinic/ route with an id.
+        "clinic": world.run.pk,
     }
     bound: dict[str, Any] = {}
     for name in re.findall(r"{(\w+)}", path):
@@ -92,6 +106,8 @@ def bind_path_ids(path: str, world: World, spare_token: ApiToken) -> dict[str, A
             bound[name] = by_resource[resource]
         elif name == "prescription_id":
             bound[name] = world.prescription.pk
+        elif name == "intervention_id":
+            bound[name] = world.intervention.pk
         elif name == "date":
             bound[name] = world.entry.date.isoformat()
     return bound

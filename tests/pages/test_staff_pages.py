@@ -233,39 +233,67 @@ def test_a_prescription_needs_an_exercise_and_sane_sets(cast, therapist):
 
 def test_therapist_records_an_intervention(cast, therapist):
     url = f"/episodes/{cast.episode_a.pk}/interventions/new/"
-    assert unlabelled(therapist.get(url)) == []
+    page = therapist.get(url)
+    assert unlabelled(page) == []
+    # The injection site is chosen from the list of allowed sites; the refused ones are not
+    # offered.
+    control(page, "injection_site")  # a select
+    options = re.findall(r'<option value="([^"]*)"', page.content.decode())
+    assert "posterior_ankle_posterolateral" in options and "other" in options
+    assert "achilles_tendon" not in options and "retrocalcaneal_bursa" not in options
     response = therapist.post(
         url,
         {
             "kind": "corticosteroid_injection",
             "start_date": cast.episode_a.start_date,
-            "site": "Posterolateral portal, away from the tendon",
+            "injection_site": "posterior_ankle_posterolateral",
+            "site": "ignored for an injection",
             "note": "Ultrasound guided",
         },
     )
     assert response.status_code == 302
     intervention = Intervention.objects.get(episode=cast.episode_a)
-    assert intervention.site == "Posterolateral portal, away from the tendon"
-    assert (
-        "Posterolateral portal" in therapist.get(f"/episodes/{cast.episode_a.pk}/").content.decode()
-    )
+    assert intervention.site == "posterior_ankle_posterolateral"
+    html = therapist.get(f"/episodes/{cast.episode_a.pk}/").content.decode()
+    assert "Posterior ankle joint, posterolateral approach" in html
 
 
-def test_an_injection_near_the_achilles_is_refused_on_the_site_field(cast, therapist):
+def test_other_kinds_keep_a_free_text_site(cast, therapist):
     response = therapist.post(
         f"/episodes/{cast.episode_a.pk}/interventions/new/",
-        {
-            "kind": "corticosteroid_injection",
-            "start_date": cast.episode_a.start_date,
-            "site": "Achilles",
-        },
+        {"kind": "immobilization", "start_date": cast.episode_a.start_date, "site": "Boot"},
+    )
+    assert response.status_code == 302
+    assert Intervention.objects.get(episode=cast.episode_a).site == "Boot"
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"injection_site": "achilles_tendon"}, "injection_site"),
+        ({"injection_site": ""}, "injection_site"),
+        (
+            {
+                "injection_site": "posterior_ankle_posterolateral",
+                "note": "injected next to the Achilles tendon",
+            },
+            "note",
+        ),
+    ],
+)
+def test_an_injection_near_the_achilles_is_refused_on_its_field(cast, therapist, values, field):
+    response = therapist.post(
+        f"/episodes/{cast.episode_a.pk}/interventions/new/",
+        {"kind": "corticosteroid_injection", "start_date": cast.episode_a.start_date, **values},
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "never be given into or near the Achilles tendon" in html
-    site = control(response, "site")
-    assert "id_site_error" in described_by_ids(response, site)
-    assert site.attrs.get("aria-invalid") == "true"
+    if field == "note" or values["injection_site"]:
+        assert "never be given into or near the Achilles tendon" in html
+        assert "002_cddceb049a0c87f7.txt" in html
+    control_ = control(response, field)
+    assert f"id_{field}_error" in described_by_ids(response, control_)
+    assert control_.attrs.get("aria-invalid") == "true"
     assert not Intervention.objects.exists()
 
 

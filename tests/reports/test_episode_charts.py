@@ -104,7 +104,7 @@ def course(episode: Episode, *, days: int) -> None:
         episode=episode,
         kind="corticosteroid_injection",
         start_date=episode.start_date + dt.timedelta(days=2),
-        site="posterolateral ankle",
+        site="posterior_ankle_posterolateral",
     )
 
 

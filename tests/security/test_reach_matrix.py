@@ -45,7 +45,7 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Cover, Patient, User
 from accounts.services import api_token_issue
-from rehab.models import Episode, WebhookEndpoint
+from rehab.models import Episode, ReevaluationRun, WebhookEndpoint
 from tests.alerts.factories import AlertFactory
 from tests.factories import (
     DailyEntryFactory,
@@ -119,7 +119,7 @@ def _owners_reached(kind: str, persona: str) -> set[str]:
     patient data, personas for tokens, clinics for webhooks."""
     if kind in {"token", "staff_token"}:
         return {persona}
-    if kind in {"webhook", "staff_member", "cover"}:
+    if kind in {"webhook", "staff_member", "cover", "run"}:
         # Clinic settings: the clinic's staff reach them (only its admin may act on them).
         if persona in RIVERSIDE_STAFF:
             return {"riverside"}
@@ -149,6 +149,10 @@ PARAMETERS: dict[tuple[str, str], Parameter] = {
     ("patients", "pk"): Parameter(_id("patient", "a"), "patient"),
     ("alerts", "pk"): Parameter(_id("alert", "a"), "alert"),
     ("prescriptions", "prescription_id"): Parameter(_id("prescription", "a"), "prescription"),
+    ("interventions", "intervention_id"): Parameter(_id("intervention", "a"), "intervention"),
+    # A clinic's re-evaluation after a threshold change: the page and the API.
+    ("runs", "run_id"): Parameter(_id("run", "riverside"), "run"),
+    ("reevaluations", "pk"): Parameter(_id("run", "riverside"), "run"),
     ("entries", "date"): Parameter(lambda w: w.entry_dates["a"], "entry"),
     ("tokens", "pk"): Parameter(_id("token", "patient_a"), "token"),
     ("webhooks", "pk"): Parameter(_id("webhook", "riverside"), "webhook"),
@@ -174,6 +178,7 @@ A_OWNER = {
     "webhook": "riverside",
     "staff_member": "riverside",
     "cover": "riverside",
+    "run": "riverside",
 }
 
 # JSON lists: the kind of ``results[*].id`` per route, so that ids are compared with ids of the
@@ -185,6 +190,8 @@ LIST_KINDS: dict[str, str | None] = {
     "api-alert-list": "alert",
     "api-prescription-list": "prescription",
     "api-intervention-list": "intervention",
+    # Corrections of one episode's records (checked through their "episode").
+    "api-episode-corrections": None,
     "api-entry-list": None,
     "api-exercise-list": None,
     "api-auth-token-list": "token",
@@ -335,6 +342,10 @@ def world(cast) -> World:
             start_date=starts,
             end_date=starts,
         ).pk,
+    }
+    w.ids["run"] = {
+        "riverside": ReevaluationRun.objects.create(clinic=cast.clinic).pk,
+        "northside": ReevaluationRun.objects.create(clinic=cast.other_clinic).pk,
     }
     w.ids["token"] = {}
     return w

@@ -33,9 +33,14 @@ def test_every_scheduled_task_is_registered_with_the_worker() -> None:
         "rehab.tasks.send_weekly_digest",
         "rehab.tasks.send_referral_reminders",
         "rehab.tasks.send_admin_summary",
+        "rehab.tasks.relay_reevaluations",
     }
     assert scheduled <= set(app.tasks)
-    assert {"rehab.tasks.evaluate_chunk", "rehab.tasks.evaluate_episode_task"} <= set(app.tasks)
+    assert {
+        "rehab.tasks.evaluate_chunk",
+        "rehab.tasks.evaluate_episode_task",
+        "rehab.tasks.reevaluate_clinic",
+    } <= set(app.tasks)
 
 
 def test_when_each_job_runs() -> None:
@@ -43,7 +48,11 @@ def test_when_each_job_runs() -> None:
     assert isinstance(nightly, crontab)
     assert (nightly.hour, nightly.minute) == ({2}, {0})
 
-    for relay in ("rehab.tasks.relay_evaluations", "rehab.notify.tasks.relay_deliveries"):
+    for relay in (
+        "rehab.tasks.relay_evaluations",
+        "rehab.notify.tasks.relay_deliveries",
+        "rehab.tasks.relay_reevaluations",
+    ):
         assert _entry(relay)["schedule"] == 60.0
 
     reminders = _entry("rehab.tasks.send_reminders")["schedule"]
@@ -78,6 +87,7 @@ def test_each_periodic_message_expires_before_its_next_run() -> None:
         "rehab.tasks.escalate_alerts": 3600,
         "rehab.tasks.send_weekly_digest": 7 * 24 * 3600,
         "rehab.tasks.send_admin_summary": 24 * 3600,
+        "rehab.tasks.relay_reevaluations": 60,
     }
     for task, interval in every.items():
         options = _entry(task)["options"]
