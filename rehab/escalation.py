@@ -40,7 +40,7 @@ from rehab.models import (
     ClinicEscalationSettings,
     Severity,
 )
-from rehab.notify.messages import code_words, initials
+from rehab.notify.messages import AlertLine
 from rehab.notify.outbox import escalation_notifications_write
 
 logger = logging.getLogger(__name__)
@@ -253,29 +253,11 @@ def clinic_admins(clinic_id: int | None) -> list[User]:
 
 # --- The admins' daily summary ---------------------------------------------------------------
 
-_SEVERITY_RANK: dict[str, int] = {
-    Severity.CRITICAL: 0,
-    Severity.HIGH: 1,
-    Severity.WARNING: 2,
-    Severity.INFO: 3,
-}
 
-
-@dataclass(frozen=True)
-class SummaryLine:
-    alert_id: int
-    initials: str
-    words: str
-    severity: str
-    severity_label: str
-    days_open: int
-    escalated: bool
-
-
-def unacknowledged_by_clinic(*, now: dt.datetime) -> dict[int, list[SummaryLine]]:
+def unacknowledged_by_clinic(*, now: dt.datetime) -> dict[int, list[AlertLine]]:
     """Each clinic's open (unacknowledged, not snoozed) alerts, most severe first, then the
     longest open. Initials and words only: the email leaves the app."""
-    lines: dict[int, list[SummaryLine]] = defaultdict(list)
+    lines: dict[int, list[AlertLine]] = defaultdict(list)
     for alert in (
         Alert.objects.filter(status=AlertStatus.OPEN)
         .select_related("episode__patient__user")
@@ -284,19 +266,7 @@ def unacknowledged_by_clinic(*, now: dt.datetime) -> dict[int, list[SummaryLine]
         user = alert.episode.patient.user
         if user.clinic_id is None:
             continue
-        lines[user.clinic_id].append(
-            SummaryLine(
-                alert_id=alert.pk,
-                initials=initials(user.first_name, user.last_name),
-                words=code_words(alert.code),
-                severity=alert.severity,
-                severity_label=alert.get_severity_display(),
-                days_open=max((now - alert.created_at).days, 0),
-                escalated=alert.escalated_at is not None,
-            )
-        )
+        lines[user.clinic_id].append(AlertLine.of(alert, now=now))
     for clinic_lines in lines.values():
-        clinic_lines.sort(
-            key=lambda x: (_SEVERITY_RANK.get(x.severity, 9), -x.days_open, x.alert_id)
-        )
+        clinic_lines.sort(key=AlertLine.sort_key)
     return lines

@@ -39,7 +39,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.language import in_language_of
-from accounts.models import Clinic, Patient, Role, User
+from accounts.models import Clinic, Patient, User
 from rehab import escalation
 from rehab.models import (
     AdminSummaryLog,
@@ -56,7 +56,7 @@ from rehab.models import (
     Severity,
 )
 from rehab.nightly import EvaluationSummary, evaluate_episodes
-from rehab.notify.messages import code_words, initials
+from rehab.notify.messages import AlertLine
 from rehab.notify.outbox import deliveries_create
 from rehab.reminders.unsubscribe import unsubscribe_url
 
@@ -300,28 +300,8 @@ def _summary_subject(count: int) -> str:
 
 # --- Weekly digest -----------------------------------------------------------------------------
 
-_SEVERITY_RANK: dict[str, int] = {
-    Severity.CRITICAL: 0,
-    Severity.HIGH: 1,
-    Severity.WARNING: 2,
-    Severity.INFO: 3,
-}
 
-
-@dataclass(frozen=True)
-class DigestLine:
-    alert_id: int
-    initials: str
-    code: str
-    words: str
-    severity: str
-    severity_label: str
-    status: str
-    days_open: int
-    status_code: str = ""
-
-
-def digest_recipients_and_lines(*, now: dt.datetime) -> dict[User, list[DigestLine]]:
+def digest_recipients_and_lines(*, now: dt.datetime) -> dict[User, list[AlertLine]]:
     """Every unresolved alert, grouped by whom it reaches: the treating therapist, or the
     clinic's admins for a patient without an active therapist."""
     alerts = (
@@ -329,21 +309,11 @@ def digest_recipients_and_lines(*, now: dt.datetime) -> dict[User, list[DigestLi
         .select_related("episode__patient__user", "episode__patient__therapist")
         .order_by("created_at", "pk")
     )
-    by_user: dict[User, list[DigestLine]] = defaultdict(list)
+    by_user: dict[User, list[AlertLine]] = defaultdict(list)
     admins_by_clinic: dict[int | None, list[User]] = {}
     for alert in alerts:
         patient = alert.episode.patient
-        line = DigestLine(
-            alert_id=alert.pk,
-            initials=initials(patient.user.first_name, patient.user.last_name),
-            code=alert.code,
-            words=code_words(alert.code),
-            severity=alert.severity,
-            severity_label=alert.get_severity_display(),
-            status=alert.get_status_display(),
-            days_open=max((now - alert.created_at).days, 0),
-            status_code=alert.status,
-        )
+        line = AlertLine.of(alert, now=now)
         therapist = patient.therapist
         recipients: Iterable[User]
         if therapist is not None and therapist.is_active:
@@ -351,13 +321,13 @@ def digest_recipients_and_lines(*, now: dt.datetime) -> dict[User, list[DigestLi
         else:
             clinic_id = patient.user.clinic_id
             if clinic_id not in admins_by_clinic:
-                admins_by_clinic[clinic_id] = _clinic_admins(clinic_id)
+                admins_by_clinic[clinic_id] = escalation.clinic_admins(clinic_id)
             recipients = admins_by_clinic[clinic_id]
         for user in recipients:
             by_user[user].append(line)
     for lines in by_user.values():
         # Most serious first, then the longest open.
-        lines.sort(key=lambda x: (_SEVERITY_RANK.get(x.severity, 9), -x.days_open, x.alert_id))
+        lines.sort(key=AlertLine.sort_key)
     return by_user
 
 
@@ -430,16 +400,6 @@ def _digest_subject(count: int) -> str:
         "Weekly summary: %(count)d unresolved alerts",
         count,
     ) % {"count": count}
-
-
-def _clinic_admins(clinic_id: int | None) -> list[User]:
-    if clinic_id is None:
-        return []
-    return list(
-        User.objects.filter(clinic_id=clinic_id, role=Role.CLINIC_ADMIN, is_active=True).order_by(
-            "pk"
-        )
-    )
 
 
 # --- Email ---------------------------------------------------------------------------------------

@@ -7,12 +7,14 @@ No pain scores, no notes, no full names.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from rehab.models import Alert, Delivery
+from rehab.models import Alert, AlertStatus, Delivery, Severity
 from rehab.vocabulary import CODE_LABELS, SEVERITY_LABELS, code_label
 
 if TYPE_CHECKING:
@@ -86,3 +88,59 @@ def inbox_title(alert: Alert, event_type: str) -> str:
         "initials": initials(user.first_name, user.last_name),
     }
     return (title % params)[:200]
+
+
+# Most severe first in a list of alerts (weekly digest, admins' daily summary).
+SEVERITY_RANK: dict[str, int] = {
+    Severity.CRITICAL: 0,
+    Severity.HIGH: 1,
+    Severity.WARNING: 2,
+    Severity.INFO: 3,
+}
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert in an email that lists several (the weekly digest, the admins' daily summary):
+    initials and words only.
+
+    The words are looked up when the email is rendered, inside the recipient's language: the
+    list is built before anybody's language is chosen, so words fixed then would be in whatever
+    language happened to be active (another recipient's, or a request's)."""
+
+    alert_id: int
+    initials: str
+    code: str
+    severity: str
+    status_code: str
+    days_open: int
+    escalated: bool = False
+
+    @classmethod
+    def of(cls, alert: Alert, *, now: dt.datetime) -> AlertLine:
+        user = alert.episode.patient.user
+        return cls(
+            alert_id=alert.pk,
+            initials=initials(user.first_name, user.last_name),
+            code=alert.code,
+            severity=alert.severity,
+            status_code=alert.status,
+            days_open=max((now - alert.created_at).days, 0),
+            escalated=alert.escalated_at is not None,
+        )
+
+    @property
+    def words(self) -> str:
+        return code_words(self.code)
+
+    @property
+    def severity_label(self) -> str:
+        return str(SEVERITY_LABELS.get(self.severity, self.severity))
+
+    @property
+    def status(self) -> str:
+        return str(dict(AlertStatus.choices).get(self.status_code, self.status_code))
+
+    def sort_key(self) -> tuple[int, int, int]:
+        """Most severe first, then the longest open."""
+        return (SEVERITY_RANK.get(self.severity, 9), -self.days_open, self.alert_id)

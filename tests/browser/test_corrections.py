@@ -3,30 +3,18 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from rehab.models import Intervention
+from tests.browser.axe import axe_violations, require_axe
 from tests.factories import InterventionFactory
 
 PASSWORD = "correct-horse-battery-staple"
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parents[2] / "tools" / "axe" / "node_modules" / "axe-core"
-
-
-def _axe_violations(page: Any) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE / "axe.min.js"))
-    result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in json.loads(result)
-    ]
 
 
 def _page(browser: Any, live_server: Any, width: int, height: int) -> Any:
@@ -43,8 +31,7 @@ def _page(browser: Any, live_server: Any, width: int, height: int) -> Any:
 def test_a_therapist_corrects_a_flagged_injection_on_a_tablet(
     chromium, live_server, transactional_db, cast
 ):
-    if not (AXE / "axe.min.js").exists():
-        pytest.skip(f"axe-core is not installed ({AXE}); run `npm ci --prefix tools/axe`")
+    require_axe()
     _, browser = chromium
     flagged = InterventionFactory(
         episode=cast.episode_a,
@@ -67,7 +54,7 @@ def test_a_therapist_corrects_a_flagged_injection_on_a_tablet(
     tablet.get_by_role("link", name="Correct Corticosteroid injection").click()
 
     assert tablet.evaluate("document.documentElement.scrollWidth") <= 768
-    assert _axe_violations(tablet) == []
+    assert axe_violations(tablet) == []
     tablet.get_by_label("Injection site (corticosteroid injection)").select_option(
         "os_trigonum_region"
     )
@@ -94,15 +81,14 @@ def test_a_therapist_corrects_a_flagged_injection_on_a_tablet(
     expect(history).to_contain_text("Site from the radiology report")
     expect(history).to_contain_text("Needs review: yes → no")
     assert desktop.evaluate("document.documentElement.scrollWidth") <= 1366
-    assert _axe_violations(desktop) == []
+    assert axe_violations(desktop) == []
     desktop.context.close()
 
 
 def test_an_admin_confirms_a_threshold_outside_the_published_range_and_sees_the_run(
     chromium, live_server, transactional_db, cast
 ):
-    if not (AXE / "axe.min.js").exists():
-        pytest.skip(f"axe-core is not installed ({AXE}); run `npm ci --prefix tools/axe`")
+    require_axe()
     _, browser = chromium
     cast.admin.set_password(PASSWORD)
     cast.admin.save()
@@ -116,7 +102,7 @@ def test_an_admin_confirms_a_threshold_outside_the_published_range_and_sees_the_
     tablet.get_by_role("button", name="Save thresholds").click()
     expect(tablet.get_by_text("Important improvement, points is 0.8").first).to_be_visible()
     assert tablet.evaluate("document.documentElement.scrollWidth") <= 768
-    assert _axe_violations(tablet) == []
+    assert axe_violations(tablet) == []
     tablet.get_by_label("I have checked these values; save them anyway").check()
     tablet.get_by_role("button", name="Save thresholds").click()
     heading = tablet.get_by_role("heading", name="Re-evaluating the clinic's episodes")
@@ -124,5 +110,5 @@ def test_an_admin_confirms_a_threshold_outside_the_published_range_and_sees_the_
     # The worker runs tasks eagerly here: the run is finished when the page first shows.
     expect(tablet.get_by_text("Done: 2 of 2 active episodes (100%)")).to_be_visible()
     assert tablet.evaluate("document.documentElement.scrollWidth") <= 768
-    assert _axe_violations(tablet) == []
+    assert axe_violations(tablet) == []
     tablet.context.close()

@@ -5,11 +5,9 @@ sent after it, a header on one line, and axe-core at 0 violations on every patie
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import zoneinfo
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +15,11 @@ import time_machine
 from playwright.sync_api import expect
 
 from rehab.models import DailyEntry, ExerciseLog
-from tests.browser.conftest import _unavailable
+from tests.browser.axe import axe_violations, require_axe
 from tests.conftest import PASSWORD
 from tests.factories import DailyEntryFactory, PrescriptionFactory
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parents[2] / "tools" / "axe" / "node_modules" / "axe-core"
 
 
 @pytest.fixture
@@ -190,20 +186,10 @@ def test_a_form_opened_before_midnight_and_sent_after_it_is_the_first_days(
 # --- axe-core on every patient page -------------------------------------------------------------
 
 
-def _axe_violations(page: Any) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE / "axe.min.js"))
-    result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in json.loads(result)
-    ]
-
-
 def test_axe_finds_no_violation_on_any_patient_page(
     open_phone, transactional_db, cast, exercises, artifacts
 ):
-    if not (AXE / "axe.min.js").exists():
-        _unavailable(f"axe-core is not installed ({AXE}); run `npm ci --prefix tools/axe`")
+    require_axe()
     today = cast.patient_a.local_today()
     episode = cast.episode_a
     for back in (1, 4, 6, 12):
@@ -240,5 +226,5 @@ def test_axe_finds_no_violation_on_any_patient_page(
         # The "How to measure" figure and steps are checked open as well.
         if page.locator("details.help").count():
             page.locator("details.help summary").tap()
-        found[name] = _axe_violations(page)
+        found[name] = axe_violations(page)
     assert found == {name: [] for name in pages}

@@ -5,7 +5,6 @@ finds no violation on either page, and neither page scrolls sideways (docs/refer
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,8 +14,7 @@ from playwright.sync_api import expect
 
 from rehab.referrals import referral_follow_up_update
 from rehab.services import episode_record_referral
-from tests.browser.conftest import _unavailable
-from tests.browser.test_patient_form_phone import AXE
+from tests.browser.axe import axe_violations, require_axe
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -56,15 +54,6 @@ def _sign_in(page: Any, email: str) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def _axe_violations(page: Any) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE / "axe.min.js"))
-    result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in json.loads(result)
-    ]
-
-
 def _no_sideways_scroll(page: Any, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
@@ -72,8 +61,7 @@ def _no_sideways_scroll(page: Any, width: int) -> None:
 def test_therapist_records_the_outcome_at_1366_and_finds_the_patient_at_768(
     open_screen, transactional_db, cast, artifacts
 ):
-    if not (AXE / "axe.min.js").exists():
-        _unavailable(f"axe-core is not installed ({AXE}); run `npm ci --prefix tools/axe`")
+    require_axe()
     episode = cast.episode_a
     today = episode.patient.local_today()
     type(episode).objects.filter(pk=episode.pk).update(start_date=today - dt.timedelta(days=60))
@@ -101,7 +89,7 @@ def test_therapist_records_the_outcome_at_1366_and_finds_the_patient_at_768(
     panel = desk.locator("section.referral-panel")
     expect(panel.get_by_role("heading", name="Referral follow-up")).to_be_visible()
     expect(panel.get_by_text("Follow-up due")).to_be_visible()
-    assert _axe_violations(desk) == []
+    assert axe_violations(desk) == []
 
     appointment = today - dt.timedelta(days=3)
     surgery = today + dt.timedelta(days=21)
@@ -119,7 +107,7 @@ def test_therapist_records_the_outcome_at_1366_and_finds_the_patient_at_768(
     expect(panel.get_by_text("Follow-up due")).to_have_count(0)
     expect(panel.get_by_text("History of the referral (1 change)")).to_be_visible()
     _no_sideways_scroll(desk, 1366)
-    assert _axe_violations(desk) == []
+    assert axe_violations(desk) == []
     desk.screenshot(path=str(artifacts / "referral-panel-1366.png"), full_page=True)
 
     # --- Tablet, 768 px: the caseload's "Referred" tab, the list --------------------------------
@@ -138,7 +126,7 @@ def test_therapist_records_the_outcome_at_1366_and_finds_the_patient_at_768(
     # Every column is on the screen, none hidden off the table's right edge.
     table = tablet.locator("table.referrals").bounding_box()
     assert table is not None and table["x"] + table["width"] <= 768
-    assert _axe_violations(tablet) == []
+    assert axe_violations(tablet) == []
     tablet.screenshot(path=str(artifacts / "referrals-768.png"), full_page=True)
 
     # The outcome is recorded: the patient is under "Outcome recorded", not "Follow-up due".
@@ -146,5 +134,5 @@ def test_therapist_records_the_outcome_at_1366_and_finds_the_patient_at_768(
     expect(tablet.get_by_role("row").filter(has_text=patient)).to_be_visible()
     tablet.get_by_role("link", name=re.compile(r"^Follow-up due")).tap()
     expect(tablet.get_by_text("No referral matches this filter.")).to_be_visible()
-    assert _axe_violations(tablet) == []
+    assert axe_violations(tablet) == []
     tablet.screenshot(path=str(artifacts / "referrals-768-due.png"), full_page=True)

@@ -5,9 +5,7 @@ axe-core finds no violation on any of them."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +13,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Cover, User
-from tests.browser.conftest import _unavailable
+from tests.browser.axe import axe_violations, require_axe
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parents[2] / "tools" / "axe" / "node_modules" / "axe-core"
 
 
 @pytest.fixture
@@ -41,18 +37,8 @@ def desk(chromium: tuple[Any, Any], live_server: Any) -> Iterator[Any]:
         context.close()
 
 
-def _axe_violations(page: Any) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE / "axe.min.js"))
-    result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in json.loads(result)
-    ]
-
-
 def test_admin_invites_sets_cover_and_every_staff_page_fits(desk, transactional_db, cast):
-    if not (AXE / "axe.min.js").exists():
-        _unavailable(f"axe-core is not installed ({AXE}); run `npm ci --prefix tools/axe`")
+    require_axe()
     desk.goto("/accounts/login/")
     desk.get_by_label("Email address").fill(cast.admin.email)
     desk.get_by_label("Password").fill(PASSWORD)
@@ -97,7 +83,7 @@ def test_admin_invites_sets_cover_and_every_staff_page_fits(desk, transactional_
             if scroll > width:
                 problems.append(f"{path} at {width}: page {scroll} px wide")
             if width == 768:
-                violations = _axe_violations(desk)
+                violations = axe_violations(desk)
                 if violations:
                     problems.append(f"{path}: axe {violations}")
     # On the phone the staff table is cards: the patients' count is shown with its label.

@@ -7,22 +7,19 @@ below 1280 px, as columns above), and axe-core finds no violation.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from rehab.evaluation import evaluate_episode
-from tests.browser.conftest import _unavailable
+from tests.browser.axe import axe_violations, require_axe
 from tests.conftest import PASSWORD
 from tests.courses import stalled_trial
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "tools" / "axe" / "node_modules" / "axe-core"
 WIDTHS = {768: 1024, 1366: 900}
 
 
@@ -55,15 +52,6 @@ def _sign_in(page: Any, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
-def _axe_violations(page: Any) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE / "axe.min.js"))
-    result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in json.loads(result)
-    ]
 
 
 # Anything wider than its box: the page itself, or a table scrolled inside its frame.
@@ -116,8 +104,7 @@ def _staff_pages(cast: Any) -> list[str]:
 def test_every_staff_page_fits_and_passes_axe(
     open_screen, transactional_db, clinic, artifacts, width
 ):
-    if not (AXE / "axe.min.js").exists():
-        _unavailable(f"axe-core is not installed ({AXE}); run `npm ci --prefix tools/axe`")
+    require_axe()
     page = open_screen(width)
     _sign_in(page, clinic.admin.email)
     problems: dict[str, Any] = {}
@@ -126,7 +113,7 @@ def test_every_staff_page_fits_and_passes_axe(
         assert response is not None and response.status == 200, path
         page.wait_for_load_state("load")
         overflow = page.evaluate(_OVERFLOW)
-        violations = _axe_violations(page)
+        violations = axe_violations(page)
         if overflow or violations:
             problems[path] = {"overflow": overflow, "axe": violations}
             name = path.strip("/").replace("/", "_") or "caseload"
@@ -146,7 +133,7 @@ def test_the_caseload_shows_every_field_of_every_row(
     therapist = clinic.therapist.get_full_name()
     for n in range(2):
         row = rows.nth(n)
-        for label in ("Adherence", "Last entry", "Therapist", "Open alerts", "Trial"):
+        for label in ("Adherence", "Last entry", "Therapist", "Alerts", "Trial"):
             cell = row.locator(f"td[data-label='{label}']")
             expect(cell).to_be_visible()
             box = cell.bounding_box()

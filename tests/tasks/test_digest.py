@@ -11,6 +11,7 @@ import time_machine
 from django.core import mail
 from django.core.cache import cache
 from django.test import TestCase
+from django.utils import translation
 
 from accounts.models import Patient, User
 from rehab.evaluation import evaluate_episode
@@ -175,3 +176,21 @@ def test_a_lost_race_on_the_week_sends_nothing(cast: Cast) -> None:
 
     assert _send(MONDAY + dt.timedelta(days=2)) == 0
     assert mail.outbox == []
+
+
+def test_each_email_speaks_its_recipients_language_whatever_language_is_active(
+    cast: Cast,
+) -> None:
+    # The lines are built before any recipient's language is chosen: a worker (or a test run)
+    # that last served a Spanish page must still write an English therapist an English digest.
+    User.objects.filter(pk=cast.other_therapist.pk).update(language="es")
+    _logging_gap(_patient(cast.therapist, "Ada", "Lovelace"), MONDAY - dt.timedelta(days=10))
+    _logging_gap(_patient(cast.other_therapist, "Zoe", "Quist"), MONDAY - dt.timedelta(days=1))
+
+    with translation.override("es"):
+        assert _send(MONDAY) == 2
+
+    (english,) = _mail_to(cast.therapist.email)
+    assert "Gap in daily logging" in english.body and "(warning, open)" in english.body
+    (spanish,) = _mail_to(cast.other_therapist.email)
+    assert "Gap in daily logging" not in spanish.body
