@@ -71,7 +71,7 @@ RECOMMENDATION_CHOICES: tuple[tuple[str, StrOrPromise], ...] = tuple(
 )
 SEVERITY_CHOICES: tuple[tuple[str, StrOrPromise], ...] = (
     *((s, SEVERITY_LABELS[s]) for s in URGENCY),
-    (NO_ALERTS, gettext_lazy("No open alerts")),
+    (NO_ALERTS, gettext_lazy("No unresolved alerts")),
 )
 
 _SIDES = dict(Side.choices)
