@@ -48,8 +48,8 @@ from rehab.services import (
     _check_degrees,
     _check_int,
     _check_intervention,
-    _request_evaluation,
     _require_staff,
+    episode_evaluation_request,
 )
 
 __all__ = [
@@ -157,7 +157,7 @@ def record_correction(
         )
         # Closed and referred episodes are not evaluated (rehab.evaluation): the request is
         # then only cleared.
-        _request_evaluation(episode, now)
+        episode_evaluation_request(episode=episode, now=now)
     return correction
 
 

@@ -46,6 +46,7 @@ from rehab.models import (
     ReferralFollowUp,
     ReferralOutcome,
 )
+from rehab.services import episode_evaluation_request
 
 logger = logging.getLogger(__name__)
 
@@ -147,19 +148,6 @@ def _no_referral(errors: Errors, episode: Episode) -> bool:
         errors.add("non_field_errors", gettext("No referral is recorded for this episode."))
         return True
     return False
-
-
-def _request_evaluation(episode: Episode) -> None:
-    """Ask for the episode's evaluation: the row now, the task after commit (as an entry does)."""
-    Episode.objects.filter(pk=episode.pk).update(evaluation_requested_at=timezone.now())
-    episode_id = episode.pk
-
-    def queue() -> None:
-        from rehab.tasks import queue_evaluation
-
-        queue_evaluation(episode_id)
-
-    transaction.on_commit(queue)
 
 
 # --- Recording the follow-up -------------------------------------------------------------------
@@ -375,7 +363,7 @@ def referral_withdraw(*, actor: User, episode: Episode, reason: str) -> Episode:
             changed_at=now,
         )
         _audit(actor, "referral.withdrawn", episode, episode)
-        _request_evaluation(episode)
+        episode_evaluation_request(episode=episode)
     return episode
 
 

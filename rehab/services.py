@@ -526,7 +526,7 @@ def _entry_write(
             )
         # Evaluation skips episodes no longer active (rehab.evaluation): a correction after
         # referral or closure raises no alert; the request is only cleared.
-        _request_evaluation(episode, now)
+        episode_evaluation_request(episode=episode, now=now)
     return EntryResult(entry=_with_exercises(entry), created=created)
 
 
@@ -552,13 +552,13 @@ def _entry_holds(
     return stored == dict(sets_by_prescription)
 
 
-def _request_evaluation(episode: Episode, now: dt.datetime) -> None:
+def episode_evaluation_request(*, episode: Episode, now: dt.datetime | None = None) -> None:
     """Ask for the episode to be evaluated: a row now, a task after commit.
 
     The row (``evaluation_requested_at``) is what guarantees the evaluation happens; the task
     only makes it happen at once. If the broker is down, the periodic relay finds the row.
     """
-    Episode.objects.filter(pk=episode.pk).update(evaluation_requested_at=now)
+    Episode.objects.filter(pk=episode.pk).update(evaluation_requested_at=now or timezone.now())
     episode_id = episode.pk
 
     def queue() -> None:
@@ -648,7 +648,7 @@ def entry_delete(*, actor: User, entry: DailyEntry, reason: str = "") -> None:
                 now=now,
             )
         entry.delete()
-        _request_evaluation(episode, now)
+        episode_evaluation_request(episode=episode, now=now)
 
 
 def _day(date: dt.date) -> str:
