@@ -19,7 +19,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageForm
-from rehab.function_scores import FAAM_ITEMS, PSFS_MAX_ACTIVITIES, FaamItem
+from rehab.function_scores import (
+    FAAM_ITEMS,
+    PSFS_ACTIVITY_MAX_LENGTH,
+    PSFS_MAX_ACTIVITIES,
+    FaamItem,
+)
 
 # The hidden field with the day the form was opened for (clinical-rules.md, "Input rules"): a form
 # opened at 23:58 and sent at 00:01 is filed under the first day, like the diary's entry_date.
@@ -28,8 +33,8 @@ DATE_FIELD = "questionnaire_date"
 # The FAAM answers as the form shows them, best first (Martin et al. 2005): 4 … 0, then N/A.
 FAAM_CHOICE_VALUES: tuple[str, ...] = ("4", "3", "2", "1", "0", "na")
 
-# An activity's name: as long as the service keeps (rehab.questionnaires); more is its 400.
-ACTIVITY_MAX_LENGTH = 200
+# An activity's name: as long as the service keeps (rehab.questionnaires).
+ACTIVITY_MAX_LENGTH = PSFS_ACTIVITY_MAX_LENGTH
 
 
 def _date_from_post(data: Any) -> dt.date | str | None:

@@ -22,13 +22,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Patient, User
 from rehab import offline, questionnaire_pages, selectors
-from rehab.function_scores import FAAM_ITEMS
+from rehab.function_scores import FAAM_ADL_QUESTION, FAAM_ANSWERS, NA, PSFS_ACTIVITY_MAX_LENGTH
 from rehab.models import Episode
 from rehab.questionnaire_forms import DATE_FIELD, FAAM_CHOICE_VALUES, FaamForm, PsfsForm
 from rehab.questionnaires import questionnaire_response_record
@@ -63,16 +62,19 @@ def _episode_or_page(
 
 
 def faam_answer_labels() -> dict[str, str]:
-    """The six answers in the patient's language, best first (FAAM, Martin et al. 2005)."""
-    return {
-        "4": gettext("No difficulty at all"),
-        "3": gettext("Slight difficulty"),
-        "2": gettext("Moderate difficulty"),
-        "1": gettext("Extreme difficulty"),
-        "0": gettext("Unable to do"),
-        # Translators: FAAM answer "not applicable": something other than the ankle limits it.
-        "na": gettext("N/A: not because of my ankle"),
-    }
+    """The six answers in the patient's language, best first (FAAM, Martin et al. 2005): the
+    published wording, with N/A said in full on a phone."""
+    labels = {str(value): gettext(text) for value, text in FAAM_ANSWERS.items() if value != NA}
+    # Translators: the FAAM answer N/A ("not applicable"): something other than the foot or
+    # ankle limits the activity.
+    labels[NA] = gettext("N/A: not because of my ankle")
+    return labels
+
+
+def questionnaire_api_url(episode: Episode) -> str:
+    """``/api/v1/episodes/{id}/questionnaire-responses/`` (api-contract.md, "Questionnaires"):
+    the address the contract fixes, under the episode's own API address."""
+    return reverse("api-episode-detail", args=[episode.pk]) + "questionnaire-responses/"
 
 
 def thanks_message(instrument: str, *, created: bool) -> str:
@@ -206,7 +208,7 @@ def questionnaire_page(request: HttpRequest, instrument: str) -> HttpResponse:
             reverse("patient-questionnaire", args=[instrument]), episode, episodes
         ),
         "done_url": _with_episode(reverse("patient-questionnaires"), episode, episodes),
-        "api_url": reverse("api-questionnaire-responses", args=[episode.pk]),
+        "api_url": questionnaire_api_url(episode),
         "trial_day": selectors.trial_day(episode=episode, today=day),
         "changing": questionnaire_pages.response_on(
             episode=episode, instrument=instrument, day=day
@@ -215,12 +217,14 @@ def questionnaire_page(request: HttpRequest, instrument: str) -> HttpResponse:
         "error_links": _error_links(form),
     }
     if isinstance(form, FaamForm):
+        context["question"] = gettext(FAAM_ADL_QUESTION)
         context["sections"] = _faam_sections(form)
         context["item_count"] = len(form.items)
         template = "patient/faam.html"
     else:
         context["psfs_rows"] = _psfs_rows(form)
         context["fixed_since"] = psfs.fixed_since if psfs else None
+        context["activity_max_length"] = PSFS_ACTIVITY_MAX_LENGTH
         template = "patient/psfs.html"
     response = render(request, template, context, status=status)
     if request.method == "GET":
@@ -310,7 +314,3 @@ def _error_links(form: FaamForm | PsfsForm) -> list[dict[str, str]]:
         for error in errors:
             links.append({"href": f"#{anchor}", "text": str(error), "label": label})
     return links
-
-
-def day_name(day: dt.date) -> str:
-    return date_format(day, "l j F")

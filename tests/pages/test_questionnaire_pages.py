@@ -57,6 +57,10 @@ def _responses(episode, instrument: str):
 def _record(episode, instrument: str, day: dt.date, **values) -> QuestionnaireResponse:
     from rehab.questionnaires import questionnaire_response_record
 
+    if "answers" in values:  # as the API takes them: numbers, or "na"
+        values["answers"] = {
+            k: v if v == "na" else int(v) for k, v in values["answers"].items()
+        }
     response, _created = questionnaire_response_record(
         actor=episode.patient.user, episode=episode, instrument=instrument, date=day, **values
     )
