@@ -72,9 +72,8 @@ def faam_answer_labels() -> dict[str, str]:
 
 
 def questionnaire_api_url(episode: Episode) -> str:
-    """``/api/v1/episodes/{id}/questionnaire-responses/`` (api-contract.md, "Questionnaires"):
-    the address the contract fixes, under the episode's own API address."""
-    return reverse("api-episode-detail", args=[episode.pk]) + "questionnaire-responses/"
+    """``/api/v1/episodes/{id}/questionnaire-responses/`` (api-contract.md, "Questionnaires")."""
+    return reverse("api-questionnaire-response-list", args=[episode.pk])
 
 
 def thanks_message(instrument: str, *, created: bool) -> str:

@@ -464,7 +464,9 @@
   /* --- Pages kept for offline use, and signing out ----------------------------------------- */
 
   function keepPagesForOffline() {
-    if (!form || !("serviceWorker" in navigator) || offlineCopy) {
+    // The diary's form and the questionnaires' (js/questionnaire.js) open offline too.
+    var keptForm = form || document.getElementById("questionnaire-form");
+    if (!keptForm || !("serviceWorker" in navigator) || offlineCopy) {
       return;
     }
     var urls = [location.href];

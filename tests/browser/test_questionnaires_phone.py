@@ -216,7 +216,7 @@ def test_a_patient_names_and_rates_activities_on_psfs(
     expect(phone.locator("[data-psfs-row]:visible")).to_have_count(1)
     no_sideways_scroll(phone)
     assert axe_violations(phone) == []
-    phone.get_by_label("What is the activity?").fill("Relevé")
+    phone.locator("#id_activity_1").fill("Relevé")
     phone.locator("input[name=score_1][value='3']").tap()
     phone.get_by_role("button", name="Add another activity").tap()
     expect(phone.locator("[data-psfs-row]:visible")).to_have_count(2)
@@ -257,7 +257,7 @@ def test_answers_sent_offline_are_sent_exactly_once_when_back_online(
     wait_until_kept(phone, "/questionnaires/psfs/")
 
     phone.context.set_offline(True)
-    phone.get_by_label("What is the activity?").fill("Running")
+    phone.locator("#id_activity_1").fill("Running")
     phone.locator("input[name=score_1][value='4']").tap()
     phone.get_by_role("button", name="Send answers").tap()
     status = phone.locator("#questionnaire-sync-status")
