@@ -136,9 +136,7 @@ def psfs_start(*, episode: Episode, day: dt.date) -> PsfsStart:
         for row, activity in enumerate(_activities(same_day), start=1):
             initial[f"activity_{row}"] = activity.get("activity", "")
             initial[f"score_{row}"] = activity.get("score")
-    return PsfsStart(
-        fixed=fixed, fixed_since=earlier.date if earlier else None, initial=initial
-    )
+    return PsfsStart(fixed=fixed, fixed_since=earlier.date if earlier else None, initial=initial)
 
 
 def faam_initial(*, episode: Episode, day: dt.date) -> dict[str, str]:

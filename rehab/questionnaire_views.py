@@ -121,7 +121,6 @@ def questionnaire_list(request: HttpRequest) -> HttpResponse:
             "overview": view,
             "rows": rows,
             "episode": episode,
-            "next_due": next((row for row in rows if row["status"].due), None),
             "today_url": _with_episode(reverse("home"), episode, episodes),
         },
     )
@@ -152,7 +151,9 @@ def questionnaire_page(request: HttpRequest, instrument: str) -> HttpResponse:
     day = today
     status = 200
     form: FaamForm | PsfsForm
-    psfs = questionnaire_pages.psfs_start(episode=episode, day=today) if instrument == "psfs" else None
+    psfs = (
+        questionnaire_pages.psfs_start(episode=episode, day=today) if instrument == "psfs" else None
+    )
     if request.method == "POST":
         form = (
             FaamForm(request.POST)
@@ -189,9 +190,7 @@ def questionnaire_page(request: HttpRequest, instrument: str) -> HttpResponse:
                 form.add_service_errors(exc)
             else:
                 messages.success(request, thanks_message(instrument, created=created))
-                return redirect(
-                    _with_episode(reverse("patient-questionnaires"), episode, episodes)
-                )
+                return redirect(_with_episode(reverse("patient-questionnaires"), episode, episodes))
         status = 400
     elif instrument == "faam":
         form = FaamForm(initial=questionnaire_pages.faam_initial(episode=episode, day=today))
@@ -209,9 +208,7 @@ def questionnaire_page(request: HttpRequest, instrument: str) -> HttpResponse:
         "done_url": _with_episode(reverse("patient-questionnaires"), episode, episodes),
         "api_url": questionnaire_api_url(episode),
         "trial_day": selectors.trial_day(episode=episode, today=day),
-        "changing": questionnaire_pages.response_on(
-            episode=episode, instrument=instrument, day=day
-        )
+        "changing": questionnaire_pages.response_on(episode=episode, instrument=instrument, day=day)
         is not None,
         "error_links": _error_links(form),
     }
@@ -263,9 +260,7 @@ def _faam_sections(form: FaamForm) -> list[dict[str, Any]]:
         sections.append(
             {
                 "subscale": subscale,
-                "title": gettext("Daily activities")
-                if subscale == "adl"
-                else gettext("Sports"),
+                "title": gettext("Daily activities") if subscale == "adl" else gettext("Sports"),
                 "items": items,
             }
         )

@@ -109,7 +109,7 @@ def no_sideways_scroll(page: Any) -> None:
 def within_screen(page: Any, locator: Any) -> None:
     box = locator.bounding_box()
     assert box is not None
-    assert 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"], box
+    assert box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"], box
 
 
 def wait_until_kept(page: Any, *addresses: str) -> None:
@@ -201,9 +201,9 @@ def test_a_patient_answers_faam_one_question_per_screen_and_resumes_after_closin
     assert str(saved.score_adl) == "88.1" and saved.score_sports is None
     assert saved.recorded_by == cast.patient_a.user
     # What was kept on the phone while answering is gone once sent.
-    assert phone.evaluate(
-        "Object.keys(localStorage).filter((k) => k.startsWith('pais-draft:'))"
-    ) == []
+    assert (
+        phone.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('pais-draft:'))") == []
+    )
 
 
 def test_a_patient_names_and_rates_activities_on_psfs(
@@ -225,7 +225,9 @@ def test_a_patient_names_and_rates_activities_on_psfs(
     shot(phone, "psfs-two-rows")
     assert axe_violations(phone) == []
     phone.get_by_role("button", name="Send answers").tap()
-    expect(phone.locator(".messages")).to_contain_text("Your activities and their ratings are saved")
+    expect(phone.locator(".messages")).to_contain_text(
+        "Your activities and their ratings are saved"
+    )
     saved = QuestionnaireResponse.objects.get(episode=baseline_week, instrument="psfs")
     assert saved.answers == [
         {"activity": "Relevé", "score": 3},
@@ -249,9 +251,11 @@ def test_answers_sent_offline_are_sent_exactly_once_when_back_online(
     posts: list[int] = []
     phone.context.on(
         "response",
-        lambda response: posts.append(response.status)
-        if response.request.method == "POST" and "questionnaire-responses" in response.url
-        else None,
+        lambda response: (
+            posts.append(response.status)
+            if response.request.method == "POST" and "questionnaire-responses" in response.url
+            else None
+        ),
     )
     sign_in(phone, cast.patient_a.user.email, next_page="/questionnaires/psfs/")
     wait_until_kept(phone, "/questionnaires/psfs/")

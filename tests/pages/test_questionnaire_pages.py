@@ -58,9 +58,7 @@ def _record(episode, instrument: str, day: dt.date, **values) -> QuestionnaireRe
     from rehab.questionnaires import questionnaire_response_record
 
     if "answers" in values:  # as the API takes them: numbers, or "na"
-        values["answers"] = {
-            k: v if v == "na" else int(v) for k, v in values["answers"].items()
-        }
+        values["answers"] = {k: v if v == "na" else int(v) for k, v in values["answers"].items()}
     response, _created = questionnaire_response_record(
         actor=episode.patient.user, episode=episode, instrument=instrument, date=day, **values
     )
@@ -193,11 +191,7 @@ def test_a_form_opened_at_2358_and_sent_at_0001_is_filed_under_the_first_day(
     cast, patient, baseline_week, today, url
 ):
     zone = cast.patient_a.timezone
-    values = (
-        _all_answered()
-        if url == FAAM_URL
-        else {"activity_1": "Running", "score_1": "5"}
-    )
+    values = _all_answered() if url == FAAM_URL else {"activity_1": "Running", "score_1": "5"}
     with time_machine.travel(_at(today, 23, 58, zone), tick=False) as clock:
         page = patient.get(url)
         assert _date(page) == today.isoformat()
@@ -209,9 +203,7 @@ def test_a_form_opened_at_2358_and_sent_at_0001_is_filed_under_the_first_day(
 
 
 @pytest.mark.parametrize("shift", ["future", "too-old", "unreadable"])
-def test_a_day_that_cannot_be_filed_is_refused_with_the_answers_kept(
-    patient, cast, today, shift
-):
+def test_a_day_that_cannot_be_filed_is_refused_with_the_answers_kept(patient, cast, today, shift):
     posted = {
         "future": (today + dt.timedelta(days=1)).isoformat(),
         "too-old": (today - dt.timedelta(days=7)).isoformat(),
@@ -258,9 +250,10 @@ def test_psfs_posted_as_a_plain_form_is_saved_in_order(patient, baseline_week, t
         {"activity": "Jumps", "score": 6},
     ]
     assert saved.score_psfs == Decimal("4.5")
-    assert "Your activities and their ratings are saved" in patient.get(
-        response["Location"]
-    ).content.decode()
+    assert (
+        "Your activities and their ratings are saved"
+        in patient.get(response["Location"]).content.decode()
+    )
 
 
 @pytest.mark.parametrize(
@@ -366,9 +359,12 @@ def test_progress_shows_the_scores_in_plain_words(patient, cast, today):
         episode.start_date + dt.timedelta(days=1),
         answers={**_all_answered("2")},
     )
-    _record(episode, "psfs", episode.start_date + dt.timedelta(days=1), activities=[
-        {"activity": "Running", "score": 3}
-    ])
+    _record(
+        episode,
+        "psfs",
+        episode.start_date + dt.timedelta(days=1),
+        activities=[{"activity": "Running", "score": 3}],
+    )
     first = patient.get("/progress/").content.decode()
     assert "Daily activities: 50.0 out of 100 when you started (100 means no difficulty)." in first
     assert "Sport: 50.0 out of 100 when you started" in first
