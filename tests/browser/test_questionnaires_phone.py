@@ -290,3 +290,31 @@ def test_answers_sent_offline_are_sent_exactly_once_when_back_online(
     assert QuestionnaireResponse.objects.count() == 1
     created = AuditEvent.objects.filter(object_id=str(saved.pk), action__contains="questionnaire")
     assert created.count() == 1
+
+
+@pytest.mark.parametrize(("width", "height"), [(768, 1024), (1366, 768)])
+def test_the_questionnaire_pages_fit_a_tablet_and_a_desktop(
+    transactional_db, chromium, live_server, cast, baseline_week, width, height
+):
+    _playwright, browser = chromium
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        base_url=live_server.url,
+        locale="en-GB",
+        bypass_csp=True,
+    )
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, cast.patient_a.user.email, next_page="/questionnaires/")
+        for address in ("/questionnaires/", "/questionnaires/faam/", "/questionnaires/psfs/"):
+            page.goto(address)
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            no_sideways_scroll(page)
+            assert axe_violations(page) == [], address
+        # With a mouse, a click on an answer moves on as a tap does.
+        page.goto("/questionnaires/faam/")
+        page.get_by_role("radio", name="Slight difficulty", exact=True).click()
+        expect(page.locator("legend:visible .q-number")).to_have_text("Question 2 of 29")
+    finally:
+        context.close()
