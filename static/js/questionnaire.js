@@ -177,6 +177,7 @@
   /* --- Kept on the phone as they are given ------------------------------------------------- */
 
   var step = 0;
+  var resumed = false;
 
   function saveDraft() {
     try {
@@ -246,7 +247,7 @@
     list.className = "q-skipped";
     list.appendChild(intro);
     skipped.forEach(function (item) {
-      var jump = button(item.querySelector(".q-text").textContent, "button q-jump");
+      var jump = button(item.querySelector(".q-number").textContent + " · " + item.querySelector(".q-text").textContent, "button q-jump");
       jump.addEventListener("click", function () { showStep(items.indexOf(item), true); });
       list.appendChild(jump);
     });
@@ -271,6 +272,11 @@
     progressText.textContent = interpolate(gettext("%(count)s of %(total)s answered"), { count: count, total: items.length }, true);
     if (atReview) {
       updateReview();
+    }
+    if (focus && resumed) {
+      // "Welcome back" is said once, on the screen where the patient comes back.
+      resumed = false;
+      show([]);
     }
     if (focus) {
       var target = atReview ? review : items[step].querySelector("legend");
@@ -482,6 +488,7 @@
         : gettext("Waiting to send — saved on this phone. What you sent is filled in below."));
     } else if (draft && draft.values && Object.keys(draft.values).length) {
       applyValues(draft.values);
+      resumed = true;
       lines.push(gettext("Welcome back: the answers you gave earlier on this phone are filled in."));
     }
     if (stepping) {
