@@ -427,3 +427,20 @@ def test_progress_lists_both_questionnaires_in_week_one_until_answered(cast, api
     }
     assert before == [{"instrument": "faam", **window}, {"instrument": "psfs", **window}]
     assert after == [{"instrument": "faam", **window}]
+
+
+def test_the_function_finding_follows_accept_language(cast, api):
+    episode = referral_course(cast.patient_a)
+    client = api(cast.patient_a.user)
+    client.post(responses_url(episode.pk), faam(day(2), faam_answers()), format="json")
+    client.post(
+        responses_url(episode.pk),
+        faam(day(40), faam_answers(sports_1=3, sports_2=3)),
+        format="json",
+    )
+    address = url("api-episode-progress", pk=episode.pk) + f"?as_of={day(42).isoformat()}"
+
+    body = api(cast.therapist).get(address, HTTP_ACCEPT_LANGUAGE="es").json()
+
+    finding = next(f for f in body["findings"] if f["code"] == "FUNCTION_NOT_IMPROVING")
+    assert finding["message"].startswith("El FAAM Deportes pasó de 50 a 56,3")
