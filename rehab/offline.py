@@ -29,6 +29,7 @@ SHELL_STATIC = (
     "css/dashboard.css",
     "js/offline-queue.js",
     "js/offline-diary.js",
+    "js/questionnaire.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

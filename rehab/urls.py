@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.urls import URLPattern, path, register_converter
 
-from rehab import alert_views, correction_views, referral_views, views
+from rehab import alert_views, correction_views, questionnaire_views, referral_views, views
 
 
 class IsoDateConverter:
@@ -30,6 +30,13 @@ urlpatterns: list[URLPattern] = [
     # The patient's diary.
     path("log/<isodate:day>/", views.patient_log, name="patient-log"),
     path("history/", views.patient_history, name="patient-history"),
+    # The patient's questionnaires (FAAM and PSFS; docs/patient-pages.md, "Questionnaires").
+    path("questionnaires/", questionnaire_views.questionnaire_list, name="patient-questionnaires"),
+    path(
+        "questionnaires/<slug:instrument>/",
+        questionnaire_views.questionnaire_page,
+        name="patient-questionnaire",
+    ),
     path("episodes/<int:pk>/prescriptions/new/", views.prescription_new, name="prescription-new"),
     path("episodes/<int:pk>/interventions/new/", views.intervention_new, name="intervention-new"),
     path("episodes/<int:pk>/referral/", views.episode_referral, name="episode-referral"),

@@ -39,7 +39,7 @@ from accounts.scoping import can_manage_patients
 from accounts.services import IssuedInvitation, invitation_issue, patient_create
 from accounts.services import patient_password_reset as services_patient_password_reset
 from accounts.throttling import LockedOut
-from rehab import offline, rules, selectors
+from rehab import offline, questionnaire_pages, rules, selectors
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
 from rehab.forms import (
     CloseForm,
@@ -316,6 +316,12 @@ def _entry_page(request: HttpRequest, *, patient: Patient, day: dt.date | None) 
             "episode": episode,
             "episodes": episodes if len(episodes) > 1 else [],
             "is_today": day == today,
+            # The day's task when a questionnaire is due (docs/patient-pages.md).
+            "questionnaire_task": questionnaire_pages.questionnaire_task(
+                episode=episode, today=today, several=len(episodes) > 1
+            )
+            if day == today
+            else None,
             "trial_day": selectors.trial_day(episode=episode, today=day),
             "pain_activity_scale": _scale(form, "pain_activity"),
             "pain_rest_scale": _scale(form, "pain_rest"),

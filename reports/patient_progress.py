@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.scoping import AnyUser, scope_to_patients
-from rehab import rules
+from rehab import numbers, rules
 from rehab.dates import WINDOW_YEARS, shift_years
 from rehab.evaluation import thresholds_for_clinic
 from rehab.models import Episode, EpisodeStatus, Prescription
@@ -368,6 +368,65 @@ def chart_summary(series: CourseSeries) -> str:
     return " ".join(parts)
 
 
+def _score_line(
+    baseline: float | None, current: float | None, *, started: str, now: str
+) -> str | None:
+    """One function score in plain words: the start, and now when there is a later score."""
+    if baseline is None:
+        return None
+    if current is None:
+        return started % {"baseline": numbers.number(baseline, 1)}
+    return now % {
+        "baseline": numbers.number(baseline, 1),
+        "current": numbers.number(current, 1),
+    }
+
+
+def function_lines(metrics: rules.Metrics) -> list[str]:
+    """The patient's FAAM and PSFS scores in plain words (clinical-rules.md, "Function").
+
+    Each says where it started and where it is now, with what the top of the scale means; no
+    verdict (the clinician reads the change against its MCID), as the pain words give none but
+    "much the same", "better", "worse".
+    """
+    lines = [
+        _score_line(
+            metrics.faam_adl_baseline,
+            metrics.faam_adl_current,
+            started=_(
+                "Daily activities: %(baseline)s out of 100 when you started "
+                "(100 means no difficulty)."
+            ),
+            now=_(
+                "Daily activities: %(current)s out of 100 now, from %(baseline)s when you "
+                "started (100 means no difficulty)."
+            ),
+        ),
+        _score_line(
+            metrics.faam_sports_baseline,
+            metrics.faam_sports_current,
+            started=_("Sport: %(baseline)s out of 100 when you started (100 means no difficulty)."),
+            now=_(
+                "Sport: %(current)s out of 100 now, from %(baseline)s when you started "
+                "(100 means no difficulty)."
+            ),
+        ),
+        _score_line(
+            metrics.psfs_baseline,
+            metrics.psfs_current,
+            started=_(
+                "The activities you named: %(baseline)s out of 10 on average when you started "
+                "(10 means as well as before the injury)."
+            ),
+            now=_(
+                "The activities you named: %(current)s out of 10 on average now, from "
+                "%(baseline)s when you started (10 means as well as before the injury)."
+            ),
+        ),
+    ]
+    return [line for line in lines if line is not None]
+
+
 @dataclass(frozen=True)
 class PrescribedExercise:
     name: str
@@ -396,6 +455,9 @@ class PatientProgress:
     streak_message: str | None
     exercises: list[PrescribedExercise]
     other_episodes: list[Episode]
+    # FAAM and PSFS in plain words, and whether a questionnaire is due today.
+    function_lines: list[str]
+    questionnaires_due: bool
 
 
 def _episodes_in_reach(user: AnyUser) -> list[Episode]:
@@ -488,4 +550,7 @@ def patient_progress(*, user: AnyUser, episode_id: str | None = None) -> Patient
         streak_message=streak_message(streak),
         exercises=exercises,
         other_episodes=[e for e in episodes if e.pk != episode.pk],
+        function_lines=function_lines(metrics),
+        questionnaires_due=bool(evaluation.questionnaires_due)
+        and episode.status == EpisodeStatus.ACTIVE,
     )

@@ -124,7 +124,32 @@
       var items = found[0];
       var notices = (found[1] || []).filter(function (n) { return String(n.user) === String(user); });
       var parts = offlineLines.concat(notices.map(function (n) { return n.conflictDate ? conflictText(n.conflictDate) : n.text; }));
+      // A questionnaire's answers (js/questionnaire.js) are said apart from the diary's entries.
+      var answers = items.filter(function (item) { return item.kind === "questionnaire"; });
+      items = items.filter(function (item) { return item.kind !== "questionnaire"; });
+      var waitingAnswers = answers.filter(function (item) { return item.state !== "failed"; });
       var waiting = items.filter(function (item) { return item.state !== "failed"; });
+      if (waitingAnswers.length) {
+        var answerLine = [interpolate(
+          ngettext("%(count)s questionnaire waiting to send — saved on this phone.", "%(count)s questionnaires waiting to send — saved on this phone.", waitingAnswers.length),
+          { count: waitingAnswers.length },
+          true
+        )];
+        if (waitingAnswers.some(function (item) { return item.state === "sign-in"; })) {
+          answerLine.push(" ", signInLink());
+        }
+        parts.push(answerLine);
+      }
+      answers.filter(function (item) { return item.state === "failed"; }).forEach(function (item) {
+        var open = document.createElement("a");
+        open.href = item.dayUrl;
+        open.textContent = gettext("Open the questionnaire");
+        parts.push([
+          interpolate(gettext("Your questionnaire answers of %(day)s could not be sent."), { day: dayName(item.date) }, true) +
+            " " + problemText(item.problem) + " ",
+          open
+        ]);
+      });
       if (waiting.length) {
         var words = interpolate(
           ngettext("%(count)s entry waiting to send — saved on this phone.", "%(count)s entries waiting to send — saved on this phone.", waiting.length),
@@ -439,7 +464,9 @@
   /* --- Pages kept for offline use, and signing out ----------------------------------------- */
 
   function keepPagesForOffline() {
-    if (!form || !("serviceWorker" in navigator) || offlineCopy) {
+    // The diary's form and the questionnaires' (js/questionnaire.js) open offline too.
+    var keptForm = form || document.getElementById("questionnaire-form");
+    if (!keptForm || !("serviceWorker" in navigator) || offlineCopy) {
       return;
     }
     var urls = [location.href];
@@ -456,7 +483,22 @@
     });
   }
 
+  /* Questionnaire answers kept as they were given (js/questionnaire.js): "pais-draft:<user>:…". */
+  function forgetDrafts() {
+    try {
+      var keys = [];
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var key = window.localStorage.key(i);
+        if (key && key.indexOf("pais-draft:") === 0) {
+          keys.push(key);
+        }
+      }
+      keys.forEach(function (key) { window.localStorage.removeItem(key); });
+    } catch (error) { /* No storage: nothing kept. */ }
+  }
+
   function forgetThisPhone() {
+    forgetDrafts();
     var steps = [Queue.setMeta("user", null)];
     if (window.caches) {
       steps.push(caches.keys().then(function (names) {

@@ -210,21 +210,33 @@
     return response.json().catch(function () { return null; });
   }
 
+  /* A questionnaire's answers (kind "questionnaire", method "POST"): no version, and the key's
+   * "#faam-<day>" stays on the phone (a fragment is never sent). Posting the same day again
+   * replaces that day's answers, so a repeat after a lost answer leaves one response. */
+  function postHeaders(csrf) {
+    var headers = { "Content-Type": "application/json", Accept: "application/json" };
+    if (csrf) {
+      headers["X-CSRFToken"] = csrf;
+    }
+    return headers;
+  }
+
   /* Send one item. Resolves with {outcome, status, body, version}; outcome is one of
    * "sent", "conflict" (412: the server kept a newer copy), "refused" (400, 404, 409: this
    * entry cannot be sent as it is), "sign-in" (401/403), "retry" (offline, or the server
    * failed). */
   function send(item, csrf) {
-    return currentVersion(item.api, item.version).then(function (version) {
+    var post = item.method === "POST";
+    return (post ? Promise.resolve(null) : currentVersion(item.api, item.version)).then(function (version) {
       return global.fetch(item.api, {
-        method: "PUT",
+        method: post ? "POST" : "PUT",
         credentials: "same-origin",
-        headers: headersFor(item, version, csrf || item.csrf),
+        headers: post ? postHeaders(csrf || item.csrf) : headersFor(item, version, csrf || item.csrf),
         body: JSON.stringify(item.body)
       }).then(function (response) {
         var status = response.status;
         return readJson(response).then(function (body) {
-          var result = { status: status, body: body, version: response.headers.get("ETag") };
+          var result = { status: status, body: body, version: post ? null : response.headers.get("ETag") };
           if (status >= 200 && status < 300) {
             result.outcome = "sent";
           } else if (status === 412) {
