@@ -781,3 +781,49 @@ class ReevaluationRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ReevaluationStatus.DONE, ReevaluationStatus.FAILED)
+
+
+class Instrument(models.TextChoices):
+    """The function questionnaires (docs/questionnaires.md)."""
+
+    FAAM = "faam", _("FAAM (Foot and Ankle Ability Measure)")
+    PSFS = "psfs", _("PSFS (Patient-Specific Functional Scale)")
+
+
+class QuestionnaireResponse(models.Model):
+    """One FAAM or PSFS response of an episode, at most one per instrument and date.
+
+    ``answers`` holds what the patient answered: for FAAM ``{link_id: 0–4 | "na"}`` (items left
+    blank are left out), for PSFS ``[{"activity": text, "score": 0–10}, ...]``. The scores are
+    computed from it by ``rehab.function_scores`` when it is written (rounded to 0.1, for
+    display and queries); the rules recompute them exactly from the answers.
+    """
+
+    episode = models.ForeignKey(
+        Episode, on_delete=models.CASCADE, related_name="questionnaire_responses"
+    )
+    instrument = models.CharField(max_length=10, choices=Instrument.choices)
+    date = models.DateField()
+    answers = models.JSONField()
+    score_adl = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    score_sports = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    score_psfs = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    recorded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["date", "instrument", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "instrument", "date"],
+                name="one_questionnaire_per_episode_instrument_day",
+            ),
+            models.CheckConstraint(
+                name="questionnaire_instrument_known",
+                condition=models.Q(instrument__in=["faam", "psfs"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.upper()} {self.date} of episode {self.episode_id}"

@@ -10,7 +10,8 @@ the exercise logs, three rows per entry, as named columns, ``ExerciseLogColumns`
 with the columns its fields name, so a column added to a query cannot shift another one's
 meaning. ``RuleInputs.from_rows`` groups them by episode into
 the rules' tuples; ``episode_data`` adds an episode's own columns. ``read_rule_inputs`` reads the
-rows of any number of episodes in four queries, whatever their number.
+rows of any number of episodes in five queries, whatever their number (the fifth: the FAAM and
+PSFS responses, ``QuestionnaireRow``, scored exactly from their answers here).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import partial
@@ -27,9 +28,16 @@ from typing import Any, NamedTuple, TypeVar
 
 from django.db.models import Q, QuerySet, Subquery
 
-from rehab import rules
+from rehab import function_scores, rules
 from rehab.bulk import AnyOf, any_of, cyclic_gc_paused
-from rehab.models import DailyEntry, Episode, ExerciseLog, Intervention, Prescription
+from rehab.models import (
+    DailyEntry,
+    Episode,
+    ExerciseLog,
+    Intervention,
+    Prescription,
+    QuestionnaireResponse,
+)
 
 
 class EpisodeRow(NamedTuple):
@@ -88,6 +96,31 @@ class InterventionRow(NamedTuple):
     end_date: dt.date | None
 
 
+class QuestionnaireRow(NamedTuple):
+    """A FAAM or PSFS response: the rules score it exactly from its answers."""
+
+    episode_id: int
+    date: dt.date
+    instrument: str
+    answers: Any
+
+
+def questionnaire_score(row: QuestionnaireRow) -> rules.QuestionnaireScore:
+    """A stored response as the rules read it: the exact scores of its answers (the stored
+    ``score_*`` columns are rounded to 0.1, for display)."""
+    if row.instrument == function_scores.FAAM:
+        faam = function_scores.faam_exact(row.answers or {})
+        return rules.QuestionnaireScore(
+            row.date, row.instrument, faam_adl=faam.adl, faam_sports=faam.sports
+        )
+    ratings = [activity["score"] for activity in row.answers or ()]
+    return rules.QuestionnaireScore(
+        row.date,
+        row.instrument,
+        psfs=function_scores.psfs_exact(ratings) if ratings else None,
+    )
+
+
 # The Episode columns behind ``EpisodeRow``, for a query that reads them beside others.
 EPISODE_RULE_FIELDS: tuple[str, ...] = EpisodeRow._fields
 
@@ -119,6 +152,7 @@ class RuleInputs:
     entries: Mapping[int, list[rules.EntryData]]
     prescriptions: Mapping[int, list[rules.PrescriptionData]]
     interventions: Mapping[int, list[rules.InterventionData]]
+    questionnaires: Mapping[int, list[rules.QuestionnaireScore]] = field(default_factory=dict)
 
     @classmethod
     def from_rows(
@@ -128,6 +162,7 @@ class RuleInputs:
         logs: ExerciseLogColumns,
         prescriptions: Iterable[PrescriptionRow],
         interventions: Iterable[InterventionRow],
+        questionnaires: Iterable[QuestionnaireRow] = (),
     ) -> RuleInputs:
         """Group the rows by episode into the rules' tuples, keeping each list's row order.
 
@@ -167,8 +202,14 @@ class RuleInputs:
             intervention_lists[i.episode_id].append(
                 rules.InterventionData(i.kind, i.start_date, i.end_date)
             )
+        questionnaire_lists: dict[int, list[rules.QuestionnaireScore]] = defaultdict(list)
+        for q in questionnaires:
+            questionnaire_lists[q.episode_id].append(questionnaire_score(q))
         return cls(
-            entries=entry_lists, prescriptions=prescription_lists, interventions=intervention_lists
+            entries=entry_lists,
+            prescriptions=prescription_lists,
+            interventions=intervention_lists,
+            questionnaires=questionnaire_lists,
         )
 
     def episode_data(self, episode: EpisodeRow) -> rules.EpisodeData:
@@ -184,6 +225,7 @@ class RuleInputs:
             entries=self.entries.get(episode.id, ()),
             prescriptions=self.prescriptions.get(episode.id, ()),
             interventions=self.interventions.get(episode.id, ()),
+            questionnaires=self.questionnaires.get(episode.id, ()),
         )
 
 
@@ -209,7 +251,7 @@ def _mapped_when_asked(row_type: type[Row], rows: QuerySet[Any, Any]) -> Iterato
 def read_rule_inputs(
     episodes: Sequence[int] | QuerySet[Episode], *, until: dt.date | None = None
 ) -> RuleInputs:
-    """Read the rules' inputs of many episodes in four queries, whatever their number.
+    """Read the rules' inputs of many episodes in five queries, whatever their number.
 
     ``episodes`` is a list of ids or a queryset of episodes (used as a subquery, so that no list
     of ids travels to the database however long it is). Rows dated after ``until`` are not read:
@@ -226,11 +268,13 @@ def read_rule_inputs(
     prescription_rows = Prescription.objects.filter(episode_in)
     entry_rows = DailyEntry.objects.filter(episode_in)
     intervention_rows = Intervention.objects.filter(episode_in)
+    questionnaire_rows = QuestionnaireResponse.objects.filter(episode_in)
     if until is not None:
         # A prescription starting later is not yet in force; the rules skip it, and its logs.
         prescription_rows = prescription_rows.filter(start_date__lte=until)
         entry_rows = entry_rows.filter(date__lte=until)
         intervention_rows = intervention_rows.filter(start_date__lte=until)
+        questionnaire_rows = questionnaire_rows.filter(date__lte=until)
     log_rows = ExerciseLog.objects.filter(
         prescription_id__in=Subquery(prescription_rows.order_by().values("pk"))
     )
@@ -252,11 +296,17 @@ def read_rule_inputs(
                     "episode_id", "start_date", "pk"
                 ),
             ),
+            questionnaires=_named(
+                QuestionnaireRow,
+                questionnaire_rows.values_list(*QuestionnaireRow._fields).order_by(
+                    "episode_id", "date", "instrument"
+                ),
+            ),
         )
 
 
 def load_episode_data(episode: Episode, *, as_of: dt.date) -> rules.EpisodeData:
-    """Read one episode's data in four queries, whatever its length.
+    """Read one episode's data in five queries, whatever its length.
 
     Rows dated after ``as_of`` are not even read: they never count.
     """
@@ -264,8 +314,9 @@ def load_episode_data(episode: Episode, *, as_of: dt.date) -> rules.EpisodeData:
 
 
 def prefetched_episode_data(episode: Episode, *, as_of: dt.date) -> rules.EpisodeData:
-    """The rules' input of an episode whose entries (with their exercise logs), prescriptions and
-    interventions are prefetched (pages that show the rows too): no query.
+    """The rules' input of an episode whose entries (with their exercise logs), prescriptions,
+    interventions and questionnaire responses are prefetched (pages that show the rows too):
+    no query.
 
     The same rows as ``load_episode_data`` reads: nothing dated after ``as_of``.
     """
@@ -285,6 +336,11 @@ def prefetched_episode_data(episode: Episode, *, as_of: dt.date) -> rules.Episod
             _row_of(InterventionRow, i)
             for i in episode.interventions.all()
             if i.start_date <= as_of
+        ],
+        questionnaires=[
+            _row_of(QuestionnaireRow, q)
+            for q in episode.questionnaire_responses.all()
+            if q.date <= as_of
         ],
     )
     return inputs.episode_data(episode_row_of(episode))

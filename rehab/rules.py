@@ -43,7 +43,10 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
-RULESET_VERSION: Final = "pais-2026.1"
+from rehab import function_scores
+from rehab.function_scores import FAAM, PSFS
+
+RULESET_VERSION: Final = "pais-2026.2"
 
 # Severities, mildest first. Warning and above become alerts; info findings are only shown.
 INFO: Final = "info"
@@ -65,6 +68,7 @@ ROM_DECLINE: Final = "ROM_DECLINE"
 ROM_DEFICIT: Final = "ROM_DEFICIT"
 IMMOBILIZATION_PROLONGED: Final = "IMMOBILIZATION_PROLONGED"
 BMI_ELEVATED: Final = "BMI_ELEVATED"
+FUNCTION_NOT_IMPROVING: Final = "FUNCTION_NOT_IMPROVING"
 
 # Every finding code with its fixed severity, in the order of the spec's table.
 FINDING_SEVERITY: Final[Mapping[str, str]] = {
@@ -80,6 +84,7 @@ FINDING_SEVERITY: Final[Mapping[str, str]] = {
     ROM_DEFICIT: INFO,
     IMMOBILIZATION_PROLONGED: HIGH,
     BMI_ELEVATED: INFO,
+    FUNCTION_NOT_IMPROVING: INFO,
 }
 REFERRAL_CODES: Final = frozenset({REFERRAL_CONSIDER, REFERRAL_OVERDUE})
 
@@ -127,6 +132,9 @@ _THRESHOLD_RULES: Final[Mapping[str, tuple[type, float, float]]] = {
     "rom_deficit_deg": (float, 0, 90),
     "immobilization_max_days": (int, 1, 365),
     "bmi_flag": (float, 10, 80),
+    "faam_adl_mcid": (float, 0, 100),
+    "faam_sports_mcid": (float, 0, 100),
+    "psfs_mcid": (float, 0, 10),
 }
 
 
@@ -153,6 +161,9 @@ class Thresholds:
     rom_deficit_deg: float = 10.0
     immobilization_max_days: int = 10
     bmi_flag: float = 30.0
+    faam_adl_mcid: float = 8.0
+    faam_sports_mcid: float = 9.0
+    psfs_mcid: float = 2.0
 
     def __post_init__(self) -> None:
         for name, (kind, low, high) in _THRESHOLD_RULES.items():
@@ -202,6 +213,9 @@ class _Exact:
     adherence_min_percent: Fraction
     rom_change_deg: Fraction
     rom_deficit_deg: Fraction
+    faam_adl_mcid: Fraction
+    faam_sports_mcid: Fraction
+    psfs_mcid: Fraction
 
 
 @lru_cache(maxsize=256)
@@ -255,6 +269,21 @@ class InterventionData(NamedTuple):
     end_date: dt.date | None = None
 
 
+class QuestionnaireScore(NamedTuple):
+    """One questionnaire response: its date, instrument ("faam" or "psfs") and scores.
+
+    A score is None where unknown (a FAAM subscale short of the 90% rule; the subscales of a
+    PSFS response, the PSFS of a FAAM one). Pass the exact scores (``function_scores.faam_exact``
+    and ``psfs_exact``): the finding compares a change with the MCID exactly, as with pain.
+    """
+
+    date: dt.date
+    instrument: str
+    faam_adl: Fraction | float | None = None
+    faam_sports: Fraction | float | None = None
+    psfs: Fraction | float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class EpisodeData:
     """Everything the rules read about one episode; sequences may be in any order."""
@@ -269,6 +298,7 @@ class EpisodeData:
     entries: Sequence[EntryData] = ()
     prescriptions: Sequence[PrescriptionData] = ()
     interventions: Sequence[InterventionData] = ()
+    questionnaires: Sequence[QuestionnaireScore] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,9 +319,39 @@ class Metrics:
     rom_current: float | None
     rom_reference: float | None
     rom_deficit: float | None
+    # The function questionnaires (docs/clinical-rules.md, "Function"), rounded to 0.1.
+    faam_adl_baseline: float | None = None
+    faam_adl_current: float | None = None
+    faam_sports_baseline: float | None = None
+    faam_sports_current: float | None = None
+    psfs_baseline: float | None = None
+    psfs_current: float | None = None
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# The questionnaire metrics, in the order of Metrics: (metric prefix, QuestionnaireScore field).
+FUNCTION_MEASURES: Final = (
+    ("faam_adl", "faam_adl"),
+    ("faam_sports", "faam_sports"),
+    ("psfs", "psfs"),
+)
+
+
+class QuestionnaireDue(NamedTuple):
+    """An instrument whose window is open on as_of with no response in it: a to-do."""
+
+    instrument: str
+    window_start: dt.date
+    window_end: dt.date
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "instrument": self.instrument,
+            "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(),
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,6 +489,7 @@ class Evaluation:
     findings: list[Finding]
     recommendation: str
     ruleset: str = RULESET_VERSION
+    questionnaires_due: tuple[QuestionnaireDue, ...] = ()
 
     @property
     def codes(self) -> frozenset[str]:
@@ -444,6 +505,7 @@ class Evaluation:
             "recommendation": self.recommendation,
             "metrics": self.metrics.as_dict(),
             "findings": [f.as_dict() for f in self.findings],
+            "questionnaires_due": [due.as_dict() for due in self.questionnaires_due],
             "ruleset": self.ruleset,
         }
 
@@ -464,6 +526,7 @@ def evaluate(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> Ev
         metrics=_metrics(facts),
         findings=found,
         recommendation=_recommend(episode, {f.code for f in found}),
+        questionnaires_due=_questionnaires_due(episode, thresholds, as_of),
     )
 
 
@@ -515,6 +578,86 @@ class _Facts:
     rom_current: Fraction | None
     rom_reference: Fraction | None
     rom_deficit: Fraction | None
+    # Per measure ("faam_adl", "faam_sports", "psfs"): the baseline and current scores.
+    function: Mapping[str, _FunctionPair]
+
+
+class _Scored(NamedTuple):
+    date: dt.date
+    score: Fraction
+
+
+class _FunctionPair(NamedTuple):
+    """A measure's baseline and current score (None where unknown)."""
+
+    baseline: _Scored | None
+    current: _Scored | None
+
+    @property
+    def change(self) -> Fraction | None:
+        if self.baseline is None or self.current is None:
+            return None
+        return self.current.score - self.baseline.score
+
+
+_NO_FUNCTION: Final = _FunctionPair(None, None)
+
+
+def _function_pairs(episode: EpisodeData, as_of: dt.date) -> dict[str, _FunctionPair]:
+    """The spec's baseline and current of each measure.
+
+    Baseline: the first valid score dated within trial days 1–7, else the first valid score;
+    current: the latest valid score dated on or before as_of and after the baseline. Only
+    responses from the episode's start to as_of count (like the entries).
+    """
+    if not episode.questionnaires:
+        return {}
+    start = episode.start_date
+    week1_last = start + dt.timedelta(days=function_scores.BASELINE_DAYS - 1)
+    responses = sorted(
+        (q for q in episode.questionnaires if start <= q.date <= as_of), key=lambda q: q.date
+    )
+    pairs: dict[str, _FunctionPair] = {}
+    for measure, attribute in FUNCTION_MEASURES:
+        valid = [
+            _Scored(q.date, _fraction(score))
+            for q in responses
+            if (score := getattr(q, attribute)) is not None
+        ]
+        if not valid:
+            continue
+        in_week1 = [s for s in valid if s.date <= week1_last]
+        baseline = in_week1[0] if in_week1 else valid[0]
+        later = [s for s in valid if s.date > baseline.date]
+        pairs[measure] = _FunctionPair(baseline, later[-1] if later else None)
+    return pairs
+
+
+def _questionnaires_due(
+    episode: EpisodeData, thresholds: Thresholds, as_of: dt.date
+) -> tuple[QuestionnaireDue, ...]:
+    """Each instrument whose window is open on as_of and has no response in it.
+
+    Only while the episode is active and not referred: afterwards the patient can no longer
+    answer (the diary rules), so nothing is a to-do.
+    """
+    if episode.status != "active" or episode.has_referral:
+        return ()
+    due: list[QuestionnaireDue] = []
+    listed: set[str] = set()
+    for window in function_scores.questionnaire_windows(episode.start_date, thresholds):
+        if not window.holds(as_of):
+            continue
+        for instrument in (FAAM, PSFS):
+            if instrument in listed:
+                continue
+            answered = any(
+                q.instrument == instrument and window.holds(q.date) for q in episode.questionnaires
+            )
+            if not answered:
+                due.append(QuestionnaireDue(instrument, window.start, window.end))
+                listed.add(instrument)
+    return tuple(due)
 
 
 def _measure(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> _Facts:
@@ -591,6 +734,7 @@ def _measure(episode: EpisodeData, thresholds: Thresholds, as_of: dt.date) -> _F
         rom_current=rom_current,
         rom_reference=rom_reference,
         rom_deficit=rom_deficit,
+        function=_function_pairs(episode, as_of),
     )
 
 
@@ -606,7 +750,22 @@ def _metrics(f: _Facts) -> Metrics:
         rom_current=_round(f.rom_current),
         rom_reference=_round(f.rom_reference),
         rom_deficit=_round(f.rom_deficit),
+        **_function_metrics(f),
     )
+
+
+def _function_metrics(f: _Facts) -> dict[str, float | None]:
+    """The six questionnaire metrics (rounded to 0.1; None where unknown)."""
+    metrics: dict[str, float | None] = {}
+    for measure, _attribute in FUNCTION_MEASURES:
+        pair = f.function.get(measure, _NO_FUNCTION)
+        metrics[f"{measure}_baseline"] = _score(pair.baseline)
+        metrics[f"{measure}_current"] = _score(pair.current)
+    return metrics
+
+
+def _score(scored: _Scored | None) -> float | None:
+    return None if scored is None else function_scores.round_score(scored.score)
 
 
 def _recommend(episode: EpisodeData, codes: set[str]) -> str:
@@ -954,8 +1113,14 @@ def _referral(f: _Facts, *, overdue: bool) -> Finding:
             "adherence_min_percent": t.adherence_min_percent,
             "review_day": t.review_day,
             "overdue_day": t.overdue_day,
+            **_function_evidence(f),
         },
     )
+
+
+def _function_evidence(f: _Facts) -> dict[str, float]:
+    """The FAAM and PSFS metrics that are known, for the referral findings' evidence."""
+    return {name: value for name, value in _function_metrics(f).items() if value is not None}
 
 
 def _pain_evidence(
@@ -1094,6 +1259,63 @@ def _bmi_elevated(f: _Facts) -> Finding | None:
     )
 
 
+def _function_not_improving(f: _Facts) -> Finding | None:
+    """From review_day, FAAM Sports (or, when Sports cannot be compared, FAAM ADL) has a known
+    baseline and current, and has not risen by that subscale's MCID. Information only: it never
+    raises an alert and never changes the recommendation."""
+    t = f.thresholds
+    if f.trial_day < t.review_day:
+        return None
+    sports = f.function.get("faam_sports", _NO_FUNCTION)
+    if sports.change is not None:
+        measure, pair = "faam_sports", sports
+        mcid, exact_mcid = t.faam_sports_mcid, f.exact.faam_sports_mcid
+        template = gettext_noop(
+            "FAAM Sports went from %(baseline)s to %(current)s (%(baseline_date)s to "
+            "%(current_date)s), a change of %(change)s, short of the %(mcid)s-point important "
+            "difference: sport function is not improving."
+        )
+    else:
+        adl = f.function.get("faam_adl", _NO_FUNCTION)
+        if adl.change is None:
+            return None
+        measure, pair = "faam_adl", adl
+        mcid, exact_mcid = t.faam_adl_mcid, f.exact.faam_adl_mcid
+        template = gettext_noop(
+            "FAAM ADL went from %(baseline)s to %(current)s (%(baseline_date)s to "
+            "%(current_date)s), a change of %(change)s, short of the %(mcid)s-point important "
+            "difference: daily function is not improving."
+        )
+    change = pair.change
+    assert change is not None and pair.baseline is not None and pair.current is not None
+    if not change < exact_mcid:
+        return None
+    return _finding(
+        FUNCTION_NOT_IMPROVING,
+        template,
+        {
+            "baseline": _dec(pair.baseline.score),
+            "current": _dec(pair.current.score),
+            "baseline_date": pair.baseline.date.isoformat(),
+            "current_date": pair.current.date.isoformat(),
+            # Never shown as reaching the MCID it misses (7.96 is "7.9", not "8").
+            "change": Decimal(_below(change, exact_mcid, 1)),
+            "mcid": _dec(mcid),
+        },
+        {
+            "trial_day": f.trial_day,
+            "subscale": "sports" if measure == "faam_sports" else "adl",
+            f"{measure}_baseline": _score(pair.baseline),
+            f"{measure}_current": _score(pair.current),
+            f"{measure}_change": _round(change, 1),
+            f"{measure}_mcid": mcid,
+            "baseline_date": pair.baseline.date.isoformat(),
+            "current_date": pair.current.date.isoformat(),
+            "review_day": t.review_day,
+        },
+    )
+
+
 # The spec's table of findings, row by row and in its order: each code and the one function that
 # decides it. A new row of docs/clinical-rules.md needs its line here and in FINDING_SEVERITY
 # (tests/rules/test_finding_table.py checks that the three agree).
@@ -1111,6 +1333,7 @@ _FINDING_RULES: Final[Mapping[str, Callable[[_Facts], Finding | None]]] = Mappin
         ROM_DEFICIT: _rom_deficit,
         IMMOBILIZATION_PROLONGED: _immobilization_prolonged,
         BMI_ELEVATED: _bmi_elevated,
+        FUNCTION_NOT_IMPROVING: _function_not_improving,
     }
 )
 # What evaluate() walks: a tuple, built once, so each evaluation only calls the functions.

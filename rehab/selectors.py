@@ -52,6 +52,7 @@ from rehab.models import (
     Intervention,
     Prescription,
     PushSubscription,
+    QuestionnaireResponse,
     RecordCorrection,
     Severity,
 )
@@ -254,6 +255,10 @@ def _episode_with_history() -> QuerySet[Episode]:
             ),
         ),
         "interventions",
+        Prefetch(
+            "questionnaire_responses",
+            queryset=QuestionnaireResponse.objects.order_by("date", "instrument", "id"),
+        ),
     )
 
 
@@ -581,3 +586,19 @@ def episode_corrections(*, episode: Episode) -> list[CorrectionRow]:
         for c in EntryCorrection.objects.filter(episode=episode).select_related("corrected_by")
     ]
     return sorted(rows, key=lambda row: row.corrected_at, reverse=True)
+
+
+# --- Function questionnaires (docs/questionnaires.md) ---------------------------------------------
+
+
+def questionnaire_responses(
+    *, episode: Episode, instrument: str | None = None
+) -> QuerySet[QuestionnaireResponse]:
+    """The episode's FAAM and PSFS responses (or one instrument's), oldest first.
+
+    The caller has fetched ``episode`` within reach (``episode_in_reach``).
+    """
+    rows = QuestionnaireResponse.objects.filter(episode=episode)
+    if instrument is not None:
+        rows = rows.filter(instrument=instrument)
+    return rows.order_by("date", "instrument", "id")

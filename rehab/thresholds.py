@@ -59,6 +59,18 @@ LABELS: Final[Mapping[str, tuple[StrOrPromise, StrOrPromise]]] = {
     "rom_deficit_deg": (_("ROM deficit, degrees"), _("Difference to the unaffected side.")),
     "immobilization_max_days": (_("Immobilization, at most days"), _("Longer is flagged.")),
     "bmi_flag": (_("BMI flag from"), _("kg/m².")),
+    "faam_adl_mcid": (
+        _("Important change, FAAM ADL points"),
+        _("Rise of the FAAM daily-living score (0–100) that counts as an improvement."),
+    ),
+    "faam_sports_mcid": (
+        _("Important change, FAAM Sports points"),
+        _("Rise of the FAAM Sports score (0–100) that counts as an improvement."),
+    ),
+    "psfs_mcid": (
+        _("Important change, PSFS points"),
+        _("Rise of the mean PSFS rating (0–10) that counts as an improvement."),
+    ),
 }
 
 
@@ -99,6 +111,18 @@ BOUNDS: Final[Mapping[str, Bounds]] = {
     ),
     "immobilization_max_days": Bounds(1, 60, 5, 10, _("under 10 days (guideline summary)")),
     "bmi_flag": Bounds(20, 60, 25, 35, _("BMI 30 (obesity)")),
+    # Martin et al. 2005 (doi:10.1177/107110070502601113): MCID 8 ADL and 9 Sports points; the
+    # smallest detectable change is about 6 (ADL) and 12–14 (Sports) points.
+    "faam_adl_mcid": Bounds(
+        2, 30, 6, 10, _("8 points (Martin 2005); about 6 points is measurement error")
+    ),
+    "faam_sports_mcid": Bounds(
+        2, 40, 9, 14, _("9 points (Martin 2005); 12–14 points is measurement error")
+    ),
+    # Stratford 1995: 2 points for the mean; Horn 2012: 1.3 points for the mean.
+    "psfs_mcid": Bounds(
+        0.5, 6, 1.3, 3, _("1.3 (Horn 2012) to 2 points (Stratford 1995) for the mean")
+    ),
 }
 
 

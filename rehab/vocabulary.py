@@ -40,6 +40,7 @@ CODE_LABELS: dict[str, str] = _labels(
         rules.ROM_DEFICIT: _("Plantar flexion deficit"),
         rules.IMMOBILIZATION_PROLONGED: _("Immobilization too long"),
         rules.BMI_ELEVATED: _("BMI elevated"),
+        rules.FUNCTION_NOT_IMPROVING: _("Function not improving (FAAM)"),
     }
 )
 

@@ -107,6 +107,15 @@ BMI = Source(
     citation="Clinical treatment summary of posterior ankle impingement; FAOS reference values "
     "by BMI",
 )
+FAAM_MCID = Source(
+    supports=_(
+        "the FAAM is valid for foot and ankle disorders; an important change is 8 points "
+        "(ADL) and 9 points (Sports)"
+    ),
+    citation="Martin RL et al. Evidence of validity for the Foot and Ankle Ability Measure "
+    "(FAAM). Foot Ankle Int 2005",
+    doi="10.1177/107110070502601113",
+)
 # The product's own definitions (a usable week, resolution at 1 point): nothing to cite.
 RULE_DEFINITION = Source(
     supports=_(
@@ -133,6 +142,7 @@ FINDING_SOURCES: dict[str, tuple[Source, ...]] = {
     rules.ROM_DEFICIT: (GONIOMETRY, HEALTHY_SIDE, NORMAL_PF),
     rules.IMMOBILIZATION_PROLONGED: (IMMOBILIZATION,),
     rules.BMI_ELEVATED: (BMI,),
+    rules.FUNCTION_NOT_IMPROVING: (FAAM_MCID,),
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,3 +169,25 @@ def test_the_test_module_check_sees_a_private_helper_import():
         "tests.api.test_reach",
     }
     assert not _is_test_module("tests.api.helpers") and not _is_test_module("tests.factories")
+
+
+# --- The pure modules import no Django -----------------------------------------------------------
+
+# Plain data in, plain data out (docs/architecture.md): the clinical rules and the questionnaire
+# scoring import the standard library and each other, nothing else.
+PURE_MODULES = ("rehab/rules.py", "rehab/function_scores.py", "rehab/alert_diff.py")
+PURE_MAY_IMPORT = ("rehab.rules", "rehab.function_scores")
+
+
+@pytest.mark.parametrize("path", PURE_MODULES)
+def test_the_pure_modules_import_only_the_standard_library(path):
+    source = (ROOT / path).read_text()
+    found = []
+    for line, module in imported_modules(source, package="rehab"):
+        top = module.split(".")[0]
+        allowed = top in sys.stdlib_module_names or top == "__future__"
+        allowed = allowed or any(_names(module, pure) for pure in PURE_MAY_IMPORT)
+        # ``from rehab import rules`` also yields "rehab" itself: the package, empty.
+        if not allowed and module != "rehab":
+            found.append(f"{path}:{line} imports {module}")
+    assert found == []

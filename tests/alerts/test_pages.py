@@ -312,7 +312,7 @@ def test_an_admin_changes_a_threshold_on_the_page(cast, client_for):
     assert page.status_code == 200
     assert unlabelled(page) == []
     assert control(page, "review_day").attrs["value"] == "42"
-    assert len(page.context["rows"]) == 14
+    assert len(page.context["rows"]) == 17
     assert "Default: 42." in page.content.decode()
     values = {row["field"].name: row["value"] for row in page.context["rows"]}
     response = admin.post("/settings/thresholds/", {**values, "review_day": "45"})

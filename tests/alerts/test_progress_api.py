@@ -26,6 +26,12 @@ METRIC_KEYS = {
     "rom_current",
     "rom_reference",
     "rom_deficit",
+    "faam_adl_baseline",
+    "faam_adl_current",
+    "faam_sports_baseline",
+    "faam_sports_current",
+    "psfs_baseline",
+    "psfs_current",
 }
 
 
@@ -48,6 +54,7 @@ def test_worked_example_1_on_day_42_considers_referral(cast, api, example_1):
         "recommendation",
         "metrics",
         "findings",
+        "questionnaires_due",
         "ruleset",
     }
     assert body["episode"] == example_1.pk

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from rehab import rules
 from rehab.models import Episode, EpisodeStatus
 from tests.courses import stalled_trial
 from tests.personas import signed_in_client
@@ -71,7 +72,7 @@ def test_the_page_shows_details_timeline_measures_findings_sources_and_charts(ca
         assert f'id="report-{key}-data" type="application/json"' in html
     # The footer: when, which ruleset, and that it does not replace clinical judgement.
     assert "Generated on" in html
-    assert "ruleset pais-2026.1" in html
+    assert f"ruleset {rules.RULESET_VERSION}" in html
     assert "does not replace, clinical judgement" in html
     assert f'href="/episodes/{cast.episode_a.pk}/report.pdf"' in html
 

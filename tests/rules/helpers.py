@@ -7,6 +7,7 @@ examples), so a test reads "entries on days 36-42, evaluated on day 42".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 from rehab.rules import (
@@ -15,6 +16,7 @@ from rehab.rules import (
     Evaluation,
     InterventionData,
     PrescriptionData,
+    QuestionnaireScore,
     Thresholds,
     evaluate,
 )
@@ -85,3 +87,18 @@ def example_one(late_pain: int = 6, last_day: int = 42) -> EpisodeData:
         flat(36, last_day, late_pain, done=ALL_DONE),
         prescriptions=(RX,),
     )
+
+
+def faam(on: int, *, adl: float | None = None, sports: float | None = None) -> QuestionnaireScore:
+    """A FAAM response on trial day ``on`` with these subscale scores (None: unknown)."""
+    return QuestionnaireScore(
+        date=day(on),
+        instrument="faam",
+        faam_adl=None if adl is None else Fraction(str(adl)),
+        faam_sports=None if sports is None else Fraction(str(sports)),
+    )
+
+
+def psfs(on: int, score: float) -> QuestionnaireScore:
+    """A PSFS response on trial day ``on`` with this mean score."""
+    return QuestionnaireScore(date=day(on), instrument="psfs", psfs=Fraction(str(score)))

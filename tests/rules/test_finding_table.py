@@ -24,6 +24,7 @@ from tests.rules.helpers import (
     day,
     entries,
     episode,
+    faam,
     flat,
     immobilization,
 )
@@ -170,6 +171,39 @@ BOUNDARIES: dict[str, list[Case]] = {
         Case("BMI 30", episode(bmi=30.0), 1, True),
         Case("BMI 29.9", episode(bmi=29.9), 1, False),
         Case("even before the trial starts", episode(bmi=30.0), 0, True),
+    ],
+    "FUNCTION_NOT_IMPROVING": [
+        Case(
+            "day 42, Sports 50 -> 58.9 (MCID 9)",
+            episode(questionnaires=(faam(2, adl=60, sports=50), faam(40, adl=80, sports=58.9))),
+            42,
+            True,
+        ),
+        Case(
+            "Sports up exactly 9",
+            episode(questionnaires=(faam(2, adl=60, sports=50), faam(40, adl=60, sports=59))),
+            42,
+            False,
+        ),
+        Case(
+            "day 41 is too early",
+            episode(questionnaires=(faam(2, sports=50), faam(40, sports=50))),
+            41,
+            False,
+        ),
+        Case(
+            "Sports unknown: ADL 60 -> 67.9 (MCID 8)",
+            episode(questionnaires=(faam(2, adl=60), faam(40, adl=67.9))),
+            42,
+            True,
+        ),
+        Case(
+            "Sports unknown: ADL up exactly 8",
+            episode(questionnaires=(faam(2, adl=60), faam(40, adl=68))),
+            42,
+            False,
+        ),
+        Case("no current score", episode(questionnaires=(faam(2, adl=60, sports=50),)), 42, False),
     ],
 }
 CASES = [

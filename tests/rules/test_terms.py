@@ -348,4 +348,10 @@ def test_evaluation_is_json_ready():
         "rom_current",
         "rom_reference",
         "rom_deficit",
+        "faam_adl_baseline",
+        "faam_adl_current",
+        "faam_sports_baseline",
+        "faam_sports_current",
+        "psfs_baseline",
+        "psfs_current",
     }

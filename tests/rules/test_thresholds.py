@@ -25,6 +25,9 @@ SPEC_DEFAULTS = {
     "rom_deficit_deg": 10.0,
     "immobilization_max_days": 10,
     "bmi_flag": 30,
+    "faam_adl_mcid": 8,
+    "faam_sports_mcid": 9,
+    "psfs_mcid": 2.0,
 }
 
 
