@@ -29,9 +29,9 @@ from rehab.models import (
     ExerciseLog,
     Outcome,
     Prescription,
-    QuestionnaireResponse,
     Side,
 )
+from rehab.selectors import questionnaire_responses
 from rehab.vocabulary import SEVERITY_LABELS, code_label
 from reports.fhir_questionnaires import questionnaire_response, score_observations
 
@@ -309,10 +309,7 @@ def fhir_bundle(episode: Episode, *, include_flags: bool, now: dt.datetime) -> d
             bundle_entries.append({"fullUrl": ids(key), "resource": resource})
     # Each FAAM or PSFS: a QuestionnaireResponse and an Observation per known score
     # (reports/fhir_questionnaires.py, docs/fhir.md).
-    responses = QuestionnaireResponse.objects.filter(episode=episode).order_by(
-        "date", "instrument", "id"
-    )
-    for response in responses:
+    for response in questionnaire_responses(episode=episode):
         name = f"questionnaire-response/{response.pk}"
         response_ref = ids(name)
         resource = questionnaire_response(
