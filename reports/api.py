@@ -102,8 +102,9 @@ class EpisodeFhirView(ExportApiView):
         description=(
             "Patient, a Condition (posterior ankle impingement, affected side as body site), "
             "one Observation per pain score (LOINC 72514-3) and per plantar-flexion measurement "
-            "(UCUM deg), and a Flag per unresolved alert (clinic staff only: alerts are never "
-            "shown to patients)."
+            "(UCUM deg), each FAAM or PSFS response as a QuestionnaireResponse with an "
+            "Observation (category survey) per score (local codes, docs/fhir.md), and a Flag "
+            "per unresolved alert (clinic staff only: alerts are never shown to patients)."
         ),
         responses={
             200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A FHIR R4 Bundle.")

@@ -6,9 +6,9 @@ Two formats of the same record:
   exercises done), interventions and the staff corrections of its diary after referral or
   closure (with their reason and the values replaced), in the same shapes as API v1, so a
   developer who knows the API can read it;
-- **FHIR R4**: one ``collection`` Bundle with the Patient once, and per episode its Condition and
-  Observations, as ``reports.exports.fhir_bundle`` builds them for one episode (the current
-  values only; the corrections are in the JSON).
+- **FHIR R4**: one ``collection`` Bundle with the Patient once, and per episode its Condition,
+  Observations and FAAM/PSFS QuestionnaireResponses, as ``reports.exports.fhir_bundle`` builds
+  them for one episode (the current values only; the corrections are in the JSON).
 
 Alerts are left out of both, as everywhere a patient looks: they are the clinic's working list,
 written for clinicians (docs/security.md, "Patient data rights").
