@@ -18,7 +18,6 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from rehab.function_scores import FAAM_ANSWERS, FAAM_ITEMS
-from rehab.questionnaires import questionnaire_response_record
 from tests.personas import out_of_reach_of, user_of
 
 pytestmark = pytest.mark.django_db
@@ -171,22 +170,13 @@ def _faam_answers(adl: int | str, sports: int | str, *, adl_blank: int = 0) -> d
     return answers
 
 
-def _record(user, episode, body: dict[str, Any]) -> dict[str, Any]:
-    """Record a response through the service, and answer as the API does."""
-    fields = {k: v for k, v in body.items() if k in ("answers", "activities")}
-    response, _ = questionnaire_response_record(
-        actor=user, episode=episode, instrument=body["instrument"], date=body["date"], **fields
+def _record(api, user, episode, body: dict[str, Any]) -> dict[str, Any]:
+    """Record a response through the API (201, or 200 when it replaces the day's)."""
+    response = api(user).post(
+        f"/api/v1/episodes/{episode.pk}/questionnaire-responses/", body, format="json"
     )
-    scores = {
-        "adl": response.score_adl,
-        "sports": response.score_sports,
-        "psfs": response.score_psfs,
-    }
-    return {
-        "id": response.pk,
-        "date": response.date.isoformat(),
-        "scores": {k: None if v is None else float(v) for k, v in scores.items()},
-    }
+    assert response.status_code in (200, 201), response.content
+    return response.json()
 
 
 def _bundle(api, user, episode) -> dict[str, Any]:
@@ -242,7 +232,7 @@ def _conform(response: dict[str, Any], questionnaire: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def answered(cast):
+def answered(cast, api):
     """Patient A's baseline FAAM (day 1) and PSFS (day 2), and a follow-up FAAM (day 15) with
     two ADL items blank and Sports not applicable."""
     episode = cast.episode_a
@@ -251,9 +241,10 @@ def answered(cast):
     baseline = _faam_answers(2, 1)
     baseline["adl-3"] = "na"
     faam = _record(
-        user, episode, {"instrument": "faam", "date": start.isoformat(), "answers": baseline}
+        api, user, episode, {"instrument": "faam", "date": start.isoformat(), "answers": baseline}
     )
     psfs = _record(
+        api,
         user,
         episode,
         {
@@ -267,6 +258,7 @@ def answered(cast):
         },
     )
     follow_up = _record(
+        api,
         user,
         episode,
         {
@@ -399,6 +391,7 @@ def test_a_response_replaced_the_same_day_is_exported_once_with_its_new_answers(
 ):
     episode, faam, *_ = answered
     _record(
+        api,
         cast.therapist,
         episode,
         {"instrument": "faam", "date": faam["date"], "answers": _faam_answers(4, 4)},
@@ -417,6 +410,7 @@ def test_a_faam_without_any_score_has_a_response_but_no_observation(cast, api):
     episode = cast.episode_b
     # 18 ADL items answered (one short of the 19 needed), Sports all N/A: neither has a score.
     _record(
+        api,
         cast.patient_b.user,
         episode,
         {
