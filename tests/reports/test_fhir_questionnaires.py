@@ -432,6 +432,24 @@ def test_the_patients_own_export_carries_their_responses(cast, api, answered):
     assert len(_score_observations(data)) == 4
 
 
+def test_the_patients_json_download_carries_their_responses_as_the_api_lists_them(
+    cast, api, answered
+):
+    episode, faam, psfs, follow_up = answered
+    data = _get(api, cast.patient_a.user, "/api/v1/me/export/?format=json")
+    (exported,) = [e for e in data["episodes"] if e["id"] == episode.pk]
+    listed = _get(
+        api, cast.patient_a.user, f"/api/v1/episodes/{episode.pk}/questionnaire-responses/"
+    )
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert exported["questionnaire_responses"] == rows
+    assert [r["id"] for r in rows] == [faam["id"], psfs["id"], follow_up["id"]]
+    assert exported["questionnaire_responses"][1]["activities"][0] == {
+        "activity": "Relevé on the right foot",
+        "score": 3,
+    }
+
+
 @pytest.mark.parametrize("persona", out_of_reach_of("patient_a"))
 def test_out_of_reach_is_404(cast, api, answered, persona):
     episode, *_ = answered
