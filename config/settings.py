@@ -33,6 +33,13 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 # The address the product uses for links in emails and webhooks (no trailing slash).
 SITE_URL = env_str("PAIS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The base of the canonical URLs of the FHIR definitions this installation publishes (the FAAM
+# and PSFS Questionnaires and the local CodeSystems; docs/fhir.md). Empty: SITE_URL + "/fhir".
+# Set it once and keep it: changing it renames every Questionnaire and local code system.
+FHIR_BASE_URL = env_str("PAIS_FHIR_BASE_URL", "").rstrip("/")
+if FHIR_BASE_URL and not FHIR_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PAIS_FHIR_BASE_URL must be an http:// or https:// address")
+
 INSTALLED_APPS = [
     # First: its changepassword command (which also revokes API tokens) replaces Django's.
     "accounts",

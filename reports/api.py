@@ -1,7 +1,10 @@
-"""API v1 exports of one episode: its entries as CSV and the episode as a FHIR R4 Bundle.
+"""API v1 exports of one episode (its entries as CSV and the episode as a FHIR R4 Bundle), and
+the FHIR definitions the bundle refers to (the FAAM and PSFS Questionnaires, the local
+CodeSystems).
 
-Reach first (anything out of reach is a 404, like every other endpoint), then the export, then
-its audit row. Both carry patient data, so ``ApiView`` marks every response ``no-store``.
+Exports: reach first (anything out of reach is a 404, like every other endpoint), then the export,
+then its audit row. Both carry patient data, so ``ApiView`` marks every response ``no-store``.
+The definitions carry none: any signed-in user reads them, and they are not audited.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -21,6 +24,7 @@ from rest_framework.response import Response
 from accounts.api.base import ApiView
 from accounts.scoping import can_manage_patients, get_in_reach_or_404
 from rehab.models import Episode
+from reports import fhir_questionnaires
 from reports.exports import entries_csv, episode_export_record, fhir_bundle
 
 EXPORT_TAG = ["exports"]
@@ -98,8 +102,9 @@ class EpisodeFhirView(ExportApiView):
         description=(
             "Patient, a Condition (posterior ankle impingement, affected side as body site), "
             "one Observation per pain score (LOINC 72514-3) and per plantar-flexion measurement "
-            "(UCUM deg), and a Flag per unresolved alert (clinic staff only: alerts are never "
-            "shown to patients)."
+            "(UCUM deg), each FAAM or PSFS response as a QuestionnaireResponse with an "
+            "Observation (category survey) per score (local codes, docs/fhir.md), and a Flag "
+            "per unresolved alert (clinic staff only: alerts are never shown to patients)."
         ),
         responses={
             200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A FHIR R4 Bundle.")
@@ -112,3 +117,58 @@ class EpisodeFhirView(ExportApiView):
         )
         episode_export_record(actor=self.caller, episode=episode, action="fhir.exported")
         return Response(bundle)
+
+
+DEFINITION_TAG = ["fhir definitions"]
+
+
+class QuestionnaireView(ApiView):
+    renderer_classes = (JSONRenderer, FhirJsonRenderer)
+
+    @extend_schema(
+        tags=DEFINITION_TAG,
+        operation_id="questionnaires_retrieve",
+        summary="The FAAM or PSFS as a FHIR R4 Questionnaire",
+        description=(
+            "`faam`: the Foot and Ankle Ability Measure, a group per subscale with the items "
+            "adl-1 ... adl-21 and sports-1 ... sports-8 in the order of the published form, each "
+            "a choice among the faam-answer codes 4 ... 0 and na. `psfs`: the Patient-Specific "
+            "Functional Scale, a repeating group `activities` (1-5) of `activity` (text) and "
+            "`score` (0-10). Each carries its canonical `url` and `version`, which every "
+            "exported QuestionnaireResponse names. Anything else: 404."
+        ),
+        responses={
+            200: OpenApiResponse(
+                response=OpenApiTypes.OBJECT, description="A FHIR R4 Questionnaire."
+            )
+        },
+    )
+    def get(self, request: Request, instrument: str) -> Response:
+        resource = fhir_questionnaires.questionnaire(instrument)
+        if resource is None:
+            raise Http404
+        return Response(resource)
+
+
+class CodeSystemView(ApiView):
+    renderer_classes = (JSONRenderer, FhirJsonRenderer)
+
+    @extend_schema(
+        tags=DEFINITION_TAG,
+        operation_id="code_systems_retrieve",
+        summary="A local FHIR R4 CodeSystem: faam-answer or function-score",
+        description=(
+            "`faam-answer`: the FAAM answers 4 (no difficulty at all) ... 0 (unable to do) and "
+            "na. `function-score`: the codes of the score Observations, faam-adl, faam-sports "
+            "and psfs. Local codes, because no LOINC code exists for the FAAM (docs/fhir.md). "
+            "Anything else: 404."
+        ),
+        responses={
+            200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A FHIR R4 CodeSystem.")
+        },
+    )
+    def get(self, request: Request, name: str) -> Response:
+        resource = fhir_questionnaires.code_system(name)
+        if resource is None:
+            raise Http404
+        return Response(resource)

@@ -31,7 +31,9 @@ from rehab.models import (
     Prescription,
     Side,
 )
+from rehab.selectors import questionnaire_responses
 from rehab.vocabulary import SEVERITY_LABELS, code_label
+from reports.fhir_questionnaires import questionnaire_response, score_observations
 
 # --- CSV ---------------------------------------------------------------------------------------
 
@@ -256,7 +258,9 @@ def _flag(alert: Alert, patient_ref: str) -> dict[str, Any]:
 
 
 def fhir_bundle(episode: Episode, *, include_flags: bool, now: dt.datetime) -> dict[str, Any]:
-    """The episode as a FHIR R4 ``collection`` Bundle (see api-contract.md, "Exports").
+    """The episode as a FHIR R4 ``collection`` Bundle (see api-contract.md, "Exports", and
+    docs/fhir.md): the Patient, a Condition, the diary's Observations, each FAAM and PSFS
+    response with its score Observations, and the unresolved alerts as Flags.
 
     ``include_flags``: unresolved alerts become Flags for clinic staff; a patient exporting their
     own record gets none, because alerts are the clinic's working list and never shown to them.
@@ -303,6 +307,21 @@ def fhir_bundle(episode: Episode, *, include_flags: bool, now: dt.datetime) -> d
             )
         for key, resource in observations:
             bundle_entries.append({"fullUrl": ids(key), "resource": resource})
+    # Each FAAM or PSFS: a QuestionnaireResponse and an Observation per known score
+    # (reports/fhir_questionnaires.py, docs/fhir.md).
+    for response in questionnaire_responses(episode=episode):
+        name = f"questionnaire-response/{response.pk}"
+        response_ref = ids(name)
+        resource = questionnaire_response(
+            response,
+            patient_ref=patient_ref,
+            identifier_system=_identifier_system("questionnaire-response"),
+        )
+        bundle_entries.append({"fullUrl": response_ref, "resource": resource})
+        for code, observation in score_observations(
+            response, patient_ref=patient_ref, response_ref=response_ref
+        ):
+            bundle_entries.append({"fullUrl": ids(f"{name}/{code}"), "resource": observation})
     if include_flags:
         alerts = Alert.objects.filter(episode=episode).exclude(status=AlertStatus.RESOLVED)
         for alert in alerts.order_by("created_at", "id"):

@@ -3,12 +3,12 @@
 Two formats of the same record:
 
 - **JSON**: the profile and every episode with its prescriptions, daily entries (with the
-  exercises done), interventions and the staff corrections of its diary after referral or
-  closure (with their reason and the values replaced), in the same shapes as API v1, so a
-  developer who knows the API can read it;
-- **FHIR R4**: one ``collection`` Bundle with the Patient once, and per episode its Condition and
-  Observations, as ``reports.exports.fhir_bundle`` builds them for one episode (the current
-  values only; the corrections are in the JSON).
+  exercises done), interventions, FAAM and PSFS responses and the staff corrections of its
+  diary after referral or closure (with their reason and the values replaced), in the same
+  shapes as API v1, so a developer who knows the API can read it;
+- **FHIR R4**: one ``collection`` Bundle with the Patient once, and per episode its Condition,
+  Observations and FAAM/PSFS QuestionnaireResponses, as ``reports.exports.fhir_bundle`` builds
+  them for one episode (the current values only; the corrections are in the JSON).
 
 Alerts are left out of both, as everywhere a patient looks: they are the clinic's working list,
 written for clinicians (docs/security.md, "Patient data rights").
@@ -25,6 +25,7 @@ from django.db.models import Prefetch
 from accounts.api.serializers import PatientSerializer
 from accounts.audit import audit_record
 from accounts.models import Patient, User
+from rehab.api.questionnaire_views import QuestionnaireResponseSerializer
 from rehab.api.serializers import (
     EntryCorrectionSerializer,
     EntrySerializer,
@@ -33,7 +34,7 @@ from rehab.api.serializers import (
     PrescriptionSerializer,
     RecordCorrectionSerializer,
 )
-from rehab.models import DailyEntry, Episode, ExerciseLog
+from rehab.models import DailyEntry, Episode, ExerciseLog, QuestionnaireResponse
 
 # The per-episode FHIR builder's own naming, so both exports name the patient alike.
 from reports.exports import _identifier_system, _ids, _patient, fhir_bundle
@@ -55,6 +56,10 @@ def _episodes(patient: Patient) -> list[Episode]:
             "interventions",
             "entry_corrections",
             "record_corrections",
+            Prefetch(
+                "questionnaire_responses",
+                queryset=QuestionnaireResponse.objects.order_by("date", "instrument", "id"),
+            ),
             Prefetch(
                 "entries",
                 queryset=DailyEntry.objects.order_by("date").prefetch_related(
@@ -79,6 +84,10 @@ def patient_record(*, patient: Patient, now: dt.datetime) -> dict[str, Any]:
         data["entries"] = EntrySerializer(episode.entries.all(), many=True).data
         data["interventions"] = InterventionSerializer(
             sorted(episode.interventions.all(), key=lambda i: (i.start_date, i.pk)), many=True
+        ).data
+        # The FAAM and PSFS answers and scores, as GET .../questionnaire-responses/ gives them.
+        data["questionnaire_responses"] = QuestionnaireResponseSerializer(
+            episode.questionnaire_responses.all(), many=True
         ).data
         # Staff corrections after referral or closure: the reason and the values replaced.
         data["entry_corrections"] = EntryCorrectionSerializer(

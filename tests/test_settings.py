@@ -50,6 +50,13 @@ def test_a_bad_boolean_stops_start_up() -> None:
     assert "DJANGO_DEBUG must be 1 or 0" in result.stderr
 
 
+def test_a_fhir_base_that_is_not_a_web_address_stops_start_up() -> None:
+    result = _load_settings(PAIS_FHIR_BASE_URL="urn:pais")
+    assert result.returncode != 0
+    assert "PAIS_FHIR_BASE_URL must be an http:// or https:// address" in result.stderr
+    assert _load_settings(PAIS_FHIR_BASE_URL="https://rehab.example.org/fhir/").returncode == 0
+
+
 def test_database_url_selects_postgres() -> None:
     result = _load_settings(DATABASE_URL="postgres://postgres@127.0.0.1:5432/rehab")
     assert result.returncode == 0, result.stderr

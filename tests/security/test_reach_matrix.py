@@ -162,6 +162,9 @@ PARAMETERS: dict[tuple[str, str], Parameter] = {
     # Values, not objects: the route's reach is decided by the rest of the address.
     ("log", "day"): Parameter(lambda w: w.patients["a"].local_today().isoformat()),
     ("alerts", "action"): Parameter(lambda w: "acknowledge"),
+    # FHIR definitions (issue 15): no patient data, any signed-in user reads them.
+    ("questionnaires", "instrument"): Parameter(lambda w: "faam"),
+    ("code-systems", "name"): Parameter(lambda w: "faam-answer"),
 }
 # Routes whose parameter needs another object than PARAMETERS gives. The Account page's token
 # list is for staff only (patients never see API tokens, issue 12): its revoke address is walked
