@@ -44,7 +44,12 @@ from rehab.function_scores import (
     PSFS_SCORE_MIN,
 )
 from rehab.models import Episode, EpisodeStatus, QuestionnaireResponse, RecordAction
-from rehab.services import _audit, _check_clinical_date, _diary_write_check, _request_evaluation
+from rehab.services import (
+    _audit,
+    _check_clinical_date,
+    _diary_write_check,
+    episode_evaluation_request,
+)
 
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -286,5 +291,5 @@ def _write(
                 old_values=None if old_answers is None else {"answers": old_answers},
                 new_values={"answers": answers},
             )
-        _request_evaluation(episode, now)
+        episode_evaluation_request(episode=episode, now=now)
     return response, created
