@@ -361,7 +361,8 @@ def test_the_outcomes_report_shows_the_change_in_faam_by_outcome(cast):
         label: table[table.index(label) : table.index(label) + 90]
         for label in ("Resolved conservatively", "Referred")
     }
-    # Resolved: ADL 64.3 → 95.2 (+31.0 exactly: 54/84 to 80/84), Sports 37.5 → 87.5 (+50.0), both important.
+    # Resolved: ADL 64.3 → 95.2 (+31.0, exactly 54/84 to 80/84), Sports 37.5 → 87.5 (+50.0),
+    # both important.
     assert (
         "+31.0 points 1 episode 1 of 1 +50.0 points 1 episode 1 of 1"
         in rows["Resolved conservatively"]
