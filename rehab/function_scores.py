@@ -263,6 +263,13 @@ class _HasReviewDays(Protocol):
     def overdue_day(self) -> int: ...
 
 
+def shifted(date: dt.date, days: int) -> dt.date:
+    """``date`` moved by ``days``, kept within the calendar (a window of an episode dated near
+    the year 1 or 9999 ends there rather than overflowing)."""
+    ordinal = date.toordinal() + days
+    return dt.date.fromordinal(min(max(ordinal, 1), dt.date.max.toordinal()))
+
+
 class QuestionnaireWindow(NamedTuple):
     """When the questionnaires are due: ``name`` (baseline, review, overdue) and its first and
     last date, both included."""
@@ -282,7 +289,7 @@ def questionnaire_windows(
     1–7, then review_day and overdue_day each from 3 days before to 7 days after."""
 
     def on(trial_day: int) -> dt.date:
-        return start_date + dt.timedelta(days=trial_day - 1)
+        return shifted(start_date, trial_day - 1)
 
     return (
         QuestionnaireWindow(BASELINE, on(1), on(BASELINE_DAYS)),

@@ -186,6 +186,10 @@ def questionnaire_response_record(
         if activities is not None:
             errors.add("activities", _("The FAAM takes answers, not activities."))
         stored_answers = _faam_answers(errors, {} if answers is None else answers)
+        if answers is None or (
+            isinstance(answers, Mapping) and all(v is None for v in answers.values())
+        ):
+            errors.add("answers", _("Answer at least one item."))
         # Only valid answers are kept, so this is the score of what would be stored.
         exact = function_scores.faam_exact(stored_answers)
         scores = {

@@ -613,7 +613,7 @@ def _function_pairs(episode: EpisodeData, as_of: dt.date) -> dict[str, _Function
     if not episode.questionnaires:
         return {}
     start = episode.start_date
-    week1_last = start + dt.timedelta(days=function_scores.BASELINE_DAYS - 1)
+    week1_last = function_scores.shifted(start, function_scores.BASELINE_DAYS - 1)
     responses = sorted(
         (q for q in episode.questionnaires if start <= q.date <= as_of), key=lambda q: q.date
     )

@@ -33,6 +33,7 @@ from rehab.models import (
     EpisodeStatus,
     Exercise,
     ExerciseLog,
+    Instrument,
     Intervention,
     InterventionKind,
     Outcome,
@@ -488,6 +489,20 @@ class MetricsSerializer(serializers.Serializer[Any]):
     rom_current = serializers.FloatField(allow_null=True)
     rom_reference = serializers.FloatField(allow_null=True)
     rom_deficit = serializers.FloatField(allow_null=True)
+    # The function questionnaires (docs/questionnaires.md), rounded to 0.1.
+    faam_adl_baseline = serializers.FloatField(allow_null=True)
+    faam_adl_current = serializers.FloatField(allow_null=True)
+    faam_sports_baseline = serializers.FloatField(allow_null=True)
+    faam_sports_current = serializers.FloatField(allow_null=True)
+    psfs_baseline = serializers.FloatField(allow_null=True)
+    psfs_current = serializers.FloatField(allow_null=True)
+
+
+class QuestionnaireDueSerializer(serializers.Serializer[Any]):
+    # Output only: an instrument whose window is open on as_of with no response in it.
+    instrument = serializers.ChoiceField(choices=Instrument.choices)
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
 
 
 class FindingSerializer(serializers.Serializer[Any]):
@@ -505,6 +520,9 @@ class ProgressSerializer(serializers.Serializer[Any]):
     recommendation = serializers.ChoiceField(choices=rules.RECOMMENDATIONS)
     metrics = MetricsSerializer()
     findings = FindingSerializer(many=True)
+    questionnaires_due = QuestionnaireDueSerializer(
+        many=True, help_text="The questionnaires due as of this date (a to-do, not a finding)."
+    )
     ruleset = serializers.CharField()
 
 

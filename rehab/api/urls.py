@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from rehab.api import alert_extras, correction_views, referral_views, views
+from rehab.api import (
+    alert_extras,
+    correction_views,
+    questionnaire_views,
+    referral_views,
+    views,
+)
 
 urlpatterns: list[URLPattern] = [
     path("exercises/", views.ExerciseListView.as_view(), name="api-exercise-list"),
@@ -39,6 +45,12 @@ urlpatterns: list[URLPattern] = [
         "episodes/<int:pk>/interventions/",
         views.InterventionListCreateView.as_view(),
         name="api-intervention-list",
+    ),
+    # Issue 15: the FAAM and PSFS responses (docs/questionnaires.md).
+    path(
+        "episodes/<int:pk>/questionnaire-responses/",
+        questionnaire_views.QuestionnaireResponseListView.as_view(),
+        name="api-questionnaire-response-list",
     ),
     path(
         "episodes/<int:pk>/progress/",

@@ -206,6 +206,8 @@ LIST_KINDS: dict[str, str | None] = {
     "api-cover-list": "cover",
     # Inbox notifications: their "alert" and "episode" keys are checked as every answer's are.
     "api-alert-notifications": None,
+    # FAAM and PSFS responses of one episode (checked through their "episode").
+    "api-questionnaire-response-list": None,
 }
 # Keys that, anywhere in a JSON answer, hold the id of an object of this kind.
 ID_KEYS = {"patient": "patient", "episode": "episode", "alert": "alert"}
