@@ -674,7 +674,7 @@ def adherence_chart(series: CourseSeries) -> Drawing:
 
 FAAM_ADL = colors.HexColor("#1f5fbf")
 FAAM_SPORTS = colors.HexColor("#c0392b")
-PSFS_COLOUR = colors.HexColor("#0b3d6b")
+PSFS_COLOUR = colors.HexColor("#a05a00")
 
 
 def function_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawing:
@@ -687,7 +687,9 @@ def function_chart(series: CourseSeries, review_day: int, overdue_day: int) -> D
     height = 176
     drawing = Drawing(CONTENT_WIDTH, height)
     x_min, x_max = _day_range(series, overdue_day)
-    frame = _Frame(28, 36, CONTENT_WIDTH - 62, height - 58, x_min, x_max, 0, 100)
+    # The same frame as the other charts, so the trial days line up down the page; the PSFS
+    # scale is written just inside the right edge, where the days still to come are.
+    frame = _Frame(28, 36, CONTENT_WIDTH - 34, height - 58, x_min, x_max, 0, 100)
     function = series.function
     judged = function.judged_subscale if function is not None else None
     if function is not None and judged is not None:
@@ -707,7 +709,7 @@ def function_chart(series: CourseSeries, review_day: int, overdue_day: int) -> D
             _text(
                 drawing,
                 frame.left + 3,
-                top + 2.5,
+                frame.top - 9,
                 gettext("important improvement of FAAM %(subscale)s: %(target)s or more")
                 % {
                     "subscale": gettext("Sports") if judged == "sports" else gettext("ADL"),
@@ -717,9 +719,25 @@ def function_chart(series: CourseSeries, review_day: int, overdue_day: int) -> D
                 backdrop=True,
             )
     _axes(drawing, frame, range(0, 101, 20), "")
-    for value in range(0, 11, 2):
-        _text(drawing, frame.right + 3, frame.y(value * 10) - 2, str(value), colour=PSFS_COLOUR)
-    _text(drawing, frame.right + 3, frame.top + 4, "PSFS", colour=PSFS_COLOUR, bold=True)
+    for value in range(2, 9, 2):
+        _text(
+            drawing,
+            frame.right - 2,
+            frame.y(value * 10) - 2.5,
+            str(value),
+            colour=PSFS_COLOUR,
+            anchor="end",
+            backdrop=True,
+        )
+    _text(
+        drawing,
+        frame.right,
+        frame.top + 4,
+        "PSFS 0–10",
+        colour=PSFS_COLOUR,
+        bold=True,
+        anchor="end",
+    )
     _text(drawing, frame.left - 3, frame.top + 4, "FAAM", anchor="end", bold=True)
     _day_markers(drawing, frame, review_day, overdue_day)
     if function is not None and function.psfs_target is not None:
@@ -727,7 +745,7 @@ def function_chart(series: CourseSeries, review_day: int, overdue_day: int) -> D
         _reference_line(drawing, frame, y, PSFS_COLOUR)
         _text(
             drawing,
-            frame.right - 3,
+            frame.right - 16,
             y + 2.5,
             gettext("PSFS target %(target)s") % {"target": numbers.score(function.psfs_target)},
             colour=PSFS_COLOUR,
