@@ -927,21 +927,31 @@ def function_figure(series: CourseSeries) -> go.Figure:
                             "%(subscale)s target<br>%(value)s or above:<br>clinically<br>important"
                         )
                         % words,
-                        y=min(target, 100),
-                        yanchor="bottom",
+                        # At the band's top: the other subscale's label stays inside the plot.
+                        y=100,
+                        yanchor="top",
                         colour=DARK_GREEN,
                     )
                 )
             else:
                 shapes.append(_hline(name="other_target", y=min(target, 100), colour=BLUE))
+                # Inside the plot, above the dotted line at its left end: the subscale's
+                # baseline lies a whole MCID below it, so no point of its line is covered.
                 annotations.append(
-                    _side_label(
-                        name="other_target_label",
-                        text=gettext("%(subscale)s target<br>%(value)s") % words,
-                        y=min(target, 100),
-                        yanchor="top",
-                        colour=BLUE,
-                    )
+                    {
+                        "name": "other_target_label",
+                        "text": gettext("%(subscale)s target %(value)s") % words,
+                        "xref": "paper",
+                        "x": 0,
+                        "xanchor": "left",
+                        "xshift": 4,
+                        "yref": "y",
+                        "y": min(target, 100),
+                        "yanchor": "top" if target >= 94 else "bottom",
+                        "showarrow": False,
+                        "bgcolor": "rgba(255,255,255,0.85)",
+                        "font": {"size": LABEL_SIZE, "color": BLUE},
+                    }
                 )
     shapes += _day_marker_shapes(series)
     shapes.append(_as_of_shape(series))
@@ -982,8 +992,8 @@ def psfs_figure(series: CourseSeries) -> go.Figure:
                 name="mcid_label",
                 text=gettext("Target %(value)s<br>or above:<br>clinically<br>important")
                 % {"value": _fmt(target)},
-                y=min(target, 10),
-                yanchor="bottom",
+                y=10,
+                yanchor="top",
                 colour=DARK_GREEN,
             )
         )

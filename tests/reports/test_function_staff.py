@@ -265,7 +265,7 @@ def test_the_caseload_row_shows_faam_sports_else_adl_and_what_is_due(cast):
     assert re.search(r"59\.5 → to 75\.0 ADL", caseload_row(html, adl_only))
     # cast.episode_a has no questionnaire at all.
     cell = re.search(
-        rf'href="/episodes/{cast.episode_a.pk}/".*?<td class="nowrap faam"[^>]*>(.*?)</td>',
+        rf'href="/episodes/{cast.episode_a.pk}/".*?<td class="faam"[^>]*>(.*?)</td>',
         html,
         re.S,
     )
