@@ -22,7 +22,8 @@ for display (``round_score``: 0.1, halves away from zero), as ``rules.py`` does 
 
 The item wording is the published English, marked with ``gettext_noop`` (as ``rules.py`` marks
 its messages) so that the Django layer translates it; the Spanish in locale/ is our own
-translation, not the validated Spanish FAAM (Cervera-Garvi et al. 2017).
+translation, not the validated Spanish FAAM (Cervera-Garvi et al., J Foot Ankle Res 2017;10:39,
+doi:10.1186/s13047-017-0221-6).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Clinic, Patient, User
 
@@ -740,7 +741,8 @@ class AdminSummaryLog(models.Model):
 
 class ReevaluationStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
+    # A context of its own: "Running" is also a FAAM Sports item (rehab/function_scores.py).
+    RUNNING = "running", pgettext_lazy("re-evaluation status", "Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
 

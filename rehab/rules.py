@@ -651,8 +651,10 @@ def _questionnaires_due(
         for instrument in (FAAM, PSFS):
             if instrument in listed:
                 continue
+            # Only responses dated on or before as_of count, as everywhere in the rules.
             answered = any(
-                q.instrument == instrument and window.holds(q.date) for q in episode.questionnaires
+                q.instrument == instrument and window.holds(q.date) and q.date <= as_of
+                for q in episode.questionnaires
             )
             if not answered:
                 due.append(QuestionnaireDue(instrument, window.start, window.end))

@@ -151,4 +151,18 @@ EVIDENCE_LABELS: dict[str, StrOrPromise] = {
     "worsening_points": _("worsening points"),
     "entries_last_7_days": _("entries last 7 days"),
     "entries_last_14_days": _("entries last 14 days"),
+    # The function questionnaires (FUNCTION_NOT_IMPROVING; the referral findings' evidence).
+    "subscale": _("subscale"),
+    "baseline_date": _("baseline date"),
+    "current_date": _("current date"),
+    "faam_adl_baseline": _("faam adl baseline"),
+    "faam_adl_current": _("faam adl current"),
+    "faam_adl_change": _("faam adl change"),
+    "faam_adl_mcid": _("faam adl mcid"),
+    "faam_sports_baseline": _("faam sports baseline"),
+    "faam_sports_current": _("faam sports current"),
+    "faam_sports_change": _("faam sports change"),
+    "faam_sports_mcid": _("faam sports mcid"),
+    "psfs_baseline": _("psfs baseline"),
+    "psfs_current": _("psfs current"),
 }

@@ -4,13 +4,17 @@ reach, the diary rules after referral or closure, and what progress shows of the
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
 from rehab import rules
 from rehab.models import EpisodeStatus, QuestionnaireResponse, RecordCorrection
+from rehab.rule_inputs import episode_row_of, read_rule_inputs
 from tests.api.helpers import errors, url
 from tests.courses import referral_course
 from tests.days import day
@@ -427,3 +431,82 @@ def test_progress_lists_both_questionnaires_in_week_one_until_answered(cast, api
     }
     assert before == [{"instrument": "faam", **window}, {"instrument": "psfs", **window}]
     assert after == [{"instrument": "faam", **window}]
+
+
+def test_the_function_finding_follows_accept_language(cast, api):
+    episode = referral_course(cast.patient_a)
+    client = api(cast.patient_a.user)
+    client.post(responses_url(episode.pk), faam(day(2), faam_answers()), format="json")
+    client.post(
+        responses_url(episode.pk),
+        faam(day(40), faam_answers(sports_1=3, sports_2=3)),
+        format="json",
+    )
+    address = url("api-episode-progress", pk=episode.pk) + f"?as_of={day(42).isoformat()}"
+
+    body = api(cast.therapist).get(address, HTTP_ACCEPT_LANGUAGE="es").json()
+
+    finding = next(f for f in body["findings"] if f["code"] == "FUNCTION_NOT_IMPROVING")
+    assert finding["message"].startswith("El FAAM Deportes pasó de 50 a 56,3")
+
+
+# --- The clinic's MCIDs -------------------------------------------------------------------------
+
+
+def test_a_clinic_admin_sets_the_function_mcids_with_limits_and_published_ranges(cast, api):
+    admin = api(cast.admin)
+    address = url("api-clinic-thresholds")
+
+    defaults = admin.get(address).json()
+    saved = admin.put(
+        address, {"faam_adl_mcid": 7, "faam_sports_mcid": 5, "psfs_mcid": 2.5}, format="json"
+    )
+    refused = admin.put(address, {"faam_sports_mcid": 50, "psfs_mcid": 0}, format="json")
+
+    assert {
+        k: defaults["values"][k] for k in ("faam_adl_mcid", "faam_sports_mcid", "psfs_mcid")
+    } == {
+        "faam_adl_mcid": 8.0,
+        "faam_sports_mcid": 9.0,
+        "psfs_mcid": 2.0,
+    }
+    assert saved.status_code == 200, saved.content
+    # 5 Sports points is inside the hard limits but below the published 9–14: saved, and said.
+    assert [w["field"] for w in saved.json()["warnings"]] == ["faam_sports_mcid"]
+    assert "Important change, FAAM Sports points" in saved.json()["warnings"][0]["message"]
+    body = errors(refused)
+    assert set(body) == {"faam_sports_mcid", "psfs_mcid"}
+    assert body["faam_sports_mcid"][0].startswith("Important change, FAAM Sports points: must be")
+
+
+# --- The rules' reader --------------------------------------------------------------------------
+
+
+def test_the_bulk_reader_reads_each_episodes_responses_in_one_more_query(cast, api):
+    a, b = cast.episode_a, cast.episode_b
+    api(cast.patient_a.user).post(
+        responses_url(a.pk), faam(a.start_date, faam_answers(adl=3, sports=2)), format="json"
+    )
+    api(cast.patient_b.user).post(
+        responses_url(b.pk), psfs(b.start_date, ("Stairs", 1), ("Hops", 2)), format="json"
+    )
+    api(cast.other_patient.user).post(
+        responses_url(cast.other_episode.pk),
+        psfs(cast.other_episode.start_date, ("Stairs", 9)),
+        format="json",
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        inputs = read_rule_inputs([a.pk, b.pk])
+        data_a = inputs.episode_data(episode_row_of(a))
+        data_b = inputs.episode_data(episode_row_of(b))
+
+    assert len(queries) == 5
+    assert [(q.instrument, q.faam_adl, q.faam_sports) for q in data_a.questionnaires] == [
+        ("faam", 75, 50)
+    ]
+    # Scored exactly from the answers: 3/2 is a Fraction, not 1.5 read back from a column.
+    assert [(q.instrument, q.psfs) for q in data_b.questionnaires] == [("psfs", Fraction(3, 2))]
+    assert cast.other_episode.pk not in inputs.questionnaires
+    # ``until`` leaves later responses unread, like the entries.
+    assert read_rule_inputs([a.pk], until=a.start_date - dt.timedelta(days=1)).questionnaires == {}

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from rehab.rules import (
     ADHERENCE_LOW,
     FINDING_SEVERITY,
+    FUNCTION_NOT_IMPROVING,
     IMPROVING,
     INFO,
     RECOMMENDATIONS,
@@ -29,6 +30,7 @@ from rehab.rules import (
     Evaluation,
     InterventionData,
     PrescriptionData,
+    QuestionnaireScore,
     Thresholds,
     evaluate,
 )
@@ -336,3 +338,41 @@ def test_metrics_agree_with_each_other(case):
         assert 0 <= metrics.adherence_pct <= 100
     if metrics.rom_deficit is not None:
         assert abs(metrics.rom_deficit - (metrics.rom_reference - metrics.rom_current)) <= 0.011
+
+
+@st.composite
+def questionnaire_scores(draw: st.DrawFn, start: dt.date) -> tuple[QuestionnaireScore, ...]:
+    """0-6 FAAM and PSFS responses on days 1-70, each subscale sometimes unknown."""
+    score = st.one_of(st.none(), st.fractions(min_value=0, max_value=100, max_denominator=128))
+    psfs_score = st.one_of(st.none(), st.fractions(min_value=0, max_value=10, max_denominator=5))
+    scores = []
+    for n in draw(st.sets(st.integers(1, 70), max_size=6)):
+        date = start + dt.timedelta(days=n - 1)
+        if draw(st.booleans()):
+            scores.append(QuestionnaireScore(date, "faam", draw(score), draw(score)))
+        else:
+            scores.append(QuestionnaireScore(date, "psfs", psfs=draw(psfs_score)))
+    return tuple(scores)
+
+
+@PROPERTY
+@given(episodes(), st.data())
+def test_questionnaires_never_change_the_recommendation_or_the_pain_findings(case, data):
+    """FUNCTION_NOT_IMPROVING is information only: the referral rules stay the pain rules."""
+    episode, as_of, thresholds = case
+    scores = data.draw(questionnaire_scores(episode.start_date))
+    with_scores = dataclasses.replace(episode, questionnaires=scores)
+
+    before = evaluate(episode, thresholds, as_of)
+    after = evaluate(with_scores, thresholds, as_of)
+
+    assert after.recommendation == before.recommendation
+    assert after.codes - {FUNCTION_NOT_IMPROVING} == before.codes
+    for finding in after.findings:
+        if finding.code == FUNCTION_NOT_IMPROVING:
+            assert finding.severity == INFO and not finding.is_alert
+    metrics = after.metrics.as_dict()
+    for name in ("faam_adl", "faam_sports"):
+        for which in ("baseline", "current"):
+            value = metrics[f"{name}_{which}"]
+            assert value is None or 0 <= value <= 100
