@@ -6,9 +6,13 @@ rebuilds the demo patients' episodes around the new today and resets the demo pa
 touches anybody else's data.
 
 The numbers are fixed (no randomness), so the findings each course produces are predictable; the
-comments on each course say which findings the clinical rules raise for it. Once the data is in,
-each active demo episode is evaluated as of the patient's today, so the alert inbox is populated
-at once rather than after the nightly run (the therapist's alert emails go out as usual).
+comments on each course say which findings the clinical rules raise for it. Each course also has
+its function questionnaires (FAAM and PSFS, docs/questionnaires.md): a baseline in the first
+week, then answers that match the pain: function improving with the pain, and the referred and
+overdue patients' Sports function not improving by its MCID (``FUNCTION_NOT_IMPROVING``). Once
+the data is in, each active demo episode is evaluated as of the patient's today, so the alert
+inbox is populated at once rather than after the nightly run (the therapist's alert emails go
+out as usual).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from accounts.models import Clinic, Patient, Role, User
 from rehab import referrals, rules, services
 from rehab.evaluation import episode_progress, evaluate_episode
 from rehab.models import Diagnosis, Episode, EpisodeStatus, InterventionKind, Side
+from rehab.questionnaires import questionnaire_response_record
 
 DEMO_CLINIC_SLUG = "demo"
 NORTHSIDE_CLINIC_SLUG = "northside"
@@ -72,6 +77,24 @@ class Referral:
 
 
 @dataclass(frozen=True)
+class Function:
+    """One day's FAAM and PSFS answers, by trial day.
+
+    ``adl`` and ``sports`` are the scores (0–100) the FAAM answers are laid out to give, as
+    nearly as whole answers allow (``faam_answers``); ``na`` names the items answered N/A;
+    ``psfs`` rates the course's ``activities`` in their order. ``by_therapist``: entered by the
+    therapist at a visit (the intake), not by the patient on their phone.
+    """
+
+    day: int
+    adl: int
+    sports: int
+    psfs: tuple[int, ...]
+    na: tuple[str, ...] = ()
+    by_therapist: bool = False
+
+
+@dataclass(frozen=True)
 class Course:
     """One patient's trial as of today.
 
@@ -100,6 +123,9 @@ class Course:
     treatments: tuple[Treatment, ...] = ()
     referral: Referral | None = None
     notes: dict[int, str] = field(default_factory=dict)
+    # The PSFS activities the patient named, and their questionnaires (see Function).
+    activities: tuple[str, ...] = ()
+    function: tuple[Function, ...] = ()
 
 
 # A small, zero-sum wobble so the middle weeks do not look machine-drawn.
@@ -141,6 +167,13 @@ DEMO_COURSES: tuple[Course, ...] = (
             3: "Hurts most on stairs and when rising onto my toes.",
             21: "Walked 5 km to work without the pinch at the back of the ankle.",
         },
+        # Function improves with the pain: Sports 34 -> 59 by day 28, a check-in outside the
+        # windows (kept and shown); the review window opens on day 39.
+        activities=("Running", "Going down stairs", "Rising onto the toes"),
+        function=(
+            Function(2, adl=62, sports=34, psfs=(3, 4, 2)),
+            Function(28, adl=83, sports=59, psfs=(6, 7, 6)),
+        ),
     ),
     # REFERRAL_CONSIDER (high) on days 42-55: baseline 7.0, last week 6.0 -> change 1.0 (14%),
     # adherence above 80%. Also ROM_DEFICIT (info: 45 vs ~27 degrees) and BMI_ELEVATED (info).
@@ -173,6 +206,13 @@ DEMO_COURSES: tuple[Course, ...] = (
             ),
         ),
         notes={44: "Still a sharp pinch going downstairs, even after six weeks."},
+        # FUNCTION_NOT_IMPROVING (info): FAAM Sports 28.1 at intake, 31.3 at the review (day 42):
+        # +3.2, short of the MCID of 9.
+        activities=("Five-a-side football", "Going down stairs", "Jogging"),
+        function=(
+            Function(1, adl=57, sports=28, psfs=(2, 3, 3), by_therapist=True),
+            Function(42, adl=61, sports=31, psfs=(3, 3, 4)),
+        ),
     ),
     # ADHERENCE_LOW (warning): about half the prescribed sets done; recommendation
     # address_adherence (the trial is not interpretable yet, not failed).
@@ -207,6 +247,8 @@ DEMO_COURSES: tuple[Course, ...] = (
             11: "Busy week at work, skipped most of the exercises.",
             25: "Left the band at home again.",
         },
+        activities=("Pointe work", "Downhill running"),
+        function=(Function(3, adl=66, sports=41, psfs=(4, 5)),),
     ),
     # PAIN_WORSENING (high): baseline 4.0, the last days at 7 (>= baseline + 2.0); ROM_DECLINE
     # (warning): affected plantar flexion falls from ~34 to ~22 degrees.
@@ -242,6 +284,8 @@ DEMO_COURSES: tuple[Course, ...] = (
             16: "Back to dance class; sharp pinch at the back of the ankle on relevé.",
             19: "Aching at night now.",
         },
+        activities=("Relevé", "Jumps", "Barre work"),
+        function=(Function(1, adl=78, sports=47, psfs=(5, 4, 6), by_therapist=True),),
     ),
     # RESOLVED (info): the last week's pain is 0-1 (mean 0.4); no referral finding.
     Course(
@@ -272,6 +316,12 @@ DEMO_COURSES: tuple[Course, ...] = (
             ),
         ),
         notes={38: "Ran 10 km with no pain at all."},
+        # Function back to nearly normal at the review window's first day (day 39).
+        activities=("Running 10 km", "Hill walking", "Going down stairs"),
+        function=(
+            Function(2, adl=64, sports=38, psfs=(3, 4, 5)),
+            Function(39, adl=95, sports=88, psfs=(9, 9, 10)),
+        ),
     ),
     # Referred on day 44 after six adherent weeks without important improvement: recommendation
     # "referred", and no referral finding any more.
@@ -313,6 +363,13 @@ DEMO_COURSES: tuple[Course, ...] = (
             appointment_day=58,
             follow_up_note="Appointment confirmed by phone with the surgeon's office.",
         ),
+        # Sports function not improving before the referral: 21.4 -> 25.0 (one item N/A), PSFS
+        # 2.3 -> 2.7; the referral letter shows them beside pain.
+        activities=("Basketball", "Jumping", "Going down stairs"),
+        function=(
+            Function(1, adl=52, sports=22, psfs=(2, 2, 3), na=("sports-5",), by_therapist=True),
+            Function(41, adl=55, sports=25, psfs=(2, 3, 3), na=("sports-5",)),
+        ),
     ),
     # REFERRAL_OVERDUE (critical) from day 56: not improving and no referral recorded yet.
     Course(
@@ -333,6 +390,13 @@ DEMO_COURSES: tuple[Course, ...] = (
             Rx("Calf stretch (gastrocnemius)", 3),
             Rx("Ankle alphabet (mobility)", 2),
             Rx("Double-leg heel raises", 3),
+        ),
+        # FUNCTION_NOT_IMPROVING (info): Sports 31.3 -> 34.4 at the review; the overdue day's
+        # window (days 53-63) is open and not answered yet, so both are due today.
+        activities=("Running", "Standing all day at work"),
+        function=(
+            Function(2, adl=60, sports=31, psfs=(3, 3)),
+            Function(42, adl=63, sports=34, psfs=(3, 4)),
         ),
     ),
 )
@@ -355,6 +419,8 @@ NORTHSIDE_COURSE = Course(
         Rx("Calf stretch (gastrocnemius)", 3),
         Rx("Active ankle circles", 2),
     ),
+    activities=("Cross-country skiing", "Hiking"),
+    function=(Function(1, adl=70, sports=44, psfs=(4, 5), by_therapist=True),),
 )
 
 DEMO_ADMIN = Account("admin@demo.test", "demo-admin-pass", Role.CLINIC_ADMIN, "Morgan", "Reyes")
@@ -554,6 +620,16 @@ def _lay_out_episode(*, patient: Patient, therapist: User, course: Course) -> Ep
             note=course.notes.get(day, ""),
         )
 
+    therapist_or_patient = {True: therapist, False: patient.user}
+    for answered in course.function:
+        record_function(
+            actor=therapist_or_patient[answered.by_therapist],
+            episode=episode,
+            course=course,
+            answered=answered,
+            date=on(answered.day),
+        )
+
     if course.referral is not None:
         episode = services.episode_record_referral(
             actor=therapist,
@@ -570,6 +646,56 @@ def _lay_out_episode(*, patient: Patient, therapist: User, course: Course) -> Ep
                 note=course.referral.follow_up_note,
             )
     return episode
+
+
+# FAAM items from the easiest to the hardest for an ankle with posterior impingement (standing
+# and personal care first; rising onto the toes, squatting, jumping and the desired sport last):
+# a patient's answers fall along this order.
+_ADL_EASE = (1, 18, 2, 13, 17, 16, 3, 12, 14, 19, 6, 9, 8, 15, 4, 7, 5, 21, 20, 10, 11)
+_SPORTS_EASE = (6, 1, 7, 4, 3, 5, 2, 8)
+
+
+def faam_answers(*, adl: int, sports: int, na: Sequence[str] = ()) -> dict[str, int | str]:
+    """FAAM answers whose subscale scores come as near ``adl`` and ``sports`` as whole answers
+    allow: the points a subscale needs, shared out evenly, then spread (the easiest items a
+    point higher, the hardest a point lower, in pairs) so the answers look like a person's.
+    Items in ``na`` are answered N/A."""
+    answers: dict[str, int | str] = {}
+    for subscale, target, ease in (("adl", adl, _ADL_EASE), ("sports", sports, _SPORTS_EASE)):
+        items = [f"{subscale}-{n}" for n in ease if f"{subscale}-{n}" not in na]
+        total = round(target * 4 * len(items) / 100)
+        base, extra = divmod(total, len(items))
+        values = [base + (1 if rank < extra else 0) for rank in range(len(items))]
+        for easy, hard in zip(range(len(items) // 3), range(len(items) - 1, 0, -1), strict=False):
+            if values[easy] < 4 and values[hard] > 0:
+                values[easy] += 1
+                values[hard] -= 1
+        answers.update(zip(items, values, strict=True))
+        answers.update({link_id: "na" for link_id in na if link_id.startswith(subscale)})
+    return answers
+
+
+def record_function(
+    *, actor: User, episode: Episode, course: Course, answered: Function, date: dt.date
+) -> None:
+    """The day's FAAM and PSFS, through the service a phone or the API uses."""
+    questionnaire_response_record(
+        actor=actor,
+        episode=episode,
+        instrument="faam",
+        date=date,
+        answers=faam_answers(adl=answered.adl, sports=answered.sports, na=answered.na),
+    )
+    questionnaire_response_record(
+        actor=actor,
+        episode=episode,
+        instrument="psfs",
+        date=date,
+        activities=[
+            {"activity": activity, "score": score}
+            for activity, score in zip(course.activities, answered.psfs, strict=True)
+        ],
+    )
 
 
 def _sets_done(course: Course, day: int, index: int, prescribed: int) -> int:

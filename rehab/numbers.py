@@ -14,6 +14,8 @@ pain change       1 decimal, signed           ``−0.9 points (−14%)``: curren
 plantar flexion   0.1°                        ``29.0°``
 deficit           0.1°, with both sides       ``deficit 16.1° (sore side 29.0° vs other side
                                               45.1°)``
+FAAM, PSFS        1 decimal                   ``62.5``, ``4.3``; a change signed, in points,
+                                              later minus earlier (``+8.2 points``)
 percentages       whole                       ``93%``
 adherence         whole, or why there is none ``93%``; ``nothing prescribed`` only when the
                                               episode has no prescription at all, otherwise
@@ -84,6 +86,18 @@ def pain_of_ten(value: float | int | Decimal | None) -> str:
     return unknown() if value is None else f"{number(value, 1)}/10"
 
 
+def score(value: float | int | Decimal | None) -> str:
+    """A FAAM subscale score (0–100) or a PSFS mean (0–10): "62.5", "4.3" (1 decimal)."""
+    return unknown() if value is None else number(value, 1)
+
+
+def score_change(change: float | int | Decimal | None) -> str:
+    """A function score's change, current minus baseline (a rise is an improvement, unlike
+    pain): "+8.2 points", "−1.0 point"; "unknown" without one. ``change`` is the change of the
+    exact scores (``reports.series.function_changes``), so it reads as the finding says it."""
+    return unknown() if change is None else points(change)
+
+
 def percent(value: float | int | Decimal | None) -> str:
     """A share in whole percent: "93%"."""
     return unknown() if value is None else f"{number(value, 0)}%"
@@ -152,6 +166,16 @@ _EVIDENCE_PAIN = frozenset(
     {"pain_baseline", "pain_current", "pain_recent", "pain_rise", "pain_change", "bmi"}
 )
 _EVIDENCE_PERCENT = frozenset({"pain_change_pct", "adherence_pct"})
+_EVIDENCE_SCORE = frozenset(
+    {
+        "faam_adl_baseline",
+        "faam_adl_current",
+        "faam_sports_baseline",
+        "faam_sports_current",
+        "psfs_baseline",
+        "psfs_current",
+    }
+)
 _EVIDENCE_DEGREES = frozenset(
     {"rom_week1", "rom_current", "rom_reference", "rom_deficit", "rom_change"}
 )
@@ -162,7 +186,7 @@ def evidence_value(key: str, value: object) -> str | None:
     is not a figure of this module (the caller shows it as it is)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
-    if key in _EVIDENCE_PAIN:
+    if key in _EVIDENCE_PAIN or key in _EVIDENCE_SCORE:
         return number(value, 1)
     if key in _EVIDENCE_PERCENT:
         return percent(value)

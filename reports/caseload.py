@@ -141,6 +141,28 @@ class CaseloadRow:
     # (date, activity pain) of the last SPARKLINE_DAYS days, for the sparkline.
     recent_pain: tuple[tuple[dt.date, int], ...]
     alerts_by_status: Mapping[str, int] = field(default_factory=dict)
+    # FAAM, the subscale the rules judge function by (Sports, else ADL; docs/questionnaires.md):
+    # its baseline and current score when known, and the questionnaires due as of today.
+    faam_subscale: str | None = None
+    faam_baseline: float | None = None
+    faam_current: float | None = None
+    questionnaires_due: tuple[str, ...] = ()
+
+    @property
+    def faam_subscale_label(self) -> str:
+        if self.faam_subscale is None:
+            return ""
+        return gettext("Sports") if self.faam_subscale == "sports" else gettext("ADL")
+
+    @property
+    def questionnaires_due_words(self) -> str:
+        """ "FAAM and PSFS due", "PSFS due"; "" when none is."""
+        names = [name.upper() for name in self.questionnaires_due]
+        if not names:
+            return ""
+        if len(names) == 1:
+            return gettext("%(name)s due") % {"name": names[0]}
+        return gettext("%(first)s and %(second)s due") % {"first": names[0], "second": names[1]}
 
     @property
     def alert_status_words(self) -> str:
@@ -336,6 +358,7 @@ def _rows(
                 "label": code_label(worst[1])
             }
         metrics = evaluation.metrics
+        subscale, faam_baseline, faam_current = faam_shown(metrics)
         rows.append(
             CaseloadRow(
                 episode_id=episode_id,
@@ -374,6 +397,12 @@ def _rows(
                 worst_severity=worst[0] if worst else None,
                 top_alert=top,
                 alerts_by_status=statuses.get(episode_id, {}),
+                faam_subscale=subscale,
+                faam_baseline=faam_baseline,
+                faam_current=faam_current,
+                questionnaires_due=tuple(
+                    dict.fromkeys(due.instrument for due in evaluation.questionnaires_due)
+                ),
                 recent_pain=tuple(
                     (e.date, e.pain_activity)
                     for e in own
@@ -382,3 +411,18 @@ def _rows(
             )
         )
     return rows
+
+
+def faam_shown(metrics: rules.Metrics) -> tuple[str | None, float | None, float | None]:
+    """The FAAM subscale a caseload row shows, with its baseline and current score: Sports when
+    its current score is known, else ADL when that one's is; before any follow-up, the subscale
+    with a baseline (Sports first). (None, None, None) before any FAAM."""
+    sports = ("sports", metrics.faam_sports_baseline, metrics.faam_sports_current)
+    adl = ("adl", metrics.faam_adl_baseline, metrics.faam_adl_current)
+    for subscale, baseline, current in (sports, adl):
+        if current is not None:
+            return subscale, baseline, current
+    for subscale, baseline, current in (sports, adl):
+        if baseline is not None:
+            return subscale, baseline, current
+    return None, None, None

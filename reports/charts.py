@@ -28,12 +28,22 @@ from reports.figures import (
     NORMAL_PF_MIN,
     adherence_figure,
     adherence_weeks,
+    function_figure,
     latest_deficit,
     pain_figure,
+    psfs_figure,
     rom_figure,
+    subscale_label,
 )
 from reports.l10n import day_month_year, general
-from reports.series import CourseSeries, InterventionSpan, course_series
+from reports.series import (
+    ADL,
+    SPORTS,
+    CourseSeries,
+    FunctionSeries,
+    InterventionSpan,
+    course_series,
+)
 
 
 def intervention_labels() -> dict[str, str]:
@@ -69,7 +79,8 @@ def figure_data(figure: go.Figure) -> dict[str, Any]:
 
 
 def charts_for_series(series: CourseSeries, *, prefix: str = "chart") -> list[Chart]:
-    """The three charts of a course: pain, plantar flexion, weekly adherence."""
+    """The charts of a course: pain, plantar flexion, weekly adherence, and, when the series
+    carries the questionnaires (staff pages, the referral report), FAAM and PSFS."""
     builders: Sequence[tuple[str, str, Callable[[], go.Figure], str]] = (
         (
             "pain",
@@ -86,6 +97,25 @@ def charts_for_series(series: CourseSeries, *, prefix: str = "chart") -> list[Ch
             adherence_summary(series),
         ),
     )
+    if series.function is not None:
+        # Function beside pain: the two things the referral question turns on.
+        function = series.function
+        builders = (
+            builders[0],
+            (
+                "faam",
+                gettext("Function: FAAM"),
+                lambda: function_figure(series),
+                faam_summary(series, function),
+            ),
+            (
+                "psfs",
+                gettext("Function: PSFS"),
+                lambda: psfs_figure(series),
+                psfs_summary(series, function),
+            ),
+            *builders[1:],
+        )
     return [
         Chart(key=key, title=title, summary=summary, figure=figure_data(build()), prefix=prefix)
         for key, title, build, summary in builders
@@ -97,18 +127,18 @@ def charts_for_course(course: Course, *, prefix: str = "chart") -> list[Chart]:
     return charts_for_series(course.series, prefix=prefix)
 
 
-def charts_for_episode_page(
+def episode_page_series(
     *, episode: Episode, evaluation: rules.Evaluation, as_of: dt.date
-) -> list[Chart]:
-    """The charts of an episode loaded by ``rehab.selectors.episode_detail_for``.
+) -> CourseSeries:
+    """The drawable course of an episode loaded by ``rehab.selectors.episode_detail_for``.
 
-    Its entries, exercise logs, prescriptions and interventions are already prefetched, so the
-    charts cost one query (the clinic's thresholds) whatever the episode's length. The baseline
-    and reference come from the page's own evaluation, so the lines drawn are the numbers its
-    findings used.
+    Its entries, exercise logs, prescriptions, interventions and questionnaire responses are
+    already prefetched, so the series costs one query (the clinic's thresholds) whatever the
+    episode's length. The baseline and reference come from the page's own evaluation, so the
+    lines drawn are the numbers its findings used.
     """
     data = prefetched_episode_data(episode, as_of=as_of)
-    series = course_series(
+    return course_series(
         data,
         thresholds_for_clinic(episode.patient.user.clinic_id),
         as_of,
@@ -116,8 +146,17 @@ def charts_for_episode_page(
         rom_reference=evaluation.metrics.rom_reference,
         pain_current=evaluation.metrics.pain_current,
         pain_change=evaluation.metrics.pain_change,
+        metrics=evaluation.metrics,
     )
-    return charts_for_series(series)
+
+
+def charts_for_episode_page(
+    *, episode: Episode, evaluation: rules.Evaluation, as_of: dt.date
+) -> list[Chart]:
+    """The charts of an episode loaded by ``rehab.selectors.episode_detail_for``."""
+    return charts_for_series(
+        episode_page_series(episode=episode, evaluation=evaluation, as_of=as_of)
+    )
 
 
 # --- Summaries ----------------------------------------------------------------------------------
@@ -404,3 +443,151 @@ def adherence_summary(series: CourseSeries) -> str:
         )
         % {"on_target": on_target, "judged": judged, "minimum": general(minimum)}
     )
+
+
+# --- Function (FAAM, PSFS) ----------------------------------------------------------------------
+
+
+def _function_sentence(
+    *,
+    name: str,
+    function: FunctionSeries,
+    attr: str,
+    baseline: float | None,
+    current: float | None,
+    change: float | None,
+) -> str:
+    first, last = function.anchors(attr)
+    if baseline is None or first is None:
+        return gettext("%(name)s could not be scored yet: too few items answered") % {"name": name}
+    if current is None or last is None:
+        return gettext("%(name)s baseline %(baseline)s on day %(day)s; no later score yet") % {
+            "name": name,
+            "baseline": numbers.score(baseline),
+            "day": first.day,
+        }
+    return gettext(
+        "%(name)s went from %(baseline)s on day %(first_day)s to %(current)s on day "
+        "%(last_day)s (%(change)s)"
+    ) % {
+        "name": name,
+        "baseline": numbers.score(baseline),
+        "first_day": first.day,
+        "current": numbers.score(current),
+        "last_day": last.day,
+        "change": numbers.score_change(change),
+    }
+
+
+def _target_sentence(*, name: str, target: float, current: float | None, mcid: float) -> str:
+    params = {"name": name, "target": numbers.score(target), "mcid": numbers.number(mcid)}
+    if current is None:
+        return (
+            gettext(
+                "A clinically important improvement of %(name)s is %(mcid)s points, to "
+                "%(target)s or above (band)"
+            )
+            % params
+        )
+    if numbers.rounded(current) >= numbers.rounded(target):
+        return (
+            gettext(
+                "A clinically important improvement of %(name)s is %(mcid)s points, to "
+                "%(target)s or above (band); the latest score reaches it"
+            )
+            % params
+        )
+    return (
+        gettext(
+            "A clinically important improvement of %(name)s is %(mcid)s points, to "
+            "%(target)s or above (band); the latest score is below it"
+        )
+        % params
+    )
+
+
+def faam_summary(series: CourseSeries, function: FunctionSeries) -> str:
+    """The FAAM chart in words: each subscale from baseline to latest, the MCID band."""
+    points = function.faam
+    if not points:
+        return gettext(
+            "No FAAM answered yet. It is due in days 1–7 and around the review and overdue days."
+        )
+    sentences = [
+        _function_sentence(
+            name=gettext("FAAM %(subscale)s") % {"subscale": subscale_label(subscale)},
+            function=function,
+            attr=attr,
+            baseline=baseline,
+            current=current,
+            change=change,
+        )
+        for subscale, attr, baseline, current, change in (
+            (
+                ADL,
+                "faam_adl",
+                function.faam_adl_baseline,
+                function.faam_adl_current,
+                function.faam_adl_change,
+            ),
+            (
+                SPORTS,
+                "faam_sports",
+                function.faam_sports_baseline,
+                function.faam_sports_current,
+                function.faam_sports_change,
+            ),
+        )
+    ]
+    judged = function.judged_subscale
+    if judged is not None:
+        target = function.faam_target(judged)
+        assert target is not None
+        sports = judged == SPORTS
+        sentences.append(
+            _target_sentence(
+                name=gettext("FAAM %(subscale)s") % {"subscale": subscale_label(judged)},
+                target=target,
+                current=function.faam_sports_current if sports else function.faam_adl_current,
+                mcid=function.faam_sports_mcid if sports else function.faam_adl_mcid,
+            )
+        )
+    unscored = [p.day for p in points if p.faam_adl is None or p.faam_sports is None]
+    if unscored:
+        sentences.append(
+            ngettext(
+                "On day %(days)s too few items of a subscale were answered to score it (cross)",
+                "On days %(days)s too few items of a subscale were answered to score it (crosses)",
+                len(unscored),
+            )
+            % {"days": ", ".join(str(day) for day in unscored)}
+        )
+    return ". ".join(sentences) + "."
+
+
+def psfs_summary(series: CourseSeries, function: FunctionSeries) -> str:
+    """The PSFS chart in words: the mean from baseline to latest, the MCID band."""
+    points = function.psfs
+    if not points:
+        return gettext(
+            "No PSFS answered yet. It is due in days 1–7 and around the review and overdue days."
+        )
+    name = gettext("The PSFS")
+    sentences = [
+        _function_sentence(
+            name=name,
+            function=function,
+            attr="psfs",
+            baseline=function.psfs_baseline,
+            current=function.psfs_current,
+            change=function.psfs_change,
+        )
+    ]
+    target = function.psfs_target
+    if target is not None:
+        sentences.append(
+            _target_sentence(
+                name=name, target=target, current=function.psfs_current, mcid=function.psfs_mcid
+            )
+        )
+    return ". ".join(sentences) + "."

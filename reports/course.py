@@ -31,5 +31,6 @@ def episode_course(*, episode: Episode, as_of: dt.date) -> Course:
         as_of,
         baseline=evaluation.metrics.pain_baseline,
         rom_reference=evaluation.metrics.rom_reference,
+        metrics=evaluation.metrics,
     )
     return Course(episode=episode, evaluation=evaluation, series=series, thresholds=thresholds)

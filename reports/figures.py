@@ -1,13 +1,15 @@
 """Plotly figures of an episode's course, built from a ``CourseSeries`` alone: no Django here.
 
-Three pictures, drawn for a therapist on a clinic tablet: pain (with the baseline, the band where
+Five pictures, drawn for a therapist on a clinic tablet: pain (with the baseline, the band where
 the improvement would be clinically important, the review and overdue days and the
 interventions), plantar flexion (affected against healthy side, the deficit shaded, the normal
-range as a band) and weekly exercise adherence (with the 80% line).
+range as a band), weekly exercise adherence (with the 80% line), and function: the FAAM
+subscales and the PSFS, each with the band where the change from its baseline is clinically
+important (the MCID).
 
 Choices a reader should know before changing anything:
 
-* All three charts share one time axis, from the episode's start to a few days past the overdue
+* All the charts share one time axis, from the episode's start to a few days past the overdue
   day (or past ``as_of`` if later), so the charts line up when read top to bottom and the
   review and overdue days are visible before they are reached.
 * Nothing is hover-only: every band and line carries a printed label, and the page prints a text
@@ -36,7 +38,7 @@ from django.utils.translation import gettext, gettext_noop
 from rehab import numbers
 from rehab.dates import shift_days
 from reports.l10n import day_month, day_month_year, fixed, general
-from reports.series import CourseSeries, InterventionSpan, WeekAdherence
+from reports.series import ADL, SPORTS, CourseSeries, InterventionSpan, WeekAdherence
 
 # Normal plantar flexion is "about 35–50°" (clinical-rules.md, "Why these numbers").
 NORMAL_PF_MIN: Final = 35.0
@@ -83,7 +85,7 @@ RIGHT_MARGIN: Final = 112
 
 
 def axis_range(series: CourseSeries) -> tuple[dt.date, dt.date]:
-    """The time axis of all three charts: start − 1 day to past the overdue day or as_of."""
+    """The time axis of all the charts: start − 1 day to past the overdue day or as_of."""
     end = shift_days(max(series.as_of, series.overdue_date), AXIS_TAIL_DAYS)
     return shift_days(series.start_date, -1), end
 
@@ -800,3 +802,205 @@ def _week_middle(start: dt.date) -> dt.date:
     # Daily points sit at midnight of their date, so a 6-day-wide bar centred on the fourth day
     # spans exactly the week's seven points in the pain chart above it.
     return shift_days(start, 3)
+
+
+# --- Function: FAAM and PSFS --------------------------------------------------------------------
+
+NO_FAAM: Final = gettext_noop("No FAAM answered yet")
+NO_PSFS: Final = gettext_noop("No PSFS answered yet")
+
+
+def subscale_label(subscale: str) -> str:
+    """ "ADL" or "Sports": the FAAM subscale's short name, in the active language."""
+    return gettext("Sports") if subscale == SPORTS else gettext("ADL")
+
+
+def _target_band(*, name: str, low: float, high: float) -> dict[str, Any]:
+    """The band where a function score's change from its baseline is clinically important."""
+    return {
+        "type": "rect",
+        "name": name,
+        "xref": "paper",
+        "yref": "y",
+        "x0": 0,
+        "x1": 1,
+        "y0": low,
+        "y1": high,
+        "fillcolor": GREEN,
+        "opacity": 0.13,
+        "line": {"width": 0},
+        "layer": "between",
+    }
+
+
+def _hline(*, name: str, y: float, colour: str, dash: str = "dot") -> dict[str, Any]:
+    return {
+        "type": "line",
+        "name": name,
+        "xref": "paper",
+        "yref": "y",
+        "x0": 0,
+        "x1": 1,
+        "y0": y,
+        "y1": y,
+        "line": {"color": colour, "width": 2, "dash": dash},
+        "layer": "between",
+    }
+
+
+def function_figure(series: CourseSeries) -> go.Figure:
+    """FAAM ADL and Sports over time (0–100), the MCID band of the subscale the rules judge.
+
+    The band starts at the judged subscale's baseline plus its MCID (Sports, else ADL, as in
+    ``FUNCTION_NOT_IMPROVING``); the other subscale's target is a dotted line. A response with
+    too few items answered to score a subscale is a grey cross on the axis, not a zero.
+    """
+    function = series.function
+    points = function.faam if function is not None else ()
+    traces: list[go.Scatter] = []
+    for subscale, attr, colour, dash, symbol, hover in (
+        (
+            ADL,
+            "faam_adl",
+            BLUE,
+            "solid",
+            "circle",
+            # Translators: plotly fills in %{customdata}, %{x} and %{y}; keep them as they are.
+            gettext("Day %{customdata} · %{x}<br>FAAM ADL %{y:.1f}"),
+        ),
+        (
+            SPORTS,
+            "faam_sports",
+            VERMILLION,
+            "dash",
+            "square",
+            gettext("Day %{customdata} · %{x}<br>FAAM Sports %{y:.1f}"),
+        ),
+    ):
+        scored = [p for p in points if getattr(p, attr) is not None]
+        traces.append(
+            go.Scatter(
+                name=gettext("FAAM %(subscale)s") % {"subscale": subscale_label(subscale)},
+                x=[p.date.isoformat() for p in scored],
+                y=[getattr(p, attr) for p in scored],
+                customdata=[p.day for p in scored],
+                mode="lines+markers",
+                line={"color": colour, "width": 3, "dash": dash},
+                marker={"color": colour, "size": 9, "symbol": symbol},
+                hovertemplate=hover + "<extra></extra>",
+            )
+        )
+    unscored = [p for p in points if p.faam_adl is None or p.faam_sports is None]
+    if unscored:
+        traces.append(
+            go.Scatter(
+                name=gettext("Not scored (too few items answered)"),
+                x=[p.date.isoformat() for p in unscored],
+                y=[0] * len(unscored),
+                customdata=[p.day for p in unscored],
+                mode="markers",
+                cliponaxis=False,
+                marker={"color": MUTED, "size": 10, "symbol": "x-thin-open", "line": {"width": 2}},
+                hovertemplate=gettext("Day %{customdata} · %{x}<br>Too few items answered")
+                + "<extra></extra>",
+            )
+        )
+    layout = _base_layout(series, height=360, y_title=gettext("FAAM score (0–100)"))
+    layout["yaxis"].update({"range": [0, 100], "dtick": 20})
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    judged = function.judged_subscale if function is not None else None
+    if function is not None and judged is not None:
+        for subscale in (judged, ADL if judged == SPORTS else SPORTS):
+            target = function.faam_target(subscale)
+            if target is None:
+                continue
+            words = {"subscale": subscale_label(subscale), "value": _fmt(target)}
+            if subscale == judged:
+                if target < 100:
+                    shapes.append(_target_band(name="mcid_band", low=target, high=100))
+                annotations.append(
+                    _side_label(
+                        name="mcid_label",
+                        # Translators: a label beside the chart; <br> breaks the line.
+                        text=gettext(
+                            "%(subscale)s target<br>%(value)s or above:<br>clinically<br>important"
+                        )
+                        % words,
+                        # At the band's top: the other subscale's label stays inside the plot.
+                        y=100,
+                        yanchor="top",
+                        colour=DARK_GREEN,
+                    )
+                )
+            else:
+                shapes.append(_hline(name="other_target", y=min(target, 100), colour=BLUE))
+                # Inside the plot, above the dotted line at its left end: the subscale's
+                # baseline lies a whole MCID below it, so no point of its line is covered.
+                annotations.append(
+                    {
+                        "name": "other_target_label",
+                        "text": gettext("%(subscale)s target %(value)s") % words,
+                        "xref": "paper",
+                        "x": 0,
+                        "xanchor": "left",
+                        "xshift": 4,
+                        "yref": "y",
+                        "y": min(target, 100),
+                        "yanchor": "top" if target >= 94 else "bottom",
+                        "showarrow": False,
+                        "bgcolor": "rgba(255,255,255,0.85)",
+                        "font": {"size": LABEL_SIZE, "color": BLUE},
+                    }
+                )
+    shapes += _day_marker_shapes(series)
+    shapes.append(_as_of_shape(series))
+    if not points:
+        annotations.append(_empty_note(gettext(NO_FAAM)))
+    layout["shapes"] = shapes
+    layout["annotations"] = annotations
+    return _figure(traces, layout)
+
+
+def psfs_figure(series: CourseSeries) -> go.Figure:
+    """The PSFS mean over time (0–10) and its MCID band (baseline plus the MCID and above)."""
+    function = series.function
+    points = [p for p in (function.psfs if function is not None else ()) if p.psfs is not None]
+    traces = [
+        go.Scatter(
+            name=gettext("PSFS (mean of the activities)"),
+            x=[p.date.isoformat() for p in points],
+            y=[p.psfs for p in points],
+            customdata=[p.day for p in points],
+            mode="lines+markers",
+            line={"color": NAVY, "width": 3},
+            marker={"color": NAVY, "size": 9, "symbol": "diamond"},
+            hovertemplate=gettext("Day %{customdata} · %{x}<br>PSFS %{y:.1f}/10")
+            + "<extra></extra>",
+        )
+    ]
+    layout = _base_layout(series, height=300, y_title=gettext("PSFS (0–10)"))
+    layout["yaxis"].update({"range": [0, 10], "dtick": 2})
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    target = function.psfs_target if function is not None else None
+    if target is not None:
+        if target < 10:
+            shapes.append(_target_band(name="mcid_band", low=target, high=10))
+        annotations.append(
+            _side_label(
+                name="mcid_label",
+                text=gettext("Target %(value)s<br>or above:<br>clinically<br>important")
+                % {"value": _fmt(target)},
+                y=10,
+                yanchor="top",
+                colour=DARK_GREEN,
+            )
+        )
+    shapes += _day_marker_shapes(series)
+    shapes.append(_as_of_shape(series))
+    if not points:
+        annotations.append(_empty_note(gettext(NO_PSFS)))
+    layout["shapes"] = shapes
+    layout["annotations"] = annotations
+    return _figure(traces, layout)

@@ -2,10 +2,11 @@
 
 Episodes started in a date range (optionally one therapist's) by outcome, the share resolved
 without surgery beside the literature, how long trials ran before referral, which referrals came
-after the overdue day, and how well patients did their exercises. A fixed number of queries
-whatever the number of episodes: the episodes, then the rules' inputs of all of them (four
-queries, ``rehab.rule_inputs.read_rule_inputs``); the adherence of every episode is the rules'
-own figure, computed in Python from those rows.
+after the overdue day, how well patients did their exercises, and how their function (FAAM)
+changed by outcome. A fixed number of queries whatever the number of episodes: the episodes,
+then the rules' inputs of all of them (``rehab.rule_inputs.read_rule_inputs``); the adherence
+and the FAAM scores of every episode are the rules' own figures, computed in Python from those
+rows as of the end of its trial.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from django.utils.translation import gettext, gettext_noop
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.scoping import scope_to_patients
-from rehab import rules
+from rehab import numbers, rules
 from rehab.evaluation import thresholds_for_clinic
 from rehab.models import Episode, EpisodeStatus, Outcome
 from rehab.rule_inputs import episode_row_of, read_rule_inputs
+from reports.series import function_changes
 from reports.sources import SHARE_RESOLVED, Source
 
 # Outcome categories, in the order the report shows them.
@@ -75,6 +77,14 @@ class EpisodeOutcome:
     closed_date: dt.date | None
     adherence_pct: float | None
     adherence_band: str
+    # The rules' FAAM figures at the end of the trial (rounded to 0.1; None where unknown).
+    faam_adl_baseline: float | None = None
+    faam_adl_current: float | None = None
+    faam_sports_baseline: float | None = None
+    faam_sports_current: float | None = None
+    # Current minus baseline from the exact scores (reports.series.function_changes).
+    faam_adl_change: float | None = None
+    faam_sports_change: float | None = None
 
     @property
     def category_label(self) -> str:
@@ -83,6 +93,47 @@ class EpisodeOutcome:
     @property
     def band_label(self) -> str:
         return gettext(BANDS[self.adherence_band])
+
+
+@dataclass(frozen=True)
+class FaamChange:
+    """One FAAM subscale's change from baseline to the end of the trial, over the episodes of
+    one outcome that have both scores."""
+
+    known: int  # episodes with a baseline and a later score
+    median: float | None
+    reached_mcid: int  # of ``known``, how many improved by at least the MCID
+    mcid: float
+
+    @property
+    def median_words(self) -> str:
+        """ "+8.5 points" (rehab/numbers.py); "unknown" without any episode."""
+        return numbers.unknown() if self.median is None else numbers.points(self.median)
+
+
+@dataclass(frozen=True)
+class FaamByOutcome:
+    category: str
+    episodes: int
+    adl: FaamChange
+    sports: FaamChange
+
+    @property
+    def label(self) -> str:
+        return gettext(CATEGORIES[self.category])
+
+    @property
+    def subscales(self) -> tuple[FaamChange, FaamChange]:
+        return self.adl, self.sports
+
+
+def _faam_change(changes: list[float], mcid: float) -> FaamChange:
+    return FaamChange(
+        known=len(changes),
+        median=round(statistics.median(changes), 1) if changes else None,
+        reached_mcid=sum(change >= mcid for change in changes),
+        mcid=mcid,
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +149,14 @@ class OutcomesReport:
     median_days_to_referral: float | None
     overdue: list[EpisodeOutcome] = field(default_factory=list)
     literature: Source = SHARE_RESOLVED
+    faam_by_outcome: list[FaamByOutcome] = field(default_factory=list)
+
+    @property
+    def faam_known(self) -> int:
+        """Episodes with a FAAM change in either subscale."""
+        return sum(
+            r.faam_adl_change is not None or r.faam_sports_change is not None for r in self.rows
+        )
 
     @property
     def total(self) -> int:
@@ -175,17 +234,21 @@ def _trial_end(episode: Episode, today: dt.date) -> dt.date:
     return today
 
 
-def _adherence(
+def _metrics(
     episodes: QuerySet[Episode], listed: list[Episode], thresholds: rules.Thresholds, today: dt.date
-) -> dict[int, float | None]:
-    """Each episode's adherence as the rules compute it, from one bulk read of their inputs."""
+) -> dict[int, tuple[rules.Metrics, dict[str, float | None]]]:
+    """Each episode's metrics (adherence, FAAM) as the rules compute them at the end of its
+    trial, and its FAAM and PSFS changes, from one bulk read of their inputs."""
     inputs = read_rule_inputs(episodes)
-    return {
-        episode.pk: rules.evaluate(
-            inputs.episode_data(episode_row_of(episode)), thresholds, _trial_end(episode, today)
-        ).metrics.adherence_pct
-        for episode in listed
-    }
+    found = {}
+    for episode in listed:
+        data = inputs.episode_data(episode_row_of(episode))
+        end = _trial_end(episode, today)
+        found[episode.pk] = (
+            rules.evaluate(data, thresholds, end).metrics,
+            function_changes(data, thresholds, end),
+        )
+    return found
 
 
 def clinic_outcomes(
@@ -210,7 +273,7 @@ def clinic_outcomes(
         episodes = episodes.filter(patient__therapist=therapist)
     listed = list(episodes.select_related("patient__therapist").order_by("start_date", "id"))
     thresholds = thresholds_for_clinic(user.clinic_id)
-    adherence = _adherence(episodes, listed, thresholds, today)
+    metrics = _metrics(episodes, listed, thresholds, today)
 
     rows: list[EpisodeOutcome] = []
     for episode in listed:
@@ -221,6 +284,7 @@ def clinic_outcomes(
             if referral_day > thresholds.overdue_day:
                 days_overdue = referral_day - thresholds.overdue_day
         therapist_user = episode.patient.therapist
+        m, changes = metrics[episode.pk]
         rows.append(
             EpisodeOutcome(
                 episode_id=episode.pk,
@@ -234,8 +298,14 @@ def clinic_outcomes(
                 days_to_referral=days_to_referral,
                 days_overdue=days_overdue,
                 closed_date=episode.closed_date,
-                adherence_pct=adherence[episode.pk],
-                adherence_band=_band(adherence[episode.pk]),
+                adherence_pct=m.adherence_pct,
+                adherence_band=_band(m.adherence_pct),
+                faam_adl_baseline=m.faam_adl_baseline,
+                faam_adl_current=m.faam_adl_current,
+                faam_sports_baseline=m.faam_sports_baseline,
+                faam_sports_current=m.faam_sports_current,
+                faam_adl_change=changes["faam_adl"],
+                faam_sports_change=changes["faam_sports"],
             )
         )
     counts = dict.fromkeys(CATEGORIES, 0)
@@ -255,6 +325,29 @@ def clinic_outcomes(
         bands=bands,
         median_days_to_referral=statistics.median(referral_days) if referral_days else None,
         overdue=[r for r in rows if r.days_overdue is not None],
+        faam_by_outcome=[
+            FaamByOutcome(
+                category=category,
+                episodes=counts[category],
+                adl=_faam_change(
+                    [
+                        r.faam_adl_change
+                        for r in rows
+                        if r.category == category and r.faam_adl_change is not None
+                    ],
+                    float(thresholds.faam_adl_mcid),
+                ),
+                sports=_faam_change(
+                    [
+                        r.faam_sports_change
+                        for r in rows
+                        if r.category == category and r.faam_sports_change is not None
+                    ],
+                    float(thresholds.faam_sports_mcid),
+                ),
+            )
+            for category in CATEGORIES
+        ],
     )
 
 
@@ -272,7 +365,15 @@ CSV_HEADER = [
     "closed_date",
     "adherence_pct",
     "adherence_band",
+    "faam_adl_baseline",
+    "faam_adl_end",
+    "faam_sports_baseline",
+    "faam_sports_end",
 ]
+
+
+def _csv_score(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 def outcomes_csv_rows(report: OutcomesReport) -> list[list[object]]:
@@ -292,6 +393,10 @@ def outcomes_csv_rows(report: OutcomesReport) -> list[list[object]]:
             row.closed_date.isoformat() if row.closed_date else "",
             "" if row.adherence_pct is None else f"{row.adherence_pct:g}",
             BANDS[row.adherence_band],  # English, as the other CSV values
+            _csv_score(row.faam_adl_baseline),
+            _csv_score(row.faam_adl_current),
+            _csv_score(row.faam_sports_baseline),
+            _csv_score(row.faam_sports_current),
         ]
         for row in report.rows
     ]

@@ -1,6 +1,6 @@
 """The referral report as an A4 PDF, drawn with ReportLab (pure Python, no browser).
 
-Everything on the page comes from one ``ReferralReport``; the three charts are drawn from its
+Everything on the page comes from one ``ReferralReport``; the four charts are drawn from its
 ``CourseSeries`` with ``reportlab.graphics``, so they show the same numbers as the page's Plotly
 charts and the findings. The text uses the Bitstream Vera font that ships inside ReportLab, so
 the PDF looks the same on every installation (the slim production image has no system fonts).
@@ -672,6 +672,121 @@ def adherence_chart(series: CourseSeries) -> Drawing:
     return drawing
 
 
+FAAM_ADL = colors.HexColor("#1f5fbf")
+FAAM_SPORTS = colors.HexColor("#c0392b")
+PSFS_COLOUR = colors.HexColor("#a05a00")
+
+
+def function_chart(series: CourseSeries, review_day: int, overdue_day: int) -> Drawing:
+    """FAAM ADL and Sports (0–100, left axis) and the PSFS (0–10, right axis) over the trial.
+
+    The two scales share the grid (20 FAAM points = 2 PSFS points). The band is where the
+    subscale the rules judge (Sports, else ADL) would be clinically improved: its baseline plus
+    its MCID and above; the PSFS target is a dashed line.
+    """
+    height = 176
+    drawing = Drawing(CONTENT_WIDTH, height)
+    x_min, x_max = _day_range(series, overdue_day)
+    # The same frame as the other charts, so the trial days line up down the page; the PSFS
+    # scale is written just inside the right edge, where the days still to come are.
+    frame = _Frame(28, 36, CONTENT_WIDTH - 34, height - 58, x_min, x_max, 0, 100)
+    function = series.function
+    judged = function.judged_subscale if function is not None else None
+    if function is not None and judged is not None:
+        target = function.faam_target(judged)
+        if target is not None and target < 100:
+            top = frame.y(target)
+            drawing.add(
+                Rect(
+                    frame.left,
+                    top,
+                    frame.width,
+                    frame.top - top,
+                    fillColor=TARGET,
+                    strokeColor=None,
+                )
+            )
+            _text(
+                drawing,
+                frame.left + 3,
+                frame.top - 9,
+                gettext("important improvement of FAAM %(subscale)s: %(target)s or more")
+                % {
+                    "subscale": gettext("Sports") if judged == "sports" else gettext("ADL"),
+                    "target": numbers.score(target),
+                },
+                colour=HEALTHY,
+                backdrop=True,
+            )
+    _axes(drawing, frame, range(0, 101, 20), "")
+    for value in range(2, 9, 2):
+        _text(
+            drawing,
+            frame.right - 2,
+            frame.y(value * 10) - 2.5,
+            str(value),
+            colour=PSFS_COLOUR,
+            anchor="end",
+            backdrop=True,
+        )
+    _text(
+        drawing,
+        frame.right,
+        frame.top + 4,
+        "PSFS 0–10",
+        colour=PSFS_COLOUR,
+        bold=True,
+        anchor="end",
+    )
+    _text(drawing, frame.left - 3, frame.top + 4, "FAAM", anchor="end", bold=True)
+    _day_markers(drawing, frame, review_day, overdue_day)
+    if function is not None and function.psfs_target is not None:
+        y = frame.y(min(function.psfs_target, 10) * 10)
+        _reference_line(drawing, frame, y, PSFS_COLOUR)
+        _text(
+            drawing,
+            frame.right - 16,
+            y + 2.5,
+            gettext("PSFS target %(target)s") % {"target": numbers.score(function.psfs_target)},
+            colour=PSFS_COLOUR,
+            anchor="end",
+            backdrop=True,
+        )
+    points = function.points if function is not None else ()
+    for attr, colour, dash, scale in (
+        ("faam_adl", FAAM_ADL, None, 1.0),
+        ("faam_sports", FAAM_SPORTS, [4.0, 2.0], 1.0),
+        ("psfs", PSFS_COLOUR, [1.5, 1.5], 10.0),
+    ):
+        drawn = [
+            (frame.x(p.day), frame.y(getattr(p, attr) * scale))
+            for p in points
+            if getattr(p, attr) is not None
+        ]
+        _polyline(drawing, drawn, colour=colour, width=1.4, dash=dash)
+        _dots(drawing, drawn, colour=colour, size=3.2)
+    _legend(
+        drawing,
+        frame.left,
+        height - 12,
+        [
+            (gettext("FAAM ADL"), FAAM_ADL, "line"),
+            (gettext("FAAM Sports"), FAAM_SPORTS, "dash"),
+            (gettext("PSFS (right axis)"), PSFS_COLOUR, "dash"),
+            (gettext("important improvement (MCID)"), TARGET, "box"),
+        ],
+    )
+    if not points:
+        _text(
+            drawing,
+            frame.x((x_min + x_max) / 2),
+            frame.y(50),
+            gettext("No questionnaire answered yet"),
+            anchor="middle",
+        )
+    return drawing
+
+
 # --- The document -------------------------------------------------------------------------------
 
 
@@ -980,6 +1095,12 @@ def referral_pdf(report: ReferralReport) -> bytes:
             [
                 Paragraph(para_text(gettext("Pain")), s.h2),
                 pain_chart(series, t.review_day, t.overdue_day),
+            ]
+        ),
+        KeepTogether(
+            [
+                Paragraph(para_text(gettext("Function: FAAM and PSFS")), s.h2),
+                function_chart(series, t.review_day, t.overdue_day),
             ]
         ),
         KeepTogether(

@@ -29,7 +29,7 @@ from rehab.templatetags.alerts import evidence_items
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
 from reports.course import Course
 from reports.l10n import day_month_year, local_decimal
-from reports.series import course_series
+from reports.series import ADL, SPORTS, FunctionSeries, course_series
 from reports.sources import Source, sources_for
 
 if TYPE_CHECKING:
@@ -150,6 +150,7 @@ def report_course(*, episode: Episode, as_of: dt.date, at_referral: bool) -> Cou
         rom_reference=evaluation.metrics.rom_reference,
         pain_current=evaluation.metrics.pain_current,
         pain_change=evaluation.metrics.pain_change,
+        metrics=evaluation.metrics,
     )
     return Course(episode=episode, evaluation=evaluation, series=series, thresholds=thresholds)
 
@@ -199,6 +200,9 @@ def _metrics(course: Course, episode: Episode) -> list[MetricRow]:
             gettext("mean of the 7 days to %(day)s") % {"day": day_month_year(course.series.as_of)},
         ),
         MetricRow(gettext("Change (current − baseline)"), change, important_note),
+        # Function beside pain (clinical-rules.md, "Function"): the patient's own report of what
+        # the ankle lets them do, the seed's second reason to refer.
+        *_function_rows(course),
         MetricRow(
             gettext("Exercise adherence"),
             numbers.adherence(m.adherence_pct, has_prescriptions=course.series.has_prescriptions),
@@ -222,6 +226,76 @@ def _metrics(course: Course, episode: Episode) -> list[MetricRow]:
     if episode.bmi is not None:
         rows.append(MetricRow(gettext("BMI"), local_decimal(f"{episode.bmi}")))
     return rows
+
+
+def _score_value(baseline: float | None, current: float | None, change: float | None) -> str:
+    """ "28.1 → 31.3 (+3.2 points)"; the baseline alone while there is no later score."""
+    if baseline is None:
+        return gettext("not answered")
+    if current is None:
+        return gettext("%(baseline)s (baseline)") % {"baseline": numbers.score(baseline)}
+    return gettext("%(baseline)s to %(current)s (%(change)s)") % {
+        "baseline": numbers.score(baseline),
+        "current": numbers.score(current),
+        "change": numbers.score_change(change),
+    }
+
+
+def _score_note(function: FunctionSeries, attr: str, *, mcid: float, judged: bool = False) -> str:
+    first, last = function.anchors(attr)
+    parts = []
+    if first is not None:
+        if last is not None:
+            parts.append(
+                gettext("baseline day %(first)s, latest day %(last)s")
+                % {"first": first.day, "last": last.day}
+            )
+        else:
+            parts.append(gettext("baseline day %(first)s") % {"first": first.day})
+    parts.append(gettext("important from +%(mcid)s points") % {"mcid": numbers.number(mcid)})
+    if judged:
+        parts.append(gettext("the subscale the function finding judges"))
+    return "; ".join(parts)
+
+
+def _function_rows(course: Course) -> list[MetricRow]:
+    """FAAM ADL, FAAM Sports and PSFS from baseline to the latest score; one row saying none
+    was answered when there is no baseline at all."""
+    function = course.series.function
+    if function is None or not function.known:
+        return [
+            MetricRow(
+                gettext("Function (FAAM, PSFS)"),
+                gettext("not answered"),
+                gettext("no questionnaire answered up to this date"),
+            )
+        ]
+    judged = function.judged_subscale
+    return [
+        MetricRow(
+            gettext("Function: FAAM ADL (0–100)"),
+            _score_value(
+                function.faam_adl_baseline, function.faam_adl_current, function.faam_adl_change
+            ),
+            _score_note(function, "faam_adl", mcid=function.faam_adl_mcid, judged=judged == ADL),
+        ),
+        MetricRow(
+            gettext("Function: FAAM Sports (0–100)"),
+            _score_value(
+                function.faam_sports_baseline,
+                function.faam_sports_current,
+                function.faam_sports_change,
+            ),
+            _score_note(
+                function, "faam_sports", mcid=function.faam_sports_mcid, judged=judged == SPORTS
+            ),
+        ),
+        MetricRow(
+            gettext("Function: PSFS (0–10)"),
+            _score_value(function.psfs_baseline, function.psfs_current, function.psfs_change),
+            _score_note(function, "psfs", mcid=function.psfs_mcid),
+        ),
+    ]
 
 
 def _timeline(episode: Episode, course: Course) -> list[TimelineItem]:

@@ -18,10 +18,12 @@ from django.views.decorators.http import require_GET
 from accounts.audit import audit_read
 from accounts.models import User
 from rehab import referral_selectors, selectors
+from rehab.evaluation import thresholds_for_clinic
 from rehab.models import Episode, EpisodeStatus
 from rehab.referral_forms import FollowUpForm, follow_up_initial
 from reports.caseload import CaseloadFilters, caseload
-from reports.charts import charts_for_episode_page
+from reports.charts import charts_for_series, episode_page_series
+from reports.function import function_panel
 from reports.patient_progress import patient_progress
 
 # A therapist's caseload fits on one page; a large clinic's admin pages through it, most urgent
@@ -63,13 +65,25 @@ def staff_episode_page(request: HttpRequest, pk: int, *, user: User) -> HttpResp
     progress = selectors.episode_progress_for(episode=episode, as_of=today)
     referral = referral_selectors.referral_panel(episode=episode)
     interventions = list(episode.interventions.all())
+    series = episode_page_series(
+        episode=episode, evaluation=progress.evaluation, as_of=progress.as_of
+    )
     return render(
         request,
         "therapist/episode_detail.html",
         {
             "progress": progress,
-            "charts": charts_for_episode_page(
-                episode=episode, evaluation=progress.evaluation, as_of=progress.as_of
+            "charts": charts_for_series(series),
+            # The FAAM and PSFS: due / done per window and every response (reports/function.py).
+            "function": series.function,
+            "function_panel": function_panel(
+                episode=episode,
+                evaluation=progress.evaluation,
+                thresholds=thresholds_for_clinic(episode.patient.user.clinic_id),
+                responses=selectors.questionnaire_responses(episode=episode).select_related(
+                    "recorded_by"
+                ),
+                as_of=progress.as_of,
             ),
             "next_url": request.get_full_path(),
             "episode": episode,

@@ -18,6 +18,7 @@ from django.contrib.auth import authenticate
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, Clinic, Invitation, Patient, Role, User
 from rehab.models import (
@@ -31,6 +32,7 @@ from rehab.models import (
     Intervention,
     InterventionKind,
     Prescription,
+    QuestionnaireResponse,
     ReferralFollowUp,
 )
 from tests.factories import DailyEntryFactory, EpisodeFactory, PatientFactory
@@ -136,6 +138,7 @@ def counts() -> dict[str, int]:
             DailyEntry,
             ExerciseLog,
             Intervention,
+            QuestionnaireResponse,
         )
     }
 
@@ -373,6 +376,118 @@ class TestCourses:
         assert audit.filter(action="entry.created", actor=patient1).count() == (
             episode.entries.count()
         )
+
+
+def function_metrics(client, email: str) -> dict:
+    episode = Episode.objects.get(patient__user__email=email)
+    response = client.get(f"/api/v1/episodes/{episode.pk}/progress/")
+    assert response.status_code == 200, email
+    return response.json()
+
+
+ALL_PATIENTS = [*DEMO_PATIENTS, "patient7@demo.test", "patient@northside.test"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("debug_on", "on_a_tuesday")
+class TestFunctionHistories:
+    """FAAM and PSFS histories matching each course (issue 15, point 6)."""
+
+    def test_every_demo_patient_has_a_faam_and_psfs_baseline_in_the_first_week(self):
+        seed()
+        for email in ALL_PATIENTS:
+            episode = Episode.objects.get(patient__user__email=email)
+            week1 = episode.questionnaire_responses.filter(
+                date__lte=episode.start_date + dt.timedelta(days=6)
+            )
+            assert set(week1.values_list("instrument", flat=True)) == {"faam", "psfs"}, email
+            for response in episode.questionnaire_responses.all():
+                assert response.date <= episode.patient.local_today()
+                if response.instrument == "faam":
+                    # Plausible answers: both subscales scored (the 90% rule met), 0–4 or N/A.
+                    assert response.score_adl is not None and response.score_sports is not None
+                    assert set(response.answers.values()) <= {0, 1, 2, 3, 4, "na"}
+                    # Sport is harder than daily life for an ankle with impingement.
+                    assert response.score_sports < response.score_adl
+                else:
+                    assert 1 <= len(response.answers) <= 5
+                    assert all(a["activity"] for a in response.answers)
+
+    def test_sport_function_does_not_improve_for_the_stalled_referred_and_overdue_courses(self):
+        seed()
+        client = APIClient()
+        client.force_authenticate(User.objects.get(email="therapist@demo.test"))
+        for email in ("patient2@demo.test", "patient7@demo.test"):
+            progress = function_metrics(client, email)
+            m = progress["metrics"]
+            assert m["faam_sports_current"] - m["faam_sports_baseline"] < 9, email
+            codes = {f["code"] for f in progress["findings"]}
+            assert "FUNCTION_NOT_IMPROVING" in codes, email
+        # Referred on day 44: the answers before it show Sports short of the MCID too.
+        referred = Episode.objects.get(patient__user__email="patient6@demo.test")
+        sports = list(
+            referred.questionnaire_responses.filter(instrument="faam")
+            .order_by("date")
+            .values_list("date", "score_sports")
+        )
+        assert len(sports) == 2 and sports[-1][0] < referred.referral_date
+        assert sports[-1][1] - sports[0][1] < 9
+        # One Sports item answered N/A: 7 of 8 still make a score.
+        assert (
+            "na"
+            in referred.questionnaire_responses.filter(instrument="faam").first().answers.values()
+        )
+
+    def test_function_improves_with_the_pain_for_the_improving_and_resolved_courses(self):
+        seed()
+        client = APIClient()
+        client.force_authenticate(User.objects.get(email="therapist@demo.test"))
+        for email in ("patient1@demo.test", "patient5@demo.test"):
+            m = function_metrics(client, email)["metrics"]
+            assert m["faam_sports_current"] - m["faam_sports_baseline"] >= 9, email
+            assert m["faam_adl_current"] - m["faam_adl_baseline"] >= 8, email
+            assert m["psfs_current"] - m["psfs_baseline"] >= 2, email
+
+    def test_only_the_overdue_patient_has_questionnaires_due_today(self):
+        seed()
+        client = APIClient()
+        client.force_authenticate(User.objects.get(email="therapist@demo.test"))
+        due = {
+            email: {d["instrument"] for d in function_metrics(client, email)["questionnaires_due"]}
+            for email in [*DEMO_PATIENTS, "patient7@demo.test"]
+        }
+        assert due.pop("patient7@demo.test") == {"faam", "psfs"}
+        assert all(not instruments for instruments in due.values()), due
+
+    def test_answers_go_through_the_service_with_audit_rows(self):
+        seed()
+        therapist = User.objects.get(email="therapist@demo.test")
+        episode = Episode.objects.get(patient__user__email="patient2@demo.test")
+        responses = episode.questionnaire_responses.order_by("date", "instrument")
+        # The intake's answers entered by the therapist, the review's by the patient.
+        assert [r.recorded_by for r in responses] == [
+            therapist,
+            therapist,
+            episode.patient.user,
+            episode.patient.user,
+        ]
+        assert (
+            AuditEvent.objects.filter(patient_id=episode.patient_id)
+            .filter(action__startswith="questionnaire")
+            .count()
+            == 4
+        )
+
+    def test_the_therapist_sees_them_on_the_caseload_and_episode_page(self):
+        seed()
+        client = Client()
+        client.force_login(User.objects.get(email="therapist@demo.test"))
+        caseload = client.get("/").content.decode()
+        assert "Function (FAAM)" in caseload and "FAAM and PSFS due" in caseload
+        grace = Episode.objects.get(patient__user__email="patient7@demo.test")
+        page = client.get(f"/episodes/{grace.pk}/").content.decode()
+        assert "Due now: FAAM, PSFS." in page
+        assert "FUNCTION_NOT_IMPROVING" in page
 
 
 @pytest.mark.django_db

@@ -3,7 +3,8 @@
 ``{% load numbers %}`` then ``{{ m.pain_current|pain }}``, ``{{ m.rom_current|degrees }}``,
 ``{{ m.adherence_pct|percent }}``, ``{% pain_change m.pain_change m.pain_change_pct %}``,
 ``{% rom_deficit m.rom_deficit m.rom_current m.rom_reference %}``,
-``{% adherence m.adherence_pct has_prescriptions %}``.
+``{% adherence m.adherence_pct has_prescriptions %}``, ``{{ m.faam_adl_current|score }}``,
+``{{ change|score_change }}``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ def pain(value: Figure) -> str:
 @register.filter
 def pain_of_ten(value: Figure) -> str:
     return numbers.pain_of_ten(value)
+
+
+@register.filter
+def score(value: Figure) -> str:
+    return numbers.score(value)
+
+
+@register.filter
+def score_change(change: Figure) -> str:
+    return numbers.score_change(change)
 
 
 @register.filter

@@ -1,4 +1,4 @@
-"""A therapist on a clinic tablet opens the caseload, then an episode, and its three charts draw.
+"""A therapist on a clinic tablet opens the caseload, then an episode, and its charts draw.
 
 The demo installation (rehab.demo) gives the patients; Chromium runs with a 1024 × 768 touch
 screen and every request is watched, so a chart that reached for a CDN would fail the test.
@@ -18,7 +18,8 @@ from rehab.models import Episode
 
 pytestmark = pytest.mark.browser
 
-CHARTS = ("chart-pain", "chart-rom", "chart-adherence")
+# Pain, function (FAAM and PSFS, issue 15), plantar flexion, adherence.
+CHARTS = ("chart-pain", "chart-faam", "chart-psfs", "chart-rom", "chart-adherence")
 
 
 @pytest.fixture
@@ -105,6 +106,17 @@ def test_therapist_sees_the_three_charts_of_an_episode_on_a_tablet(
         tablet.locator("#chart-rom").get_by_text(re.compile(r"^\d+(\.\d)?° short$"))
     ).to_be_visible()
     expect(tablet.locator("#chart-adherence").get_by_text("80%: adequate").first).to_be_visible()
+    # Function: Ben's Sports went from 28.1 to 31.3, short of its MCID band (28.1 + 9 = 37.1);
+    # ADL's target (57.1 + 8) is the dotted line. Both printed, not hover-only.
+    faam = tablet.locator("#chart-faam")
+    expect(faam.get_by_text("Sports target").first).to_be_visible()
+    expect(faam.get_by_text("37.1 or above:").first).to_be_visible()
+    expect(faam.get_by_text("ADL target 65.1").first).to_be_visible()
+    expect(faam.locator(".legendtext", has_text="FAAM Sports")).to_be_visible()
+    expect(tablet.locator("#chart-faam-summary")).to_contain_text(
+        "FAAM Sports went from 28.1 on day 1 to 31.3 on day 42 (+3.1 points)"
+    )
+    expect(tablet.locator("#chart-psfs").get_by_text("or above:").first).to_be_visible()
     expect(tablet.locator("#chart-pain-summary")).to_contain_text(
         "from a baseline of 7.0 to a 7-day mean of"
     )

@@ -30,7 +30,8 @@ from tests.factories import EpisodeFactory, InterventionFactory, PrescriptionFac
 from tests.personas import signed_in_client
 
 ROOT = Path(settings.BASE_DIR)
-CHARTS = ("chart-pain", "chart-rom", "chart-adherence")
+# Pain, function (FAAM, PSFS; issue 15), plantar flexion, adherence.
+CHARTS = ("chart-pain", "chart-faam", "chart-psfs", "chart-rom", "chart-adherence")
 
 # The same reading of "another origin" as tests/pages/test_static.py.
 _EXTERNAL = re.compile(
