@@ -309,6 +309,36 @@ ENDPOINTS = [
         staff_only=True,
     ),
     Endpoint(
+        "api-questionnaire-response-list",
+        "get",
+        lambda w, p: url("api-questionnaire-response-list", pk=w.episode(p).pk),
+        listed=None,
+    ),
+    Endpoint(
+        "api-questionnaire-response-list",
+        "post",
+        lambda w, p: url("api-questionnaire-response-list", pk=w.episode(p).pk),
+        body=lambda w, p: {
+            "instrument": "psfs",
+            "date": _start(w, p),
+            "activities": [{"activity": "Relevé", "score": 4}],
+        },
+        ok=201,
+    ),
+    # The questionnaires' definitions and their code systems: the same for everybody signed in.
+    Endpoint(
+        "api-questionnaire",
+        "get",
+        lambda w, p: url("api-questionnaire", instrument="faam"),
+        per_target=False,
+    ),
+    Endpoint(
+        "api-code-system",
+        "get",
+        lambda w, p: "/api/v1/code-systems/faam-answer/",
+        per_target=False,
+    ),
+    Endpoint(
         "api-episode-progress",
         "get",
         lambda w, p: url("api-episode-progress", pk=w.episode(p).pk),
@@ -429,7 +459,26 @@ PUBLIC = {"api-auth-token", "api-auth-invitation-accept"}
 # A clinic's own objects, not a patient's: reached by the clinic's staff whoever they treat, so
 # the per-patient walk does not fit them. Their reach (another clinic: 404; a patient: 403) is
 # tested where they are: tests/alerts/test_threshold_reevaluation.py.
-CLINIC_LEVEL = {("api-clinic-reevaluation", "get")}
+CLINIC_LEVEL = {
+    ("api-clinic-reevaluation", "get"),
+    # The clinic's escalation settings and each person's notifications: tests/tasks/
+    # test_escalation_settings.py and tests/alerts/test_notifications.py.
+    ("api-clinic-escalation", "get"),
+    ("api-clinic-escalation", "put"),
+    ("api-alert-notifications", "get"),
+    ("api-alert-notifications-read", "post"),
+    # Staff administration: tests/staff/ and tests/security/test_attack_staff.py.
+    ("api-staff-list", "get"),
+    ("api-staff-list", "post"),
+    ("api-staff-detail", "get"),
+    ("api-staff-invitation", "post"),
+    ("api-staff-deactivate", "post"),
+    ("api-staff-reactivate", "post"),
+    ("api-cover-list", "get"),
+    ("api-cover-list", "post"),
+    ("api-cover-detail", "get"),
+    ("api-cover-cancel", "post"),
+}
 
 
 def _intervention_url(w: World, p: str) -> str:
@@ -455,6 +504,9 @@ def _api_routes() -> set[tuple[str, str]]:
                     "rehab.api.views",
                     "rehab.api.referral_views",
                     "rehab.api.correction_views",
+                    "rehab.api.questionnaire_views",
+                    "rehab.api.alert_extras",
+                    "accounts.api.staff_views",
                     "reports.api",
                 }:
                     continue
