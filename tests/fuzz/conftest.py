@@ -110,4 +110,8 @@ def bind_path_ids(path: str, world: World, spare_token: ApiToken) -> dict[str, A
             bound[name] = world.intervention.pk
         elif name == "date":
             bound[name] = world.entry.date.isoformat()
+        elif name == "instrument":  # /questionnaires/{instrument}/
+            bound[name] = "faam"
+        elif name == "name":  # /code-systems/{name}/
+            bound[name] = "faam-answer"
     return bound
