@@ -19,6 +19,7 @@ def require_axe() -> None:
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core on the page as it is now; each violation with its impact and elements."""
+    require_axe()
     page.add_script_tag(path=str(AXE / "axe.min.js"))
     result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
     return [

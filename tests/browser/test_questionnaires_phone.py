@@ -9,7 +9,6 @@ worker) is closed before the database is emptied.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,11 +19,11 @@ from playwright.sync_api import expect
 
 from accounts.models import AuditEvent
 from rehab.models import QuestionnaireResponse
+from tests.browser.axe import axe_violations, require_axe
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "tools" / "axe" / "node_modules" / "axe-core"
 SHOTS = Path("/work/shots/questionnaires")
 
 # True once the worker controls the page and has kept each address in its page cache.
@@ -88,17 +87,6 @@ def sign_in(page: Any, email: str, *, next_page: str = "/") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    if not (AXE / "axe.min.js").exists():
-        pytest.skip(f"axe-core is not installed ({AXE}); run `npm ci --prefix tools/axe`")
-    page.add_script_tag(path=str(AXE / "axe.min.js"))
-    result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in json.loads(result)
-    ]
 
 
 def no_sideways_scroll(page: Any) -> None:
@@ -296,6 +284,7 @@ def test_answers_sent_offline_are_sent_exactly_once_when_back_online(
 def test_the_questionnaire_pages_fit_a_tablet_and_a_desktop(
     transactional_db, chromium, live_server, cast, baseline_week, width, height
 ):
+    require_axe()
     _playwright, browser = chromium
     context = browser.new_context(
         viewport={"width": width, "height": height},
@@ -314,6 +303,8 @@ def test_the_questionnaire_pages_fit_a_tablet_and_a_desktop(
             assert axe_violations(page) == [], address
         # With a mouse, a click on an answer moves on as a tap does.
         page.goto("/questionnaires/faam/")
+        # The script shows one question at a time once it has run; click only then.
+        expect(page.locator("legend:visible .q-number")).to_have_text("Question 1 of 29")
         page.get_by_role("radio", name="Slight difficulty", exact=True).click()
         expect(page.locator("legend:visible .q-number")).to_have_text("Question 2 of 29")
     finally:
