@@ -187,16 +187,12 @@ def _card(sheet: ExerciseSheet, s: _Styles, width: float, picture: float, steps:
                 s.body,
             )
         )
+    feel_label = para_text(gettext("Should feel:"))
+    stop_label = para_text(gettext("Stop if:"))
     if sheet.feel:
-        text.append(
-            Paragraph(
-                f"<b>{para_text(gettext('Should feel:'))}</b> {para_text(sheet.feel)}", s.body
-            )
-        )
+        text.append(Paragraph(f"<b>{feel_label}</b> {para_text(sheet.feel)}", s.body))
     if sheet.stop_if:
-        text.append(
-            Paragraph(f"<b>{para_text(gettext('Stop if:'))}</b> {para_text(sheet.stop_if)}", s.body)
-        )
+        text.append(Paragraph(f"<b>{stop_label}</b> {para_text(sheet.stop_if)}", s.body))
     left: Any = svg_drawing(sheet.illustration, width=picture) if sheet.illustration else ""
     table = Table([[left, text]], colWidths=[picture + 2 * mm, width - picture - 2 * mm])
     table.setStyle(

@@ -154,9 +154,9 @@ def test_the_print_page_shows_every_active_exercise_and_is_audited(cast):
         reverse("episode-programme", args=[cast.episode_a.pk])
     )
     assert response.status_code == 200
-    assert response["Cache-Control"].startswith("max-age=0") or "no-store" in response[
-        "Cache-Control"
-    ]
+    assert (
+        response["Cache-Control"].startswith("max-age=0") or "no-store" in response["Cache-Control"]
+    )
     html = response.content.decode()
     assert html.count('class="programme-item"') == len(CATALOGUE_NAMES)
     assert AuditEvent.objects.filter(
