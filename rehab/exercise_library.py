@@ -142,13 +142,14 @@ def programme_email_send(*, actor: User, episode: Episode) -> int:
     """Queue the programme for the patient's email (a Delivery row, sent by the delivery task
     with the PDF attached) and audit it. Returns the delivery's id."""
     patient_user = episode.patient.user
-    if not patient_user.email or not patient_user.is_active:
+    clinic_id = patient_user.clinic_id
+    if not patient_user.email or not patient_user.is_active or clinic_id is None:
         raise PatientHasNoEmail
     with transaction.atomic():
         (delivery_id,) = deliveries_create(
             [
                 Delivery(
-                    clinic_id=patient_user.clinic_id,
+                    clinic_id=clinic_id,
                     channel=Channel.EMAIL,
                     event_type=PROGRAMME_EMAIL_EVENT,
                     recipient=patient_user,

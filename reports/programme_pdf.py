@@ -115,17 +115,18 @@ def _svg_group(static_path: str) -> tuple[Group, float, float]:
     group = Group()
     for element in root.iter():
         tag = element.tag.removeprefix(SVG_NS)
-        a = element.get
+
+        def n(name: str, element: ET.Element = element) -> float:
+            return float(element.get(name) or 0)
+
         if tag == "rect":
-            shape: Any = Rect(
-                float(a("x", "0")), float(a("y", "0")), float(a("width")), float(a("height"))
-            )
+            shape: Any = Rect(n("x"), n("y"), n("width"), n("height"))
         elif tag == "circle":
-            shape = Circle(float(a("cx")), float(a("cy")), float(a("r")))
+            shape = Circle(n("cx"), n("cy"), n("r"))
         elif tag == "line":
-            shape = Line(float(a("x1")), float(a("y1")), float(a("x2")), float(a("y2")))
+            shape = Line(n("x1"), n("y1"), n("x2"), n("y2"))
         elif tag == "path":
-            shape = _path(a("d") or "")
+            shape = _path(element.get("d") or "")
         else:
             continue
         group.add(_style(shape, element))
