@@ -1031,8 +1031,7 @@ def _referral(report: ReferralReport) -> list[Any]:
         else:
             text = gettext("Referred on %(day)s.") % {"day": day}
         flow.append(Paragraph(para_text(text), s.body))
-        if episode.referral_note:
-            flow.append(Paragraph(para_text(episode.referral_note), s.body))
+        # The therapist's note is in the reason for referral, at the top.
     return flow
 
 
