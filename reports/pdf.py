@@ -1122,6 +1122,8 @@ class Placed:
     page: int
     heading: bool
     text: str
+    # The kind of block (ReportLab's class name: "Paragraph", "Table", "Spacer", …).
+    kind: str
 
 
 def referral_pdf(report: ReferralReport) -> bytes:
@@ -1219,6 +1221,7 @@ def _build(report: ReferralReport) -> tuple[bytes, list[Placed]]:
             page=page,
             heading=isinstance(flowable, Paragraph) and flowable.style.name == heading,
             text=flowable.getPlainText() if isinstance(flowable, Paragraph) else "",
+            kind=type(flowable).__name__,
         )
         for page, flowable in doc.placed
     ]

@@ -59,7 +59,10 @@ def test_the_inbox_lists_unresolved_alerts_most_severe_first(cast, therapist):
     text = _text(html)
     assert "Referral for a surgical opinion overdue" in text and "Gap in daily logging" in text
     assert str(cast.patient_a) in text and str(cast.other_patient) not in text
-    assert "Evidence: trial day: 57 · baseline activity pain: 7.0 · important improvement, points: 2" in text
+    assert (
+        "Evidence: trial day: 57 · baseline activity pain: 7.0 · important improvement, points: 2"
+        in text
+    )
     assert "mcid" not in text.lower() and "pain_baseline" not in text
     assert "Raised 0" in text  # the age of the alert
     assert f'href="/episodes/{cast.episode_a.pk}/"' in html
