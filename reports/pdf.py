@@ -1173,7 +1173,7 @@ def _build(report: ReferralReport) -> tuple[bytes, list[Placed]]:
         Spacer(1, 6),
         _parties(report),
         # The reason first.
-        Paragraph(para_text(gettext("Reason for referral")), s.h2),
+        Paragraph(para_text(report.reason.title), s.h2),
         _reason(report),
         Paragraph(para_text(gettext("Patient")), s.h2),
         _facts(report),

@@ -77,6 +77,9 @@ class Reason:
 
     headline: str
     details: list[str]
+    # "Reason for referral" when there is one (the rules' referral finding, or a referral made);
+    # "Summary" for a letter printed while the rules do not call for one.
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -541,7 +544,15 @@ def _reason(*, episode: Episode, course: Course) -> Reason:
         )
     if episode.referral_note:
         details.append(gettext("Therapist's note: %(note)s") % {"note": episode.referral_note})
-    return Reason(headline=headline, details=details)
+    referring = bool(
+        codes & {rules.REFERRAL_CONSIDER, rules.REFERRAL_OVERDUE, rules.PAIN_WORSENING}
+    )
+    title = (
+        gettext("Reason for referral")
+        if referring or episode.referral_date is not None
+        else gettext("Summary")
+    )
+    return Reason(headline=headline, details=details, title=title)
 
 
 def _function_reason(course: Course) -> str:

@@ -92,6 +92,7 @@ def test_an_improving_patient_gets_no_reason_invented(cast):
     stalled_trial(cast.episode_a, days=30, pain=lambda n: 7 if n <= 7 else 2)
     text, _pdf = _letter(cast.therapist, cast.episode_a)
     assert "The rules do not call for a referral at this date" in text
+    assert "Summary" in text and "Reason for referral" not in text
     assert "No clinically important improvement" not in text
 
 
