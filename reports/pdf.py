@@ -76,8 +76,13 @@ FONT = "Vera"
 BOLD = "Vera-Bold"
 ITALIC = "Vera-Italic"
 
-# Vera lacks a few characters the rules' sentences use; these read the same in words.
-_REPLACEMENTS = {"→": "to", "✓": "yes"}
+# Vera lacks a few characters the rules' sentences use; these read the same in words, in the
+# reader's language ("6.9 → 6.6" is "6.9 to 6.6", "6,9 a 6,6").
+def _replacements() -> dict[str, str]:
+    return {
+        "→": pgettext("an arrow between two values, in words", "to"),
+        "✓": pgettext("a check mark, in words", "yes"),
+    }
 
 
 @cache
@@ -105,7 +110,7 @@ def _glyphs() -> frozenset[int]:
 def plain(text: object) -> str:
     """Text the font can draw: known substitutes, then "?" for any other missing glyph."""
     value = str(text)
-    for char, words in _REPLACEMENTS.items():
+    for char, words in _replacements().items():
         value = value.replace(char, words)
     glyphs = _glyphs()
     return "".join(c if ord(c) in glyphs or c in "\n\t" else "?" for c in value)

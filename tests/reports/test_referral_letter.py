@@ -112,6 +112,8 @@ def test_nothing_a_person_reads_is_an_internal_term(cast, language):
         assert found == [], (language, found)
     if language == "es":
         assert "Motivo de la derivación" in text
+        # The arrow the PDF's font lacks is a word of the reader's language, not English "to".
+        assert "7,0 \u2192 6,0" in text and "7,0 a 6,0" in pdf
 
 
 def test_the_patients_identifiers_show_only_when_recorded(cast):
