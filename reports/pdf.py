@@ -76,6 +76,7 @@ FONT = "Vera"
 BOLD = "Vera-Bold"
 ITALIC = "Vera-Italic"
 
+
 # Vera lacks a few characters the rules' sentences use; these read the same in words, in the
 # reader's language ("6.9 → 6.6" is "6.9 to 6.6", "6,9 a 6,6").
 def _replacements() -> dict[str, str]:
