@@ -12,6 +12,8 @@ An alert keeps its finding's phrase (``Alert.message_phrase``) beside the Englis
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -25,27 +27,38 @@ if TYPE_CHECKING:
     from rehab.models import Alert
 
 
-def phrase_text(template: Template, params: Mapping[str, Any]) -> str:
+def phrase_text(template: Template, params: Mapping[str, Any], *, for_reading: bool = False) -> str:
+    """The phrase in the active language. ``for_reading``: dates as a person reads them
+    ("5 Jan 2027", for the pages and the referral letter); without it they stay ISO dates, as
+    the API's English ``message`` has always said them."""
     if isinstance(template, PluralText):
         worded = ngettext(template.singular, template.plural, template.number)
     else:
         worded = gettext(template)
-    return worded % {name: _shown(value) for name, value in params.items()}
+    return worded % {name: _shown(value, for_reading) for name, value in params.items()}
 
 
-def _shown(value: Any) -> Any:
+def _shown(value: Any, for_reading: bool = False) -> Any:
     if isinstance(value, Phrase):
-        return phrase_text(value.template, value.params)
+        return phrase_text(value.template, value.params, for_reading=for_reading)
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return formats.number_format(value)
+    if for_reading and isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return formats.date_format(dt.date.fromisoformat(value), "j M Y")
+        except ValueError:
+            return value
     return value
 
 
-def finding_message(finding: Finding) -> str:
-    """The finding's sentence in the active language."""
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def finding_message(finding: Finding, *, for_reading: bool = False) -> str:
+    """The finding's sentence in the active language (``for_reading``: see ``phrase_text``)."""
     if not finding.message_template:
         return finding.message
-    return phrase_text(finding.message_template, finding.message_params)
+    return phrase_text(finding.message_template, finding.message_params, for_reading=for_reading)
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -53,14 +66,14 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     return {**finding.as_dict(), "message": finding_message(finding)}
 
 
-def alert_message(alert: Alert) -> str:
+def alert_message(alert: Alert, *, for_reading: bool = False) -> str:
     """The alert's sentence in the active language; the stored English for an alert raised
     before its phrase was kept (or whose phrase cannot be read)."""
     if not alert.message_phrase:
         return alert.message
     try:
         template, params = phrase_from_json(alert.message_phrase)
-        return phrase_text(template, params)
+        return phrase_text(template, params, for_reading=for_reading)
     except (KeyError, TypeError, ValueError, ArithmeticError):
         # A phrase that does not fit its template (hand-edited data): the English still reads.
         return alert.message

@@ -165,7 +165,10 @@ def adherence(value: float | int | Decimal | None, *, has_prescriptions: bool) -
 _EVIDENCE_PAIN = frozenset(
     {"pain_baseline", "pain_current", "pain_recent", "pain_rise", "pain_change", "bmi"}
 )
-_EVIDENCE_PERCENT = frozenset({"pain_change_pct", "adherence_pct"})
+_EVIDENCE_PERCENT = frozenset(
+    {"pain_change_pct", "adherence_pct", "adherence_min_percent", "mcid_percent"}
+)
+_EVIDENCE_CHANGE = frozenset({"faam_adl_change", "faam_sports_change", "psfs_change"})
 _EVIDENCE_SCORE = frozenset(
     {
         "faam_adl_baseline",
@@ -177,7 +180,15 @@ _EVIDENCE_SCORE = frozenset(
     }
 )
 _EVIDENCE_DEGREES = frozenset(
-    {"rom_week1", "rom_current", "rom_reference", "rom_deficit", "rom_change"}
+    {
+        "rom_week1",
+        "rom_current",
+        "rom_reference",
+        "rom_deficit",
+        "rom_change",
+        "rom_change_deg",
+        "rom_deficit_deg",
+    }
 )
 
 
@@ -190,6 +201,8 @@ def evidence_value(key: str, value: object) -> str | None:
         return number(value, 1)
     if key in _EVIDENCE_PERCENT:
         return percent(value)
+    if key in _EVIDENCE_CHANGE:
+        return score_change(value)
     if key in _EVIDENCE_DEGREES:
         return degrees(value)
     return None

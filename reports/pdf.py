@@ -76,8 +76,14 @@ FONT = "Vera"
 BOLD = "Vera-Bold"
 ITALIC = "Vera-Italic"
 
-# Vera lacks a few characters the rules' sentences use; these read the same in words.
-_REPLACEMENTS = {"→": "to", "✓": "yes"}
+
+# Vera lacks a few characters the rules' sentences use; these read the same in words, in the
+# reader's language ("6.9 → 6.6" is "6.9 to 6.6", "6,9 a 6,6").
+def _replacements() -> dict[str, str]:
+    return {
+        "→": pgettext("an arrow between two values, in words", "to"),
+        "✓": pgettext("a check mark, in words", "yes"),
+    }
 
 
 @cache
@@ -105,7 +111,7 @@ def _glyphs() -> frozenset[int]:
 def plain(text: object) -> str:
     """Text the font can draw: known substitutes, then "?" for any other missing glyph."""
     value = str(text)
-    for char, words in _REPLACEMENTS.items():
+    for char, words in _replacements().items():
         value = value.replace(char, words)
     glyphs = _glyphs()
     return "".join(c if ord(c) in glyphs or c in "\n\t" else "?" for c in value)
@@ -149,6 +155,8 @@ def _styles() -> _Styles:
             spaceBefore=8,
             spaceAfter=4,
             textColor=BRAND,
+            # A heading is never left alone at the foot of a page: it moves with what follows.
+            keepWithNext=1,
         ),
         body=body,
         small=ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5, textColor=MUTED),
@@ -794,33 +802,8 @@ def _date(value: dt.date | None) -> str:
     return day_month_year(value) if value else "–"
 
 
-def _facts(report: ReferralReport) -> Table:
+def _two_columns(pairs: Sequence[tuple[str, str]]) -> Table:
     s = _styles()
-    episode = report.episode
-    ev = report.evaluation
-    pairs = [
-        (gettext("Patient"), report.patient_name),
-        (gettext("Affected side"), gettext("%(side)s ankle") % {"side": report.side_label}),
-        (
-            gettext("Diagnosis"),
-            gettext("Posterior ankle impingement: %(diagnosis)s")
-            % {"diagnosis": str(episode.get_diagnosis_display()).lower()},
-        ),
-        (gettext("Trial started"), _date(episode.start_date)),
-        (gettext("Status"), str(episode.get_status_display())),
-        (gettext("Clinic"), report.clinic_name),
-        (gettext("Treating therapist"), report.therapist_name),
-        (
-            gettext("Report as of"),
-            gettext("%(date)s (%(note)s)")
-            % {"date": _date(report.as_of), "note": report.as_of_note},
-        ),
-        (
-            gettext("Trial day"),
-            gettext("day %(day)s, week %(week)s") % {"day": ev.trial_day, "week": ev.trial_week},
-        ),
-        (gettext("Episode"), f"#{episode.pk}"),
-    ]
     cells = [
         [
             Paragraph(para_text(label), s.cell_bold),
@@ -840,26 +823,74 @@ def _facts(report: ReferralReport) -> Table:
     )
 
 
-def _recommendation(report: ReferralReport) -> Table:
+def _parties(report: ReferralReport) -> Table:
+    """To whom, from whom, and the date: the head of the letter."""
     s = _styles()
-    text = (
-        f"<b>{para_text(gettext('Recommendation of the rules:'))}</b> "
-        f"{para_text(report.recommendation_label)} &nbsp;·&nbsp; "
-        + para_text(gettext("ruleset %(ruleset)s") % {"ruleset": report.ruleset})
-    )
-    table = Table([[Paragraph(text, s.body)]], colWidths=[CONTENT_WIDTH])
+    rows = [
+        [
+            Paragraph(para_text(pgettext("letter recipient", "To")), s.cell_bold),
+            Paragraph(para_text(report.recipient), s.cell),
+            Paragraph(para_text(pgettext("letter sender", "From")), s.cell_bold),
+            Paragraph("<br/>".join(para_text(line) for line in report.sender_lines), s.cell),
+        ],
+        [
+            Paragraph(para_text(gettext("Date")), s.cell_bold),
+            Paragraph(para_text(_date(report.generated_at.date())), s.cell),
+            "",
+            "",
+        ],
+    ]
+    quarter = CONTENT_WIDTH / 4
+    return _table(rows, [quarter * 0.5, quarter * 1.5, quarter * 0.5, quarter * 1.5], header=False)
+
+
+def _reason(report: ReferralReport) -> Table:
+    """The reason first, set apart: the headline with its numbers, then the supporting facts."""
+    s = _styles()
+    content: list[Any] = [
+        Paragraph(f"<b>{para_text(report.reason.headline)}</b>", s.body),
+        *(Paragraph(para_text(line), s.body, bulletText="•") for line in report.reason.details),
+        Spacer(1, 3),
+        Paragraph(
+            f"<b>{para_text(gettext('Recommendation of the rules:'))}</b> "
+            f"{para_text(report.recommendation_label)}",
+            s.body,
+        ),
+    ]
+    table = Table([[content]], colWidths=[CONTENT_WIDTH])
     table.setStyle(
         TableStyle(
             [
                 ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#e3f2ec")),
                 ("BOX", (0, 0), (-1, -1), 0.75, BRAND),
-                ("LEFTPADDING", (0, 0), (-1, -1), 6),
-                ("TOPPADDING", (0, 0), (-1, -1), 5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
             ]
         )
     )
     return table
+
+
+def _facts(report: ReferralReport) -> Table:
+    episode = report.episode
+    ev = report.evaluation
+    pairs = [
+        *report.patient_facts,
+        (gettext("Trial started"), _date(episode.start_date)),
+        (gettext("Status"), str(episode.get_status_display())),
+        (
+            gettext("Report as of"),
+            gettext("%(date)s (%(note)s)")
+            % {"date": _date(report.as_of), "note": report.as_of_note},
+        ),
+        (
+            gettext("Trial day"),
+            gettext("day %(day)s, week %(week)s") % {"day": ev.trial_day, "week": ev.trial_week},
+        ),
+    ]
+    return _two_columns(pairs)
 
 
 _TIMELINE_STATES = {
@@ -923,7 +954,7 @@ def _findings(report: ReferralReport) -> list[Any]:
     flow: list[Any] = []
     for finding in report.findings:
         colour = SEVERITY_COLOURS.get(finding.severity, INK).hexval()[2:]
-        evidence = " · ".join(f"{k} {v}" for k, v in finding.evidence)
+        evidence = " · ".join(f"{k}: {v}" for k, v in finding.evidence)
         sources = "; ".join(
             f"{source.citation}" + (f", doi:{source.doi}" if source.doi else "")
             for source in finding.sources
@@ -931,8 +962,7 @@ def _findings(report: ReferralReport) -> list[Any]:
         block = [
             Paragraph(
                 f'<font color="#{colour}"><b>{para_text(finding.severity_label.upper())}</b></font>'
-                f" &nbsp;<b>{para_text(finding.label)}</b> "
-                f'<font color="#4a5560" size="7.5">({para_text(finding.code)})</font>',
+                f" &nbsp;<b>{para_text(finding.label)}</b>",
                 s.body,
             ),
             Paragraph(para_text(finding.message), s.body),
@@ -989,6 +1019,12 @@ def _care(report: ReferralReport) -> list[Any]:
         flow.append(_table(rows, [w * 0.44, w * 0.08, w * 0.16, w * 0.16, w * 0.16]))
     else:
         flow.append(Paragraph(para_text(gettext("Nothing prescribed.")), s.body))
+    return flow
+
+
+def _referral(report: ReferralReport) -> list[Any]:
+    s = _styles()
+    flow: list[Any] = []
     episode = report.episode
     if episode.referral_date is not None:
         flow.append(Paragraph(para_text(gettext("Referral")), s.h2))
@@ -1001,8 +1037,7 @@ def _care(report: ReferralReport) -> list[Any]:
         else:
             text = gettext("Referred on %(day)s.") % {"day": day}
         flow.append(Paragraph(para_text(text), s.body))
-        if episode.referral_note:
-            flow.append(Paragraph(para_text(episode.referral_note), s.body))
+        # The therapist's note is in the reason for referral, at the top.
     return flow
 
 
@@ -1024,8 +1059,8 @@ def _footer(report: ReferralReport) -> Any:
             10 * mm,
             plain(
                 gettext(
-                    "Generated on %(generated)s · ruleset %(ruleset)s · episode #%(episode_id)s "
-                    "· %(patient)s"
+                    "Generated on %(generated)s · decision rules version %(ruleset)s · our "
+                    "reference: episode %(episode_id)s · %(patient)s"
                 )
                 % {
                     "generated": generated,
@@ -1045,20 +1080,79 @@ def _footer(report: ReferralReport) -> Any:
     return draw
 
 
+# Room below which a heading and a long table go to the next page together; with more room the
+# heading stays and the table starts under it (its header row repeats on the next page), rather
+# than leaving a third of a page blank.
+_ROOM_FOR_A_START = 130.0
+
+
+class _KeepWithNext(KeepTogether):
+    """What ReportLab wraps a heading (``keepWithNext``) and the block after it in. A table of
+    several rows may start under its heading when there is room for a few of them; anything
+    else moves to the next page with its heading, whole."""
+
+    def __init__(self, flowables: list[Any], maxHeight: float | None = None) -> None:
+        super().__init__(flowables, maxHeight=maxHeight)
+        follower = flowables[-1] if flowables else None
+        self._room: float | None = (
+            _ROOM_FOR_A_START
+            if isinstance(follower, Table) and len(follower._cellvalues) >= 4
+            else None
+        )
+
+    def split(self, aW: float, aH: float) -> list[Any]:
+        if self._room is not None and aH >= self._room:
+            self.wrap(aW, aH)
+            if aH < self._H:
+                # Room for the heading and the table's first rows: start here.
+                return list(self._content)
+        return list(super().split(aW, aH))
+
+
+class _LetterTemplate(SimpleDocTemplate):
+    """The document template, noting on which page each flowable was drawn (``placed``): what
+    ``referral_pdf_layout`` reports, so that a test can see that no page ends with a heading."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, keepTogetherClass=_KeepWithNext, **kwargs)
+        self.placed: list[tuple[int, Any]] = []
+
+    def afterFlowable(self, flowable: Any) -> None:  # ReportLab's hook
+        self.placed.append((self.page, flowable))
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One drawn block of the PDF: its page, and whether it is a section heading."""
+
+    page: int
+    heading: bool
+    text: str
+    # The kind of block (ReportLab's class name: "Paragraph", "Table", "Spacer", …).
+    kind: str
+
+
 def referral_pdf(report: ReferralReport) -> bytes:
-    """The report as PDF bytes (A4)."""
+    """The letter as PDF bytes (A4)."""
+    return _build(report)[0]
+
+
+def referral_pdf_layout(report: ReferralReport) -> list[Placed]:
+    """Where each block of the letter's PDF landed (page by page, in order)."""
+    return _build(report)[1]
+
+
+def _build(report: ReferralReport) -> tuple[bytes, list[Placed]]:
     s = _styles()
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = _LetterTemplate(
         buffer,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=20 * mm,
-        title=plain(
-            gettext("Referral report, episode %(episode_id)s") % {"episode_id": report.episode.pk}
-        ),
+        title=plain(gettext("Referral letter: %(patient)s") % {"patient": report.patient_name}),
         author=plain(report.clinic_name),
         subject=plain(gettext("Posterior ankle impingement: conservative trial")),
         creator=plain(gettext("Rehab diary")),
@@ -1067,7 +1161,7 @@ def referral_pdf(report: ReferralReport) -> bytes:
     t = report.course.thresholds
     story: list[Any] = [
         Paragraph(para_text(report.clinic_name), s.right),
-        Paragraph(para_text(gettext("Referral report: posterior ankle impingement")), s.title),
+        Paragraph(para_text(gettext("Referral letter: posterior ankle impingement")), s.title),
         Paragraph(
             para_text(
                 gettext(
@@ -1083,13 +1177,17 @@ def referral_pdf(report: ReferralReport) -> bytes:
             s.subtitle,
         ),
         Spacer(1, 6),
+        _parties(report),
+        # The reason first.
+        Paragraph(para_text(report.reason.title), s.h2),
+        _reason(report),
+        Paragraph(para_text(gettext("Patient")), s.h2),
         _facts(report),
-        Spacer(1, 6),
-        _recommendation(report),
-        Paragraph(para_text(gettext("Trial timeline")), s.h2),
+        Paragraph(para_text(gettext("Course of the trial")), s.h2),
         _timeline(report),
         Paragraph(para_text(gettext("Measures")), s.h2),
         _metrics(report),
+        *_care(report),
         # A chart never leaves its heading behind at the foot of a page.
         KeepTogether(
             [
@@ -1119,8 +1217,18 @@ def referral_pdf(report: ReferralReport) -> bytes:
         *(Paragraph(para_text(note), s.body) for note in series.notes),
         Paragraph(para_text(gettext("Findings, with their evidence and sources")), s.h2),
         *_findings(report),
-        *_care(report),
+        *_referral(report),
     ]
     footer = _footer(report)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
+    heading = _styles().h2.name
+    placed = [
+        Placed(
+            page=page,
+            heading=isinstance(flowable, Paragraph) and flowable.style.name == heading,
+            text=flowable.getPlainText() if isinstance(flowable, Paragraph) else "",
+            kind=type(flowable).__name__,
+        )
+        for page, flowable in doc.placed
+    ]
+    return buffer.getvalue(), placed

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
 from accounts.audit import audit_record
 from accounts.models import User
@@ -71,11 +71,29 @@ class MetricRow:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why the patient is referred, first and in plain words: one sentence with the numbers,
+    then the supporting facts (function, adherence, the two ankles, the therapist's note)."""
+
+    headline: str
+    details: list[str]
+    # "Reason for referral" when there is one (the rules' referral finding, or a referral made);
+    # "Summary" for a letter printed while the rules do not call for one.
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class ReferralReport:
     episode: Episode
     patient_name: str
     clinic_name: str
     therapist_name: str
+    # Who is referred (name, date of birth, sex, the clinic's record number when recorded), by
+    # whom (the therapist, their role, the clinic and how to reach them) and to whom.
+    patient_facts: list[tuple[str, str]]
+    sender_lines: list[str]
+    recipient: str
+    reason: Reason
     as_of: dt.date
     # Why the report stands on ``as_of`` (today, the referral date, the closing date).
     as_of_note: str
@@ -359,12 +377,230 @@ def _findings(findings: Sequence[rules.Finding]) -> list[ReportFinding]:
             label=code_label(f.code),
             severity=f.severity,
             severity_label=str(SEVERITY_LABELS.get(f.severity, f.severity)),
-            message=finding_message(f),
+            message=finding_message(f, for_reading=True),
             evidence=evidence_items(f.evidence),
             sources=sources_for(f.code),
         )
         for f in findings
     ]
+
+
+# The sexes a clinic may record (FHIR administrative gender), in words.
+SEX_LABELS: dict[str, StrOrPromise] = {
+    "male": pgettext_lazy("sex", "Male"),
+    "female": pgettext_lazy("sex", "Female"),
+    "other": pgettext_lazy("sex", "Other"),
+    "unknown": pgettext_lazy("sex", "Unknown"),
+}
+
+
+def _age(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _patient_facts(episode: Episode, as_of: dt.date) -> list[tuple[str, str]]:
+    """Who is referred: what a receiving office needs to match the patient in its own record.
+    Date of birth, sex and the record number are shown when the clinic recorded them (read with
+    getattr: the fields arrive with the patient identifiers)."""
+    patient = episode.patient
+    facts = [(gettext("Name"), patient.user.get_full_name())]
+    born = getattr(patient, "birth_date", None)
+    if isinstance(born, dt.date):
+        facts.append(
+            (
+                gettext("Date of birth"),
+                gettext("%(date)s (age %(age)s)")
+                % {"date": day_month_year(born), "age": _age(born, as_of)},
+            )
+        )
+    sex = getattr(patient, "sex", None)
+    if sex:
+        facts.append((gettext("Sex"), str(SEX_LABELS.get(str(sex), str(sex)))))
+    mrn = getattr(patient, "mrn", None)
+    if mrn:
+        facts.append((gettext("Clinic record number"), str(mrn)))
+    facts += [
+        (
+            gettext("Affected side"),
+            gettext("%(side)s ankle") % {"side": episode.get_affected_side_display()},
+        ),
+        (
+            gettext("Diagnosis"),
+            gettext("Posterior ankle impingement: %(diagnosis)s")
+            % {"diagnosis": str(episode.get_diagnosis_display()).lower()},
+        ),
+    ]
+    return facts
+
+
+def _sender_lines(therapist: User | None, clinic_name: str) -> list[str]:
+    """By whom: the treating therapist, their role, the clinic, and how to reach them."""
+    if therapist is None:
+        return [gettext("No treating therapist assigned"), clinic_name]
+    lines = [therapist.get_full_name() or therapist.email]
+    if therapist.role:
+        lines.append(str(therapist.get_role_display()))
+    if clinic_name:
+        lines.append(clinic_name)
+    lines.append(therapist.email)
+    return [line for line in lines if line]
+
+
+def _pain_course(metrics: rules.Metrics, target: float | None) -> str:
+    """ "6.9 → 6.6 (−4%), target ≤ 4.8": activity pain from the baseline to the last 7 days."""
+    if metrics.pain_baseline is None or metrics.pain_current is None:
+        return gettext("baseline %(baseline)s, last 7 days %(current)s") % {
+            "baseline": numbers.pain_of_ten(metrics.pain_baseline),
+            "current": numbers.pain_of_ten(metrics.pain_current),
+        }
+    text = gettext("%(baseline)s → %(current)s") % {
+        "baseline": numbers.pain(metrics.pain_baseline),
+        "current": numbers.pain(metrics.pain_current),
+    }
+    if metrics.pain_change_pct is not None:
+        # The rules count a fall as positive; shown as it reads, a fall with a minus.
+        text += f" ({numbers.signed(-metrics.pain_change_pct, 0)}%)"
+    if target is not None:
+        text += ", " + gettext("target ≤ %(target)s") % {"target": numbers.pain(target)}
+    return text
+
+
+def _reason(*, episode: Episode, course: Course) -> Reason:
+    """Why the patient is referred, in plain words with the numbers (the rules' referral
+    finding when there is one; otherwise what the rules say and the therapist's judgement)."""
+    ev = course.evaluation
+    m = ev.metrics
+    t = course.thresholds
+    codes = {f.code for f in ev.findings}
+    pain = _pain_course(m, course.series.mcid_target)
+    adherent = m.adherence_pct is not None and m.adherence_pct >= t.adherence_min_percent
+    weeks = max(ev.trial_day, 0) // 7
+    if codes & {rules.REFERRAL_CONSIDER, rules.REFERRAL_OVERDUE}:
+        if adherent:
+            template = ngettext(
+                "No clinically important improvement in activity pain after %(weeks)s week of "
+                "adherent conservative care: %(pain)s.",
+                "No clinically important improvement in activity pain after %(weeks)s weeks of "
+                "adherent conservative care: %(pain)s.",
+                weeks,
+            )
+        else:
+            template = ngettext(
+                "No clinically important improvement in activity pain after %(weeks)s week of "
+                "conservative care: %(pain)s.",
+                "No clinically important improvement in activity pain after %(weeks)s weeks of "
+                "conservative care: %(pain)s.",
+                weeks,
+            )
+        headline = template % {"weeks": weeks, "pain": pain}
+    elif rules.PAIN_WORSENING in codes:
+        headline = gettext("Activity pain is getting worse during conservative care: %(pain)s.") % {
+            "pain": pain
+        }
+    else:
+        recommendation = str(RECOMMENDATION_LABELS.get(ev.recommendation, ev.recommendation))
+        if episode.referral_date is not None:
+            template = gettext(
+                "Referred on the therapist's clinical judgement; the rules did not call for a "
+                "referral at the time (%(recommendation)s). Activity pain: %(pain)s."
+            )
+        else:
+            template = gettext(
+                "The rules do not call for a referral at this date (%(recommendation)s). "
+                "Activity pain: %(pain)s."
+            )
+        headline = template % {"recommendation": recommendation.lower(), "pain": pain}
+    details: list[str] = []
+    if rules.REFERRAL_OVERDUE in codes:
+        details.append(
+            gettext(
+                "Day %(day)s of the trial: past day %(overdue)s, by which a trial that has not "
+                "helped should be referred."
+            )
+            % {"day": ev.trial_day, "overdue": t.overdue_day}
+        )
+    function = _function_reason(course)
+    if function:
+        details.append(function)
+    details.append(
+        gettext("Exercise adherence: %(adherence)s (adequate from %(minimum)s).")
+        % {
+            "adherence": numbers.adherence(
+                m.adherence_pct, has_prescriptions=course.series.has_prescriptions
+            ),
+            "minimum": numbers.percent(t.adherence_min_percent),
+        }
+    )
+    if m.rom_current is not None and m.rom_reference is not None:
+        details.append(
+            gettext(
+                "Plantar flexion: %(current)s on the affected side, %(reference)s on the other "
+                "side."
+            )
+            % {
+                "current": numbers.degrees(m.rom_current),
+                "reference": numbers.degrees(m.rom_reference),
+            }
+        )
+    if episode.referral_note:
+        details.append(gettext("Therapist's note: %(note)s") % {"note": episode.referral_note})
+    referring = bool(
+        codes & {rules.REFERRAL_CONSIDER, rules.REFERRAL_OVERDUE, rules.PAIN_WORSENING}
+    )
+    title = (
+        gettext("Reason for referral")
+        if referring or episode.referral_date is not None
+        else gettext("Summary")
+    )
+    return Reason(headline=headline, details=details, title=title)
+
+
+def _function_reason(course: Course) -> str:
+    """The FAAM subscale the function finding judges, from its first to its latest score."""
+    function = course.series.function
+    if function is None or not function.known:
+        return gettext("Function questionnaires (FAAM, PSFS): none answered yet.")
+    for label, baseline, current, change, mcid in (
+        (
+            gettext("FAAM Sports"),
+            function.faam_sports_baseline,
+            function.faam_sports_current,
+            function.faam_sports_change,
+            function.faam_sports_mcid,
+        ),
+        (
+            gettext("FAAM ADL"),
+            function.faam_adl_baseline,
+            function.faam_adl_current,
+            function.faam_adl_change,
+            function.faam_adl_mcid,
+        ),
+    ):
+        if baseline is None or current is None or change is None:
+            continue
+        words = {
+            "label": label,
+            "baseline": numbers.score(baseline),
+            "current": numbers.score(current),
+            "change": numbers.score_change(change),
+            "mcid": numbers.number(mcid),
+        }
+        if change >= mcid:
+            return (
+                gettext(
+                    "Function: %(label)s %(baseline)s → %(current)s (%(change)s), an important "
+                    "improvement (from +%(mcid)s points)."
+                )
+                % words
+            )
+        return (
+            gettext(
+                "Function: %(label)s %(baseline)s → %(current)s (%(change)s), short of the "
+                "+%(mcid)s points that count as an important improvement."
+            )
+            % words
+        )
+    return gettext("Function questionnaires (FAAM, PSFS): only a first score so far.")
 
 
 def referral_report(
@@ -383,11 +619,16 @@ def referral_report(
         }
     patient = episode.patient
     therapist = patient.therapist
+    clinic_name = patient.user.clinic.name if patient.user.clinic else ""
     return ReferralReport(
         episode=episode,
         patient_name=patient.user.get_full_name(),
-        clinic_name=patient.user.clinic.name if patient.user.clinic else "",
+        clinic_name=clinic_name,
         therapist_name=therapist.get_full_name() if therapist else gettext("not assigned"),
+        patient_facts=_patient_facts(episode, as_of),
+        sender_lines=_sender_lines(therapist, clinic_name),
+        recipient=episode.referred_to or gettext("The receiving surgeon"),
+        reason=_reason(episode=episode, course=course),
         as_of=as_of,
         as_of_note=why,
         course=course,

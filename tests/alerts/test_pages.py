@@ -59,7 +59,11 @@ def test_the_inbox_lists_unresolved_alerts_most_severe_first(cast, therapist):
     text = _text(html)
     assert "Referral for a surgical opinion overdue" in text and "Gap in daily logging" in text
     assert str(cast.patient_a) in text and str(cast.other_patient) not in text
-    assert "Evidence: trial day 57 · pain baseline 7.0 · mcid points 2" in text
+    assert (
+        "Evidence: trial day: 57 · baseline activity pain: 7.0 · important improvement, points: 2"
+        in text
+    )
+    assert "mcid" not in text.lower() and "pain_baseline" not in text
     assert "Raised 0" in text  # the age of the alert
     assert f'href="/episodes/{cast.episode_a.pk}/"' in html
     # Every action is a POST form with a CSRF token and labelled inputs.
@@ -262,8 +266,11 @@ def test_the_episode_page_shows_progress_findings_and_alerts(cast, therapist, ex
     assert "57 (week 9)" in text
     assert "Baseline pain 7.0/10" in text and "Current pain (last 7 days) 6.0/10" in text
     assert "Adherence 100%" in text
-    assert "Referral for a surgical opinion overdue" in text and "REFERRAL_OVERDUE" in text
-    assert "Evidence: trial day 57" in text
+    assert "Referral for a surgical opinion overdue" in text and "REFERRAL_OVERDUE" not in text
+    assert "Evidence: trial day: 57" in text
+    assert "important change rule: a fall of 2 points and 30%" in text
+    assert "baseline from: the first week’s mean" in text.replace("&#x27;", "’").replace("'", "’")
+    assert "points_and_percent" not in text and "week1" not in text
     assert [a.pk for a in progress.alerts] == [alert_id]
     assert f'action="/alerts/{alert_id}/acknowledge/"' in html
     # Each action (acknowledge, snooze, resolve) comes back to this page.

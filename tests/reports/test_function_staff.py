@@ -122,7 +122,8 @@ def test_the_episode_page_shows_progress_charts_windows_and_responses(cast):
     assert re.search(r"FAAM Sports\s+28\.1 → to 31\.3 \+3\.1 points", words)
     assert re.search(r"FAAM ADL\s+57\.1 → to 60\.7 \+3\.6 points", words)
     assert re.search(r"PSFS\s+2\.7 → to 3\.3 \+0\.7 points", words)
-    assert "FUNCTION_NOT_IMPROVING" in words
+    assert "Function not improving (FAAM)" in words
+    assert "FUNCTION_NOT_IMPROVING" not in words  # a rule's code is not a word a person reads
 
     # The FAAM chart: both subscales, the band of Sports (judged) from 28.1 + 9 up.
     faam = figure(html, "chart-faam")
@@ -309,9 +310,15 @@ def test_the_referral_report_shows_function_beside_pain(cast):
     assert "2.7 to 3.3 (+0.7 points)" in measures
     assert 'id="report-faam-data"' in html and 'id="report-psfs-data"' in html
     findings = section(html, "report-findings-title")
-    assert "FUNCTION_NOT_IMPROVING" in findings
+    assert "Function not improving (FAAM)" in findings and "FUNCTION_NOT_IMPROVING" not in findings
     # The referral finding's evidence carries the function figures, rounded like the metrics.
-    assert "faam sports baseline 28.1 · faam sports current 31.3" in findings.lower()
+    assert "FAAM Sports, first score: 28.1 · FAAM Sports, latest score: 31.3" in findings
+    # …and the reason for referral, first, says it in words.
+    reason = section(html, "reason-title")
+    assert (
+        "Function: FAAM Sports 28.1 → 31.3 (+3.1 points), short of the +9.0 points that count "
+        "as an important improvement." in reason
+    )
 
 
 def test_a_report_without_questionnaires_says_none_was_answered(cast):

@@ -65,8 +65,9 @@ def test_page_caption_report_pdf_and_email_show_the_same_figures(cast, episode):
     assert "Adherence 94%" in page
     assert "deficit 14.0° (sore side 32.0° vs other side 46.0°)" in page
     # …its findings' evidence, in the same rounding…
-    assert "pain baseline 6.6" in page and "pain current 5.7" in page
-    assert "pain change pct 13%" in page and "rom deficit 14.0°" in page
+    assert "baseline activity pain: 6.6" in page and "activity pain, last 7 days: 5.7" in page
+    assert "change in activity pain: \u22120.9 points (\u221213%)" in page
+    assert "plantar flexion deficit: 14.0°" in page
     # …and the pain chart's caption: the same fall, from the same baseline to the same mean.
     assert (
         "Pain during activity fell by 0.9 points, from a baseline of 6.6 to a 7-day mean of 5.7 "
@@ -79,7 +80,7 @@ def test_page_caption_report_pdf_and_email_show_the_same_figures(cast, episode):
         assert "\u22120.9 points (\u221213%)" in medium
         assert "94%" in medium
         assert "14.0°" in medium and "46.0°" in medium and "32.0°" in medium
-        assert "pain current 5.7" in medium
+        assert "activity pain, last 7 days: 5.7" in medium
     for medium in (page, report, pdf_text):
         for unrounded in UNROUNDED:
             assert unrounded not in medium, (unrounded, medium)
