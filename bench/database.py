@@ -101,7 +101,8 @@ def restore_night(env: BenchEnv) -> None:
     with connect(env, autocommit=False) as conn:
         conn.execute(
             sql.SQL(
-                "TRUNCATE rehab_inboxmessage, rehab_deliveryattempt, rehab_delivery, rehab_alert"
+                "TRUNCATE rehab_inboxmessageread, rehab_inboxmessage, rehab_deliveryattempt,"
+                " rehab_delivery, rehab_alert"
             )
         )
         for table in ("rehab_alert", "rehab_delivery", "rehab_inboxmessage"):
