@@ -76,6 +76,32 @@ class PatientCreateInputSerializer(serializers.Serializer[Any]):
         "and, until the patient chooses another, their pages' and reminders'. Blank: the "
         "site's default for emails, the phone's language for pages.",
     )
+    birth_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Date of birth, YYYY-MM-DD."
+    )
+    sex = serializers.CharField(
+        max_length=8,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Sex as the clinic records it: male, female, other, unknown, or blank.",
+    )
+    mrn = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The clinic's medical record number (unique in the clinic), or blank.",
+    )
+
+
+class PatientIdentifiersInputSerializer(serializers.Serializer[Any]):
+    """``PATCH /api/v1/patients/{id}/``: any of the identifiers; a field left out keeps its
+    value, blank (or null for the date) clears it."""
+
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    sex = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    mrn = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
@@ -100,6 +126,9 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "therapist",
             "activated",
             "created_at",
+            "birth_date",
+            "sex",
+            "mrn",
         ]
         read_only_fields = fields
 
