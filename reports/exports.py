@@ -294,7 +294,9 @@ def _conditional_create(resource: dict[str, Any]) -> dict[str, Any]:
     """The ``request`` of a transaction entry: create the resource unless the server already
     has one with its first identifier (for a Patient: the clinic's record number when known,
     so that the EHR's own patient is matched rather than duplicated)."""
-    first = resource["identifier"][0]
+    identifier = resource["identifier"]
+    # A QuestionnaireResponse has one identifier, the other resources a list of them.
+    first = identifier if isinstance(identifier, dict) else identifier[0]
     query = quote(f"{first['system']}|{first['value']}", safe=":/|")
     return {
         "method": "POST",

@@ -160,8 +160,10 @@ def test_unknown_names_are_404_anonymous_401_and_the_fhir_media_type_is_the_defa
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/fhir+json")
     # Without asking: FHIR's media type too; plain JSON only when asked for.
-    assert api(user).get("/api/v1/code-systems/faam-answer/")["Content-Type"].startswith(
-        "application/fhir+json"
+    assert (
+        api(user)
+        .get("/api/v1/code-systems/faam-answer/")["Content-Type"]
+        .startswith("application/fhir+json")
     )
     plain = api(user).get("/api/v1/questionnaires/psfs/", HTTP_ACCEPT="application/json")
     assert plain["Content-Type"].startswith("application/json")
