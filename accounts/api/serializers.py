@@ -99,9 +99,32 @@ class PatientIdentifiersInputSerializer(serializers.Serializer[Any]):
     """``PATCH /api/v1/patients/{id}/``: any of the identifiers; a field left out keeps its
     value, blank (or null for the date) clears it."""
 
-    birth_date = serializers.DateField(required=False, allow_null=True)
-    sex = serializers.CharField(max_length=8, required=False, allow_blank=True)
-    mrn = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    birth_date = serializers.DateField(
+        required=False, allow_null=True, help_text="Date of birth, YYYY-MM-DD, or null."
+    )
+    sex = serializers.CharField(
+        max_length=8,
+        required=False,
+        allow_blank=True,
+        help_text="Sex as the clinic records it: male, female, other, unknown, or blank.",
+    )
+    mrn = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The clinic's medical record number (unique in the clinic), or blank.",
+    )
+
+
+class PatientUpdateInputSerializer(PatientIdentifiersInputSerializer):
+    """The schema of ``PATCH /api/v1/patients/{id}/``: identifiers and/or a reassignment."""
+
+    therapist = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Clinic admins: the id of an active therapist of the clinic, or null for "
+        "nobody (the clinic's admins then get the patient's alerts).",
+    )
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
@@ -113,6 +136,11 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
     )
     activated = serializers.SerializerMethodField(
         help_text="Whether the patient has set a password through their invitation."
+    )
+    # Blank when not recorded: a plain string, not the choices' enum (which has no blank).
+    sex = serializers.CharField(
+        read_only=True,
+        help_text="Sex as the clinic records it: male, female, other, unknown, or blank.",
     )
 
     class Meta:

@@ -25,10 +25,10 @@ from accounts.api.serializers import (
     PatientCreateInputSerializer,
     PatientIdentifiersInputSerializer,
     PatientSerializer,
+    PatientUpdateInputSerializer,
     TokenObtainInputSerializer,
     TokenSerializer,
 )
-from accounts.api.staff_serializers import PatientReassignInputSerializer
 from accounts.api.staff_views import patient_reassign_response
 from accounts.audit import audit_read
 from accounts.models import ApiToken, Patient, User
@@ -240,7 +240,7 @@ class PatientDetailView(ApiView):
         "therapist gets 403, an id that is no active therapist of the clinic 400 naming "
         "`therapist`. Both in one request: all or nothing. A patient gets 403; another "
         "clinic's patient 404.",
-        request=PatientReassignInputSerializer,
+        request=PatientUpdateInputSerializer,
         responses={
             200: PatientSerializer,
             403: OpenApiResponse(description="A patient, or a therapist reassigning"),
