@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services, throttling
 from accounts.backends import password_failed
-from accounts.models import User
+from accounts.identifiers import MRN_MAX_LENGTH
+from accounts.models import Sex, User
 from accounts.scoping import therapists_in_clinic
 
 
@@ -234,7 +235,40 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-class PatientCreateForm(PageForm):
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class PatientIdentifierFields(forms.Form):
+    """Date of birth, sex and medical record number: what an EHR matches the patient on. All
+    optional; the service checks the values (accounts/identifiers.py)."""
+
+    birth_date = forms.DateField(label=_("Date of birth"), required=False, widget=_DateInput())
+    sex = forms.ChoiceField(
+        label=_("Sex"),
+        required=False,
+        choices=[("", _("Not recorded")), *Sex.choices],
+        help_text=_("As the clinic records it."),
+    )
+    mrn = forms.CharField(
+        label=_("Medical record number"),
+        required=False,
+        max_length=MRN_MAX_LENGTH,
+        help_text=_("Your clinic's number for this patient, as in its records system."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class PatientIdentifiersForm(PageForm, PatientIdentifierFields):
+    pass
+
+
+class PatientCreateForm(PageForm, PatientIdentifierFields):
+    field_order = ["email", "first_name", "last_name", "timezone", "therapist"]
+
     email = forms.EmailField(
         label=_("Email"), widget=forms.EmailInput(attrs={"autocapitalize": "none"})
     )

@@ -13,9 +13,11 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.emails import normalize_email
 
@@ -24,6 +26,22 @@ class Role(models.TextChoices):
     PATIENT = "patient", _("Patient")
     THERAPIST = "therapist", _("Physical therapist")
     CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+
+
+def validate_identifier_system(value: str) -> None:
+    """A FHIR identifier system: an http(s) address or a URN (``urn:oid:…``)."""
+    if value and not value.startswith(("https://", "http://", "urn:")):
+        raise ValidationError(_("Enter an http:// or https:// address, or a urn:."))
+
+
+class Sex(models.TextChoices):
+    """Sex as the clinic records it: FHIR's administrative gender values, so that the export
+    carries it as ``Patient.gender`` unchanged (docs/fhir.md)."""
+
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+    OTHER = "other", pgettext_lazy("sex", "Other")
+    UNKNOWN = "unknown", pgettext_lazy("sex", "Unknown")
 
 
 class Clinic(models.Model):
@@ -35,6 +53,18 @@ class Clinic(models.Model):
     require_two_factor = models.BooleanField(
         default=False,
         help_text=_("Therapists and clinic admins must use an authenticator app to sign in."),
+    )
+    # The system URI of the clinic's medical record numbers, as its EHR names them (the FHIR
+    # Patient.identifier.system). Blank: PAIS_MRN_SYSTEM, else one under PAIS_SITE_URL
+    # (accounts.identifiers.mrn_system, docs/fhir.md).
+    mrn_system = models.CharField(
+        max_length=255,
+        blank=True,
+        validators=[validate_identifier_system],
+        help_text=_(
+            "The identifier system of this clinic's medical record numbers, as its EHR names it "
+            "(e.g. https://hospital.example.org/fhir/sid/mrn). Blank: the installation's default."
+        ),
     )
 
     class Meta:
@@ -196,6 +226,12 @@ class Patient(models.Model):
     reminder_by_email = models.BooleanField(default=True)
     # Turned on when the patient subscribes their first device to Web Push.
     reminder_by_push = models.BooleanField(default=False)
+    # Identifiers an EHR matches the patient on (issue 16; docs/fhir.md). Entered by staff
+    # (accounts.services.patient_identifiers_update); all optional. The medical record number is
+    # unique within the clinic when given (checked by the service: the clinic is on the user).
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
+    mrn = models.CharField(_("medical record number"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "id"]

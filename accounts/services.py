@@ -4,6 +4,7 @@ Two-factor enrolment has its own service module, accounts/twofactor.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import throttling
 from accounts.audit import audit_record
 from accounts.emails import normalize_email, upper_case_look_alike
+from accounts.identifiers import clean_identifiers
 from accounts.language import in_language_of, validate_language
 from accounts.models import (
     ApiToken,
@@ -88,18 +90,28 @@ def patient_create(
     timezone_name: str = "UTC",
     therapist: User | None = None,
     language: str = "",
+    birth_date: dt.date | None = None,
+    sex: str = "",
+    mrn: str = "",
 ) -> CreatedPatient:
     """Create an invited patient in the actor's clinic and email them a one-time link.
 
     A therapist's new patient is assigned to that therapist. A clinic admin may name a therapist
     of the clinic, or leave the patient unassigned. ``language`` (a code of settings.LANGUAGES,
     or blank for the site's default) is the invitation email's and, until the patient chooses,
-    the diary's language.
+    the diary's language. ``birth_date``, ``sex`` and ``mrn`` (the clinic's medical record number,
+    unique in the clinic) are optional: the identifiers an EHR matches the patient on.
     """
     if not can_manage_patients(actor):
         raise PermissionError("Only therapists and clinic admins create patients.")
+    identifiers, errors = clean_identifiers(
+        clinic_id=actor.clinic_id,
+        birth_date=birth_date,
+        sex=sex,
+        mrn=mrn,
+        today=timezone.localdate(),
+    )
     email = normalize_email(email)
-    errors: dict[str, list[str]] = {}
     if not email:
         errors["email"] = [_("This field is required.")]
     elif email_is_taken(email):
@@ -138,10 +150,63 @@ def patient_create(
             clinic_id=actor.clinic_id,
             language=language,
         )
-        patient = Patient.objects.create(user=user, therapist=therapist, timezone=timezone_name)
+        patient = Patient.objects.create(
+            user=user,
+            therapist=therapist,
+            timezone=timezone_name,
+            birth_date=identifiers.birth_date,
+            sex=identifiers.sex,
+            mrn=identifiers.mrn,
+        )
         audit_record(actor=actor, action="patient.created", obj=patient, patient_id=patient.pk)
         issued = invitation_issue(actor=actor, patient=patient)
     return CreatedPatient(patient=patient, invitation=issued)
+
+
+def patient_identifiers_update(
+    *,
+    actor: User,
+    patient: Patient,
+    birth_date: dt.date | None,
+    sex: str,
+    mrn: str,
+) -> Patient:
+    """Set the patient's date of birth, sex and medical record number (each may be blank), as
+    a therapist or clinic admin of the patient's clinic records them. Audited as
+    ``patient.identifiers_changed`` (ids only: the values are in the row, not the trail) when
+    anything changed. Another patient of the clinic with the same number: ValidationError."""
+    if not can_manage_patients(actor) or actor.clinic_id != patient.user.clinic_id:
+        raise PermissionError("Only the clinic's therapists and admins edit patient identifiers.")
+    with transaction.atomic():
+        # One writer per clinic at a time, so that two patients cannot take the same number
+        # between the check and the save (the clinic is on the user, out of a constraint's reach).
+        Clinic.objects.select_for_update(of=("self",)).filter(members__patient=patient).first()
+        identifiers, errors = clean_identifiers(
+            clinic_id=patient.user.clinic_id,
+            birth_date=birth_date,
+            sex=sex,
+            mrn=mrn,
+            today=timezone.localdate(),
+            patient=patient,
+        )
+        if errors:
+            raise ValidationError(errors)
+        before = (patient.birth_date, patient.sex, patient.mrn)
+        after = (identifiers.birth_date, identifiers.sex, identifiers.mrn)
+        if before == after:
+            return patient
+        Patient.objects.filter(pk=patient.pk).update(
+            birth_date=identifiers.birth_date, sex=identifiers.sex, mrn=identifiers.mrn
+        )
+        patient.birth_date, patient.sex, patient.mrn = after
+        audit_record(
+            actor=actor,
+            action="patient.identifiers_changed",
+            obj=patient,
+            clinic_id=patient.user.clinic_id,
+            patient_id=patient.pk,
+        )
+    return patient
 
 
 ALREADY_ACTIVE_MESSAGE = gettext_lazy(

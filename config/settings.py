@@ -39,6 +39,11 @@ SITE_URL = env_str("PAIS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 FHIR_BASE_URL = env_str("PAIS_FHIR_BASE_URL", "").rstrip("/")
 if FHIR_BASE_URL and not FHIR_BASE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("PAIS_FHIR_BASE_URL must be an http:// or https:// address")
+# The identifier system of the clinics' medical record numbers in FHIR (Patient.identifier),
+# for clinics whose own (Clinic.mrn_system) is blank. Empty: SITE_URL + "/fhir/sid/mrn/<slug>".
+MRN_SYSTEM = env_str("PAIS_MRN_SYSTEM", "").rstrip("/")
+if MRN_SYSTEM and not MRN_SYSTEM.startswith(("https://", "http://", "urn:")):
+    raise ImproperlyConfigured("PAIS_MRN_SYSTEM must be an http(s):// address or a urn:")
 
 INSTALLED_APPS = [
     # First: its changepassword command (which also revokes API tokens) replaces Django's.

@@ -68,6 +68,7 @@ urlpatterns: list[URLPattern] = [
     path("patients/new/", views.patient_new, name="patient-new"),
     path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
     path("patients/<int:pk>/invite/", views.patient_reinvite, name="patient-reinvite"),
+    path("patients/<int:pk>/identifiers/", views.patient_identifiers, name="patient-identifiers"),
     path(
         "patients/<int:pk>/password-reset/",
         views.patient_password_reset,

@@ -33,10 +33,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.audit import audit_read
-from accounts.forms import PatientCreateForm
+from accounts.forms import PatientCreateForm, PatientIdentifiersForm
 from accounts.models import Patient, User
 from accounts.scoping import can_manage_patients
-from accounts.services import IssuedInvitation, invitation_issue, patient_create
+from accounts.services import (
+    IssuedInvitation,
+    invitation_issue,
+    patient_create,
+    patient_identifiers_update,
+)
 from accounts.services import patient_password_reset as services_patient_password_reset
 from accounts.throttling import LockedOut
 from rehab import offline, questionnaire_pages, rules, selectors
@@ -475,6 +480,9 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 last_name=data["last_name"],
                 timezone_name=data["timezone"],
                 therapist=data.get("therapist"),
+                birth_date=data["birth_date"],
+                sex=data["sex"],
+                mrn=data["mrn"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -502,6 +510,47 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_staff(request)
     audit_read(user, action="patient.viewed", obj=detail.patient, patient_id=detail.patient.pk)
     return render(request, "therapist/patient_detail.html", {"detail": detail})
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def patient_identifiers(request: HttpRequest, pk: int) -> HttpResponse:
+    """Date of birth, sex and medical record number: what an EHR matches the patient on."""
+    user = _user(request)
+    patient = selectors.patient_detail_for(user=user, patient_id=pk).patient
+    _require_staff(request)
+    initial = {"birth_date": patient.birth_date, "sex": patient.sex, "mrn": patient.mrn}
+    form = PatientIdentifiersForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            patient_identifiers_update(
+                actor=user,
+                patient=patient,
+                birth_date=data["birth_date"],
+                sex=data["sex"],
+                mrn=data["mrn"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, gettext("Identifiers saved."))
+            return redirect("patient-detail", pk=patient.pk)
+    return render(
+        request,
+        "therapist/form.html",
+        {
+            "form": form,
+            "title": gettext("Identifiers of %(patient)s") % {"patient": patient},
+            "intro": gettext(
+                "A records system (EHR) matches the patient on these when it takes the "
+                "patient's FHIR export. All are optional."
+            ),
+            "submit": gettext("Save identifiers"),
+            "cancel_url": reverse("patient-detail", args=[patient.pk]),
+        },
+    )
 
 
 @never_cache

@@ -16,7 +16,8 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,8 +25,14 @@ from rest_framework.response import Response
 from accounts.api.base import ApiView
 from accounts.scoping import can_manage_patients, get_in_reach_or_404
 from rehab.models import Episode
-from reports import fhir_questionnaires
-from reports.exports import entries_csv, episode_export_record, fhir_bundle
+from reports import fhir_questionnaires, fhir_terminology
+from reports.exports import (
+    BUNDLE_TYPES,
+    COLLECTION,
+    entries_csv,
+    episode_export_record,
+    fhir_bundle,
+)
 
 EXPORT_TAG = ["exports"]
 
@@ -49,10 +56,15 @@ class CsvRenderer(BaseRenderer):
 
 
 class FhirJsonRenderer(JSONRenderer):
-    """``Accept: application/fhir+json``, the FHIR media type; plain JSON is the default."""
+    """``application/fhir+json``, the FHIR media type: the default of every FHIR endpoint
+    (``Accept: application/json`` still gets plain JSON)."""
 
     media_type = "application/fhir+json"
     format = "fhir"
+
+
+# FHIR first: what a client gets without asking, errors included.
+FHIR_RENDERERS = (FhirJsonRenderer, JSONRenderer)
 
 
 class ExportApiView(ApiView):
@@ -93,27 +105,49 @@ class EpisodeEntriesCsvView(ExportApiView):
 
 
 class EpisodeFhirView(ExportApiView):
-    renderer_classes = (JSONRenderer, FhirJsonRenderer)
+    renderer_classes = FHIR_RENDERERS
 
     @extend_schema(
         tags=EXPORT_TAG,
         operation_id="episodes_fhir",
-        summary="The episode as a FHIR R4 Bundle of type collection",
+        summary="The episode as a FHIR R4 Bundle of type collection or transaction",
         description=(
-            "Patient, a Condition (posterior ankle impingement, affected side as body site), "
-            "one Observation per pain score (LOINC 72514-3) and per plantar-flexion measurement "
-            "(UCUM deg), each FAAM or PSFS response as a QuestionnaireResponse with an "
-            "Observation (category survey) per score (local codes, docs/fhir.md), and a Flag "
-            "per unresolved alert (clinic staff only: alerts are never shown to patients)."
+            "Patient (the clinic's record number, date of birth, gender when recorded), a "
+            "Condition (closest SNOMED CT and ICD-10-CM codes, affected side as body site), one "
+            "Observation per pain score (LOINC 72514-3 and a local code for during activity or "
+            "at rest) and per plantar-flexion measurement (local code, UCUM deg, the ankle and "
+            "its laterality), each FAAM or PSFS response as a QuestionnaireResponse with an "
+            "Observation (category survey) per score, and a Flag per unresolved alert (clinic "
+            "staff only: alerts are never shown to patients). `type=transaction`: every entry "
+            "carries a conditional create (`ifNoneExist` on its first identifier), so that a "
+            "FHIR server can take the bundle as it is, and again without duplicates. Every code "
+            "and its source: docs/fhir.md. Served as `application/fhir+json`."
         ),
+        parameters=[
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                enum=list(BUNDLE_TYPES),
+                description="The Bundle's type. Default: collection.",
+            )
+        ],
         responses={
-            200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A FHIR R4 Bundle.")
+            200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A FHIR R4 Bundle."),
+            400: OpenApiResponse(description="`type` is neither collection nor transaction"),
         },
     )
     def get(self, request: Request, pk: int) -> Response:
         episode = self.get_episode(pk)
+        bundle_type = request.query_params.get("type", COLLECTION)
+        if bundle_type not in BUNDLE_TYPES:
+            raise serializers.ValidationError(
+                {"type": [f"Choose one of: {', '.join(BUNDLE_TYPES)}."]}
+            )
         bundle = fhir_bundle(
-            episode, include_flags=can_manage_patients(self.caller), now=timezone.now()
+            episode,
+            include_flags=can_manage_patients(self.caller),
+            now=timezone.now(),
+            bundle_type=bundle_type,
         )
         episode_export_record(actor=self.caller, episode=episode, action="fhir.exported")
         return Response(bundle)
@@ -123,7 +157,7 @@ DEFINITION_TAG = ["fhir definitions"]
 
 
 class QuestionnaireView(ApiView):
-    renderer_classes = (JSONRenderer, FhirJsonRenderer)
+    renderer_classes = FHIR_RENDERERS
 
     @extend_schema(
         tags=DEFINITION_TAG,
@@ -151,24 +185,26 @@ class QuestionnaireView(ApiView):
 
 
 class CodeSystemView(ApiView):
-    renderer_classes = (JSONRenderer, FhirJsonRenderer)
+    renderer_classes = FHIR_RENDERERS
 
     @extend_schema(
         tags=DEFINITION_TAG,
         operation_id="code_systems_retrieve",
-        summary="A local FHIR R4 CodeSystem: faam-answer or function-score",
+        summary="A local FHIR R4 CodeSystem: faam-answer, function-score, observation or finding",
         description=(
             "`faam-answer`: the FAAM answers 4 (no difficulty at all) ... 0 (unable to do) and "
             "na. `function-score`: the codes of the score Observations, faam-adl, faam-sports "
             "and psfs. Local codes, because no LOINC code exists for the FAAM (docs/fhir.md). "
-            "Anything else: 404."
+            "`observation`: pain-activity, pain-rest and ankle-plantar-flexion-rom. `finding`: "
+            "the finding codes the alert Flags carry (REFERRAL_CONSIDER, ...). Anything else: "
+            "404."
         ),
         responses={
             200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A FHIR R4 CodeSystem.")
         },
     )
     def get(self, request: Request, name: str) -> Response:
-        resource = fhir_questionnaires.code_system(name)
+        resource = fhir_terminology.code_system(name)
         if resource is None:
             raise Http404
         return Response(resource)

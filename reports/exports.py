@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import translation
 
 from accounts.audit import audit_record
-from accounts.models import User
+from accounts.identifiers import mrn_system
+from accounts.models import Patient, User
 from config.csv_export import csv_text
 from rehab.models import (
     Alert,
@@ -32,8 +34,10 @@ from rehab.models import (
     Side,
 )
 from rehab.selectors import questionnaire_responses
-from rehab.vocabulary import SEVERITY_LABELS, code_label
+from rehab.vocabulary import SEVERITY_LABELS
+from reports import fhir_terminology as terms
 from reports.fhir_questionnaires import questionnaire_response, score_observations
+from reports.fhir_terminology import V2_IDENTIFIER_TYPE
 
 # --- CSV ---------------------------------------------------------------------------------------
 
@@ -89,30 +93,25 @@ def entries_csv(episode: Episode) -> str:
 
 # --- FHIR R4 -----------------------------------------------------------------------------------
 
-LOINC = "http://loinc.org"
-SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
-PAIN_LOINC = "72514-3"
-PAIN_LOINC_DISPLAY = "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
-# The product's finding codes (REFERRAL_CONSIDER, ...): the same on every installation.
-FINDING_SYSTEM = "urn:pais-rehab:finding"
-
-# SNOMED CT body structures, lateralised (each is-a "Ankle region structure" 344001).
-ANKLE = {
-    Side.LEFT: ("51636004", "Structure of left ankle"),
-    Side.RIGHT: ("6685009", "Structure of right ankle"),
-}
-CONDITION_TEXT = "Posterior ankle impingement syndrome"
+# The codes themselves (LOINC, SNOMED CT, ICD-10-CM and our own): reports/fhir_terminology.py.
+COLLECTION = "collection"
+TRANSACTION = "transaction"
+BUNDLE_TYPES = (COLLECTION, TRANSACTION)
 PF_TEXT = "Plantar flexion range of motion of the ankle (goniometry)"
 
 
 def _identifier_system(kind: str) -> str:
     # Ids are this installation's: they are namespaced under its own address.
     return f"{settings.SITE_URL}/fhir/sid/{kind}"
+
+
+def _identifier(kind: str, value: str) -> dict[str, Any]:
+    return {"system": _identifier_system(kind), "value": value}
 
 
 @dataclass(frozen=True)
@@ -136,14 +135,6 @@ def _english(label: object) -> str:
         return str(label)
 
 
-def _ankle(side: str, note: str) -> dict[str, Any]:
-    code, display = ANKLE[Side(side)]
-    return {
-        "coding": [{"system": SNOMED, "code": code, "display": display}],
-        "text": f"{_english(Side(side).label)} ankle ({note})",
-    }
-
-
 def _other_side(side: str) -> str:
     return Side.RIGHT if side == Side.LEFT else Side.LEFT
 
@@ -152,26 +143,59 @@ def _category(system: str, code: str, display: str) -> list[dict[str, Any]]:
     return [{"coding": [{"system": system, "code": code, "display": display}]}]
 
 
+def patient_identifiers(patient: Patient) -> list[dict[str, Any]]:
+    """The clinic's medical record number first (what an EHR matches on), then this
+    installation's own id of the patient."""
+    identifiers: list[dict[str, Any]] = []
+    if patient.mrn:
+        identifiers.append(
+            {
+                "use": "usual",
+                "type": {
+                    "coding": [
+                        {
+                            "system": V2_IDENTIFIER_TYPE,
+                            "code": "MR",
+                            "display": "Medical record number",
+                        }
+                    ],
+                    "text": "Medical record number",
+                },
+                "system": mrn_system(patient.user.clinic),
+                "value": patient.mrn,
+            }
+        )
+    identifiers.append({"use": "secondary", **_identifier("patient", str(patient.pk))})
+    return identifiers
+
+
 def _patient(episode: Episode) -> dict[str, Any]:
-    user = episode.patient.user
+    patient = episode.patient
+    user = patient.user
     name: dict[str, Any] = {"use": "official", "text": user.get_full_name()}
     if user.last_name:
         name["family"] = user.last_name
     if user.first_name:
         name["given"] = [user.first_name]
-    return {
+    resource: dict[str, Any] = {
         "resourceType": "Patient",
-        "identifier": [{"system": _identifier_system("patient"), "value": str(episode.patient_id)}],
+        "identifier": patient_identifiers(patient),
         "active": user.is_active,
         "name": [name],
     }
+    if patient.sex:
+        # Stored as FHIR's administrative gender values (accounts.models.Sex).
+        resource["gender"] = patient.sex
+    if patient.birth_date is not None:
+        resource["birthDate"] = patient.birth_date.isoformat()
+    return resource
 
 
 def _condition(episode: Episode, patient_ref: str) -> dict[str, Any]:
     resolved = episode.status == EpisodeStatus.CLOSED and episode.outcome == Outcome.RESOLVED
     condition: dict[str, Any] = {
         "resourceType": "Condition",
-        "identifier": [{"system": _identifier_system("episode"), "value": str(episode.pk)}],
+        "identifier": [_identifier("episode", str(episode.pk))],
         "clinicalStatus": {
             "coding": [
                 {
@@ -181,9 +205,10 @@ def _condition(episode: Episode, patient_ref: str) -> dict[str, Any]:
             ]
         },
         "category": _category(CONDITION_CATEGORY, "problem-list-item", "Problem List Item"),
-        # No SNOMED CT concept for the syndrome could be confirmed, so the text carries it.
-        "code": {"text": CONDITION_TEXT},
-        "bodySite": [_ankle(episode.affected_side, "affected side")],
+        # The closest SNOMED CT and ICD-10-CM codes; the text says exactly what it is
+        # (reports/fhir_terminology.py, docs/fhir.md).
+        "code": terms.condition_code(episode.affected_side),
+        "bodySite": [terms.ankle(episode.affected_side, "affected side")],
         "subject": {"reference": patient_ref},
         "recordedDate": episode.start_date.isoformat(),
         "note": [
@@ -199,23 +224,28 @@ def _condition(episode: Episode, patient_ref: str) -> dict[str, Any]:
     return condition
 
 
-def _pain(entry: DailyEntry, value: int, what: str, patient_ref: str, side: str) -> dict[str, Any]:
+def _observation_key(episode: Episode, entry: DailyEntry, what: str) -> str:
+    # Keyed on the entry's date, which a corrected entry keeps (docs/fhir.md).
+    return f"episode/{episode.pk}/entry/{entry.date.isoformat()}/{what}"
+
+
+def _pain(
+    episode: Episode, entry: DailyEntry, value: int, code: str, patient_ref: str
+) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
+        "identifier": [_identifier("observation", _observation_key(episode, entry, code))],
         "status": "final",
         "category": _category(OBSERVATION_CATEGORY, "survey", "Survey"),
-        "code": {
-            "coding": [{"system": LOINC, "code": PAIN_LOINC, "display": PAIN_LOINC_DISPLAY}],
-            "text": f"Pain {what} (0-10 numeric rating)",
-        },
+        "code": terms.pain_code(code),
         "subject": {"reference": patient_ref},
         "effectiveDateTime": entry.date.isoformat(),
         "valueInteger": value,
-        "bodySite": _ankle(side, "affected side"),
+        "bodySite": terms.ankle(episode.affected_side, "affected side"),
         "note": [
             {
                 "text": "Worst pain during activity or rising onto the toes that day"
-                if what == "during activity"
+                if code == terms.PAIN_ACTIVITY
                 else "Pain at rest that day"
             }
         ],
@@ -223,33 +253,36 @@ def _pain(entry: DailyEntry, value: int, what: str, patient_ref: str, side: str)
 
 
 def _plantar_flexion(
-    entry: DailyEntry, degrees: Decimal, side: str, note: str, patient_ref: str
+    episode: Episode, entry: DailyEntry, degrees: Decimal, side: str, which: str, patient_ref: str
 ) -> dict[str, Any]:
+    note = "affected side" if which == "pf-affected" else "healthy side"
     return {
         "resourceType": "Observation",
+        "identifier": [_identifier("observation", _observation_key(episode, entry, which))],
         "status": "final",
         "category": _category(OBSERVATION_CATEGORY, "exam", "Exam"),
-        # No LOINC code for goniometric ankle plantar flexion could be confirmed: text only.
-        "code": {"text": PF_TEXT},
+        "code": {
+            "coding": [terms.observation_coding(terms.PLANTAR_FLEXION)],
+            "text": f"{PF_TEXT} ({note})",
+        },
         "subject": {"reference": patient_ref},
         "effectiveDateTime": entry.date.isoformat(),
         # A JSON number, 31.5 as stored (a tenth of a degree reads back exactly from a float).
         "valueQuantity": {"value": float(degrees), "unit": "deg", "system": UCUM, "code": "deg"},
-        "bodySite": _ankle(side, note),
+        "bodySite": terms.ankle(side, note),
     }
 
 
 def _flag(alert: Alert, patient_ref: str) -> dict[str, Any]:
-    severity = SEVERITY_LABELS.get(alert.severity, alert.severity)
+    with translation.override("en"):
+        severity = str(SEVERITY_LABELS.get(alert.severity, alert.severity))
     return {
         "resourceType": "Flag",
-        "identifier": [{"system": _identifier_system("alert"), "value": str(alert.pk)}],
+        "identifier": [_identifier("alert", str(alert.pk))],
         "status": "active",
         "category": _category(FLAG_CATEGORY, "clinical", "Clinical"),
         "code": {
-            "coding": [
-                {"system": FINDING_SYSTEM, "code": alert.code, "display": code_label(alert.code)}
-            ],
+            "coding": [terms.finding_coding(alert.code)],
             "text": f"{severity}: {alert.message}",
         },
         "subject": {"reference": patient_ref},
@@ -257,14 +290,37 @@ def _flag(alert: Alert, patient_ref: str) -> dict[str, Any]:
     }
 
 
-def fhir_bundle(episode: Episode, *, include_flags: bool, now: dt.datetime) -> dict[str, Any]:
-    """The episode as a FHIR R4 ``collection`` Bundle (see api-contract.md, "Exports", and
-    docs/fhir.md): the Patient, a Condition, the diary's Observations, each FAAM and PSFS
-    response with its score Observations, and the unresolved alerts as Flags.
+def _conditional_create(resource: dict[str, Any]) -> dict[str, Any]:
+    """The ``request`` of a transaction entry: create the resource unless the server already
+    has one with its first identifier (for a Patient: the clinic's record number when known,
+    so that the EHR's own patient is matched rather than duplicated)."""
+    identifier = resource["identifier"]
+    # A QuestionnaireResponse has one identifier, the other resources a list of them.
+    first = identifier if isinstance(identifier, dict) else identifier[0]
+    query = quote(f"{first['system']}|{first['value']}", safe=":/|")
+    return {
+        "method": "POST",
+        "url": resource["resourceType"],
+        "ifNoneExist": f"identifier={query}",
+    }
+
+
+def fhir_bundle(
+    episode: Episode, *, include_flags: bool, now: dt.datetime, bundle_type: str = COLLECTION
+) -> dict[str, Any]:
+    """The episode as a FHIR R4 Bundle (see api-contract.md, "Exports", and docs/fhir.md): the
+    Patient, a Condition, the diary's Observations, each FAAM and PSFS response with its score
+    Observations, and the unresolved alerts as Flags.
+
+    ``bundle_type``: ``collection`` (a document to read), or ``transaction`` (to POST to a FHIR
+    server): each entry then carries a conditional create keyed on its first identifier, so
+    that applying the same export twice creates nothing the second time.
 
     ``include_flags``: unresolved alerts become Flags for clinic staff; a patient exporting their
     own record gets none, because alerts are the clinic's working list and never shown to them.
     """
+    if bundle_type not in BUNDLE_TYPES:
+        raise ValueError(f"Unknown bundle type {bundle_type!r}")
     ids = _ids()
     patient_ref = ids(f"patient/{episode.patient_id}")
     condition_ref = ids(f"episode/{episode.pk}/condition")
@@ -280,19 +336,22 @@ def fhir_bundle(episode: Episode, *, include_flags: bool, now: dt.datetime) -> d
         observations: list[tuple[str, dict[str, Any]]] = [
             (
                 f"{name}/pain-activity",
-                _pain(entry, entry.pain_activity, "during activity", patient_ref, side),
+                _pain(episode, entry, entry.pain_activity, terms.PAIN_ACTIVITY, patient_ref),
             )
         ]
         if entry.pain_rest is not None:
             observations.append(
-                (f"{name}/pain-rest", _pain(entry, entry.pain_rest, "at rest", patient_ref, side))
+                (
+                    f"{name}/pain-rest",
+                    _pain(episode, entry, entry.pain_rest, terms.PAIN_REST, patient_ref),
+                )
             )
         if entry.pf_rom_affected is not None:
             observations.append(
                 (
                     f"{name}/pf-affected",
                     _plantar_flexion(
-                        entry, entry.pf_rom_affected, side, "affected side", patient_ref
+                        episode, entry, entry.pf_rom_affected, side, "pf-affected", patient_ref
                     ),
                 )
             )
@@ -301,7 +360,7 @@ def fhir_bundle(episode: Episode, *, include_flags: bool, now: dt.datetime) -> d
                 (
                     f"{name}/pf-unaffected",
                     _plantar_flexion(
-                        entry, entry.pf_rom_unaffected, other, "healthy side", patient_ref
+                        episode, entry, entry.pf_rom_unaffected, other, "pf-unaffected", patient_ref
                     ),
                 )
             )
@@ -321,6 +380,11 @@ def fhir_bundle(episode: Episode, *, include_flags: bool, now: dt.datetime) -> d
         for code, observation in score_observations(
             response, patient_ref=patient_ref, response_ref=response_ref
         ):
+            observation = {
+                "resourceType": observation["resourceType"],
+                "identifier": [_identifier("observation", f"{name}/{code}")],
+                **{k: v for k, v in observation.items() if k != "resourceType"},
+            }
             bundle_entries.append({"fullUrl": ids(f"{name}/{code}"), "resource": observation})
     if include_flags:
         alerts = Alert.objects.filter(episode=episode).exclude(status=AlertStatus.RESOLVED)
@@ -328,10 +392,13 @@ def fhir_bundle(episode: Episode, *, include_flags: bool, now: dt.datetime) -> d
             bundle_entries.append(
                 {"fullUrl": ids(f"alert/{alert.pk}"), "resource": _flag(alert, patient_ref)}
             )
+    if bundle_type == TRANSACTION:
+        for item in bundle_entries:
+            item["request"] = _conditional_create(item["resource"])
     return {
         "resourceType": "Bundle",
-        "identifier": {"system": _identifier_system("export"), "value": str(uuid.uuid4())},
-        "type": "collection",
+        "identifier": _identifier("export", str(uuid.uuid4())),
+        "type": bundle_type,
         "timestamp": now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
         "entry": bundle_entries,
     }

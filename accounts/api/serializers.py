@@ -76,6 +76,55 @@ class PatientCreateInputSerializer(serializers.Serializer[Any]):
         "and, until the patient chooses another, their pages' and reminders'. Blank: the "
         "site's default for emails, the phone's language for pages.",
     )
+    birth_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Date of birth, YYYY-MM-DD."
+    )
+    sex = serializers.CharField(
+        max_length=8,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Sex as the clinic records it: male, female, other, unknown, or blank.",
+    )
+    mrn = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The clinic's medical record number (unique in the clinic), or blank.",
+    )
+
+
+class PatientIdentifiersInputSerializer(serializers.Serializer[Any]):
+    """``PATCH /api/v1/patients/{id}/``: any of the identifiers; a field left out keeps its
+    value, blank (or null for the date) clears it."""
+
+    birth_date = serializers.DateField(
+        required=False, allow_null=True, help_text="Date of birth, YYYY-MM-DD, or null."
+    )
+    sex = serializers.CharField(
+        max_length=8,
+        required=False,
+        allow_blank=True,
+        help_text="Sex as the clinic records it: male, female, other, unknown, or blank.",
+    )
+    mrn = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The clinic's medical record number (unique in the clinic), or blank.",
+    )
+
+
+class PatientUpdateInputSerializer(PatientIdentifiersInputSerializer):
+    """The schema of ``PATCH /api/v1/patients/{id}/``: identifiers and/or a reassignment."""
+
+    therapist = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Clinic admins: the id of an active therapist of the clinic, or null for "
+        "nobody (the clinic's admins then get the patient's alerts).",
+    )
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
@@ -87,6 +136,11 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
     )
     activated = serializers.SerializerMethodField(
         help_text="Whether the patient has set a password through their invitation."
+    )
+    # Blank when not recorded: a plain string, not the choices' enum (which has no blank).
+    sex = serializers.CharField(
+        read_only=True,
+        help_text="Sex as the clinic records it: male, female, other, unknown, or blank.",
     )
 
     class Meta:
@@ -100,6 +154,9 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "therapist",
             "activated",
             "created_at",
+            "birth_date",
+            "sex",
+            "mrn",
         ]
         read_only_fields = fields
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -22,11 +23,12 @@ from accounts.api.serializers import (
     InvitationIssuedSerializer,
     PatientCreatedSerializer,
     PatientCreateInputSerializer,
+    PatientIdentifiersInputSerializer,
     PatientSerializer,
+    PatientUpdateInputSerializer,
     TokenObtainInputSerializer,
     TokenSerializer,
 )
-from accounts.api.staff_serializers import PatientReassignInputSerializer
 from accounts.api.staff_views import patient_reassign_response
 from accounts.audit import audit_read
 from accounts.models import ApiToken, Patient, User
@@ -202,6 +204,9 @@ class PatientListCreateView(ApiView):
             timezone_name=values["timezone"],
             therapist=therapist,
             language=values["language"],
+            birth_date=values["birth_date"],
+            sex=values["sex"],
+            mrn=values["mrn"],
         )
         out = PatientCreatedSerializer(
             created.patient, context={"invite_url": created.invitation.url}
@@ -224,17 +229,44 @@ class PatientDetailView(ApiView):
 
     @extend_schema(
         tags=PATIENT_TAG,
-        operation_id="patients_reassign",
-        summary="Reassign the patient to another therapist of the clinic (clinic admin)",
-        description='`{"therapist": id}` or `{"therapist": null}` (nobody: the clinic\'s admins '
-        "get the patient's alerts). Audited. A therapist gets 403; another clinic's patient 404; "
-        "an id that is no active therapist of the clinic 400 naming `therapist`.",
-        request=PatientReassignInputSerializer,
-        responses={200: PatientSerializer, 403: OpenApiResponse(description="Not a clinic admin")},
+        operation_id="patients_update",
+        summary="Record the patient's identifiers (therapist, clinic admin) or reassign the "
+        "patient to another therapist (clinic admin)",
+        description="Identifiers: any of `birth_date` (YYYY-MM-DD or null), `sex` (male, "
+        "female, other, unknown or blank) and `mrn` (the clinic's medical record number, unique "
+        "in the clinic, or blank); a field left out keeps its value. Audited "
+        '(`patient.identifiers_changed`). Reassigning: `{"therapist": id}` or '
+        "`{\"therapist\": null}` (nobody: the clinic's admins get the patient's alerts); a "
+        "therapist gets 403, an id that is no active therapist of the clinic 400 naming "
+        "`therapist`. Both in one request: all or nothing. A patient gets 403; another "
+        "clinic's patient 404.",
+        request=PatientUpdateInputSerializer,
+        responses={
+            200: PatientSerializer,
+            403: OpenApiResponse(description="A patient, or a therapist reassigning"),
+        },
     )
     def patch(self, request: Request, pk: int) -> Response:
-        # Staff administration (issue 14): accounts/api/staff_views.py.
-        return patient_reassign_response(self, request, pk)
+        patient = patient_for_user_or_404(request.user, pk)
+        actor = self.require_clinic_staff()
+        identifiers = PatientIdentifiersInputSerializer(data=request.data)
+        identifiers.is_valid(raise_exception=True)
+        values: dict[str, Any] = identifiers.validated_data
+        reassign = "therapist" in request.data or not values
+        with transaction.atomic():
+            if reassign:
+                # Staff administration (issue 14): accounts/api/staff_views.py.
+                patient_reassign_response(self, request, pk)
+            if values:
+                services.patient_identifiers_update(
+                    actor=actor,
+                    patient=patient,
+                    birth_date=values.get("birth_date", patient.birth_date),
+                    sex=values.get("sex", patient.sex),
+                    mrn=values.get("mrn", patient.mrn),
+                )
+        patient = patient_for_user_or_404(request.user, pk)
+        return Response(PatientSerializer(patient).data)
 
     @extend_schema(
         tags=PATIENT_TAG,

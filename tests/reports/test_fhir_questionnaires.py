@@ -150,15 +150,23 @@ def test_the_canonical_urls_follow_the_configured_base(cast, api, settings):
     assert scores["url"] == "https://rehab.example.org/fhir/CodeSystem/function-score"
 
 
-def test_unknown_names_are_404_anonymous_401_and_the_fhir_media_type_can_be_asked_for(cast, api):
+def test_unknown_names_are_404_anonymous_401_and_the_fhir_media_type_is_the_default(cast, api):
     user = cast.patient_a.user
     assert api(user).get("/api/v1/questionnaires/koos/").status_code == 404
-    assert api(user).get("/api/v1/code-systems/finding/").status_code == 404
+    assert api(user).get("/api/v1/code-systems/allergy/").status_code == 404
     assert api(None).get("/api/v1/questionnaires/faam/").status_code == 401
     assert api(None).get("/api/v1/code-systems/faam-answer/").status_code == 401
     response = api(user).get("/api/v1/questionnaires/psfs/", HTTP_ACCEPT="application/fhir+json")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/fhir+json")
+    # Without asking: FHIR's media type too; plain JSON only when asked for.
+    assert (
+        api(user)
+        .get("/api/v1/code-systems/faam-answer/")["Content-Type"]
+        .startswith("application/fhir+json")
+    )
+    plain = api(user).get("/api/v1/questionnaires/psfs/", HTTP_ACCEPT="application/json")
+    assert plain["Content-Type"].startswith("application/json")
 
 
 # --- Responses in the episode bundle -----------------------------------------------------------
