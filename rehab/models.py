@@ -87,16 +87,49 @@ class Episode(models.Model):
 
 
 class Exercise(models.Model):
-    """The clinic-independent catalogue of PAIS exercises a therapist can prescribe."""
+    """An exercise a therapist can prescribe, with what a patient needs to do it at home.
 
-    name = models.CharField(max_length=120, unique=True)
+    ``clinic`` is null for the shared PAIS catalogue (rehab/catalogue.py, stored in English and
+    translated when shown) and set for a clinic's own exercises. A name is unique within the
+    catalogue and within each clinic, not globally. ``illustration`` is a static path for the
+    catalogue's in-house drawings; ``image`` an uploaded picture for a clinic's own exercise
+    (docs/exercises.md, docs/clinic-exercises.md).
+    """
+
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.CASCADE, related_name="exercises"
+    )
+    name = models.CharField(max_length=120)
     category = models.CharField(max_length=40)
     instructions = models.TextField()
     default_sets = models.PositiveSmallIntegerField(default=3)
     default_reps = models.CharField(max_length=40, blank=True)
+    # How to do it, one short sentence per step.
+    steps = models.JSONField(default=list, blank=True)
+    # Sets × repetitions or hold time in words, e.g. "3 sets × 30 s hold".
+    dosage = models.CharField(max_length=120, blank=True)
+    # What it should feel like, and when to stop.
+    feel = models.TextField(blank=True)
+    stop_if = models.TextField(blank=True)
+    # A static path such as "img/exercises/calf-stretch-gastrocnemius.svg" (catalogue only).
+    illustration = models.CharField(max_length=200, blank=True)
+    # An uploaded picture (a clinic's own exercise), stored through Django's storage API.
+    image = models.FileField(upload_to="exercises/", blank=True)
 
     class Meta:
         ordering = ["category", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(clinic__isnull=True),
+                name="exercise_catalogue_name_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "name"],
+                condition=models.Q(clinic__isnull=False),
+                name="exercise_clinic_name_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
