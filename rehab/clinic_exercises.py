@@ -95,9 +95,7 @@ def clinic_exercises(*, user: User) -> QuerySet[Exercise]:
     clinic_id = _staff_clinic_id(user)
     if clinic_id is None:
         return Exercise.objects.none()
-    return Exercise.objects.filter(clinic_id=clinic_id).order_by(
-        "archived_at", "category", "name"
-    )
+    return Exercise.objects.filter(clinic_id=clinic_id).order_by("archived_at", "category", "name")
 
 
 def clinic_exercise_or_404(*, user: AnyUser, pk: Any) -> Exercise:
@@ -233,7 +231,7 @@ def _delete_file_later(name: str) -> None:
 
     def delete() -> None:
         try:
-            Exercise._meta.get_field("image").storage.delete(name)  # type: ignore[attr-defined]
+            Exercise._meta.get_field("image").storage.delete(name)
         except OSError:
             logger.warning("could not delete the replaced exercise picture %s", name)
 
@@ -280,7 +278,7 @@ def clinic_exercise_update(
     old_picture = str(exercise.image.name or "")
     stored: str | None = None
     if image is None:
-        exercise.image = None  # type: ignore[assignment]
+        exercise.image = None
     elif image is not KEEP:
         stored = _store_picture(exercise, image, errors)
     for name, value in clean.items():

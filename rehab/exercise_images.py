@@ -63,7 +63,7 @@ def _read_limited(upload: IO[bytes], errors: Errors, field: str) -> bytes | None
         errors.add(field, _too_large())
         return None
     if not data:
-        errors.add(field, _("The file is empty."))
+        errors.add(field, str(_("The file is empty.")))
         return None
     return data
 
@@ -76,7 +76,9 @@ def _not_a_picture() -> str:
     return str(_("This file is not a PNG, JPEG or WebP picture (SVG and other files are refused)."))
 
 
-def clean_exercise_image(upload: IO[bytes], errors: Errors, *, field: str = "image") -> CleanImage | None:
+def clean_exercise_image(
+    upload: IO[bytes], errors: Errors, *, field: str = "image"
+) -> CleanImage | None:
     """Check an upload and re-encode it; problems go to ``errors`` under ``field``."""
     data = _read_limited(upload, errors, field)
     if data is None:
