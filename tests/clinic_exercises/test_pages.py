@@ -1,4 +1,5 @@
-"""A clinic's own exercises on the settings pages, and prescribing them (docs/clinic-exercises.md)."""
+"""A clinic's own exercises on the settings pages, and prescribing them
+(docs/clinic-exercises.md)."""
 
 from __future__ import annotations
 
