@@ -20,6 +20,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 
 from accounts import offline_copy
+from rehab.catalogue import PAIS_EXERCISES
 
 # Static files every page needs. Anything else under STATIC_URL a page loads is cached when first
 # fetched (the worker's static route), so a script added later works offline without a list.
@@ -30,6 +31,10 @@ SHELL_STATIC = (
     "js/offline-queue.js",
     "js/offline-diary.js",
     "js/questionnaire.js",
+    # How to do each exercise: the day page's styles and the catalogue's drawings, kept so the
+    # pictures show offline even when "How to do it" was never opened online (docs/exercises.md).
+    "css/exercises.css",
+    *(item["illustration"] for item in PAIS_EXERCISES),
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

@@ -125,7 +125,9 @@ def entry_form_data(*, episode: Episode, date: dt.date, today: dt.date) -> Entry
     """What the entry form for one date shows: the saved entry, the exercises due, the week."""
     prescriptions = [
         p
-        for p in Prescription.objects.filter(episode=episode).order_by("start_date", "id")
+        for p in Prescription.objects.filter(episode=episode)
+        .select_related("exercise")
+        .order_by("start_date", "id")
         if p.is_active_on(date)
     ]
     window = editable_dates(episode=episode, today=today)

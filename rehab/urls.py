@@ -6,6 +6,7 @@ from rehab import (
     alert_views,
     clinic_exercise_views,
     correction_views,
+    programme_views,
     questionnaire_views,
     referral_views,
     views,
@@ -47,6 +48,21 @@ urlpatterns: list[URLPattern] = [
     path("episodes/<int:pk>/prescriptions/new/", views.prescription_new, name="prescription-new"),
     path("episodes/<int:pk>/interventions/new/", views.intervention_new, name="intervention-new"),
     path("episodes/<int:pk>/referral/", views.episode_referral, name="episode-referral"),
+    path(
+        "episodes/<int:pk>/programme/",
+        programme_views.programme_page,
+        name="episode-programme",
+    ),
+    path(
+        "episodes/<int:pk>/programme.pdf",
+        programme_views.programme_pdf_view,
+        name="episode-programme-pdf",
+    ),
+    path(
+        "episodes/<int:pk>/programme/email/",
+        programme_views.programme_email,
+        name="episode-programme-email",
+    ),
     path("episodes/<int:pk>/close/", views.episode_close_view, name="episode-close"),
     # Therapist and clinic admin pages.
     path("patients/", views.patient_list, name="patient-list"),

@@ -41,6 +41,7 @@ from accounts.services import patient_password_reset as services_patient_passwor
 from accounts.throttling import LockedOut
 from rehab import offline, questionnaire_pages, rules, selectors
 from rehab.alerts import alert_acknowledge, alert_resolve, alert_snooze
+from rehab.exercise_library import exercise_sheet
 from rehab.forms import (
     CloseForm,
     EntryForm,
@@ -187,6 +188,8 @@ def _exercise_rows(form: EntryForm, data: selectors.EntryFormData) -> list[dict[
                 "partial": saved is not None and 0 < saved < prescribed,
                 "checked": checked,
                 "errors": form[name].errors,
+                # How to do it: the picture and instructions (rehab/exercise_library.py).
+                "sheet": exercise_sheet(row.prescription),
             }
         )
     return rows

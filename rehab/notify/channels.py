@@ -20,9 +20,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.language import in_language_of
-from rehab.models import Channel, Delivery, InboxMessage
+from accounts.models import User
+from rehab.models import Channel, Delivery, Episode, InboxMessage
 from rehab.notify import messages, signing, transport
 from rehab.notify.addresses import UnresolvableHost, UnsafeURL, check_url
 from rehab.notify.errors import EndpointGone, PermanentError, TransientError
@@ -47,6 +49,9 @@ class EmailChannel:
         if user.clinic_id != delivery.clinic_id:
             # They moved clinic since the row was written: the alert is no longer theirs.
             raise PermanentError("The recipient is no longer a member of the clinic.")
+        if delivery.event_type == "programme.email":
+            _send(_programme_mail(delivery, user))
+            return None
         if delivery.alert is None:
             raise PermanentError("Alert emails need an alert.")
         escalated = delivery.event_type == "alert.escalated"
@@ -61,13 +66,48 @@ class EmailChannel:
                 headers={"Content-Language": translation.get_language()},
             )
             mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-        try:
-            mail.send()
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentError("The mail server refused the recipient's address.") from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(f"The mail server failed: {type(exc).__name__}.") from exc
+        _send(mail)
         return None
+
+
+def _send(mail: EmailMultiAlternatives) -> None:
+    try:
+        mail.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentError("The mail server refused the recipient's address.") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TransientError(f"The mail server failed: {type(exc).__name__}.") from exc
+
+
+def _programme_mail(delivery: Delivery, user: User) -> EmailMultiAlternatives:
+    """The patient's one-page exercise programme, the PDF attached (rehab/exercise_library.py)."""
+    from rehab.exercise_library import programme_for
+    from reports.programme_pdf import programme_pdf
+
+    episode = (
+        Episode.objects.select_related("patient__user__clinic", "patient__therapist")
+        .filter(pk=delivery.payload.get("episode"), patient__user=user)
+        .first()
+    )
+    if episode is None:
+        raise PermanentError("The programme's episode is gone or is not the recipient's.")
+    with in_language_of(user):
+        programme = programme_for(episode=episode, as_of=episode.patient.local_today())
+        context = {
+            "first_name": user.first_name,
+            "therapist": programme.therapist_name or programme.clinic_name,
+            "clinic": programme.clinic_name,
+            "url": f"{settings.SITE_URL}/",
+        }
+        mail = EmailMultiAlternatives(
+            subject=gettext("Your exercise programme"),
+            body=render_to_string("emails/programme.txt", context),
+            to=[user.email],
+            headers={"Content-Language": translation.get_language()},
+        )
+        mail.attach_alternative(render_to_string("emails/programme.html", context), "text/html")
+        mail.attach(programme.filename, programme_pdf(programme), "application/pdf")
+    return mail
 
 
 # --- In-app inbox --------------------------------------------------------------------------------
