@@ -183,4 +183,4 @@ def picture_url(exercise: Exercise) -> str:
     """Where a page shows a clinic exercise's picture ("" without one)."""
     if exercise.clinic_id is None or not exercise.image:
         return ""
-    return reverse("exercise-picture", args=[exercise.pk])
+    return reverse("exercise-image", args=[exercise.pk])

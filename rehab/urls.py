@@ -113,9 +113,9 @@ urlpatterns: list[URLPattern] = [
         name="clinic-exercise-restore",
     ),
     path(
-        "exercises/<int:pk>/picture/",
+        "exercises/<int:pk>/image/",
         clinic_exercise_views.exercise_picture,
-        name="exercise-picture",
+        name="exercise-image",
     ),
     # Referral follow-up (issue 14, docs/referrals.md): the list of referred patients, and an
     # episode's follow-up, correction and withdrawal of its referral.

@@ -111,7 +111,7 @@ def test_picture_upload_replace_serve_and_remove(cast, api):
         picture, {"image": upload(picture_bytes("JPEG"), "p.jpg")}, format="multipart"
     )
     assert response.status_code == 200, response.content
-    assert response.json()["picture"] == f"/exercises/{exercise.pk}/picture/"
+    assert response.json()["picture"] == f"/exercises/{exercise.pk}/image/"
     served = client.get(picture)
     assert served.status_code == 200
     assert served["Content-Type"] == "image/jpeg"

@@ -50,7 +50,7 @@ def test_staff_add_an_exercise_with_a_picture(cast, client_for, persona):
     assert AuditEvent.objects.filter(action="exercise.created", object_id=str(exercise.pk)).exists()
     listing = client.get(reverse("clinic-exercise-list"))
     assert "Towel calf stretch" in listing.content.decode()
-    assert reverse("exercise-picture", args=[exercise.pk]) in listing.content.decode()
+    assert reverse("exercise-image", args=[exercise.pk]) in listing.content.decode()
 
 
 def test_a_refused_picture_names_the_field_and_keeps_what_was_typed(cast, client_for):
@@ -162,7 +162,7 @@ def test_patients_cannot_open_the_list_or_the_form(cast, client_for):
 
 def test_the_picture_is_served_to_staff_and_to_patients_it_is_prescribed_to(cast, client_for):
     exercise = make_exercise(cast.therapist, picture=True)
-    url = reverse("exercise-picture", args=[exercise.pk])
+    url = reverse("exercise-image", args=[exercise.pk])
     staff = client_for(cast.therapist_2).get(url)
     assert staff.status_code == 200
     assert staff["Content-Type"] == "image/png"
@@ -178,3 +178,22 @@ def test_the_picture_is_served_to_staff_and_to_patients_it_is_prescribed_to(cast
     )  # fmt: skip
     assert patient.get(url).status_code == 200
     assert client_for(cast.patient_b.user).get(url).status_code == 404
+
+
+def test_the_patient_sees_the_clinic_exercise_with_its_picture_and_instructions(cast, client_for):
+    """The day page's "How to do it" (helper M's sheet) shows a clinic exercise's own picture,
+    served through the reach-checking view, and its steps, feel and stop words."""
+    exercise = make_exercise(cast.therapist, picture=True)
+    response = client_for(cast.therapist).post(
+        reverse("prescription-new", args=[cast.episode_a.pk]),
+        {"exercise": exercise.pk, "sets": "2"},
+    )
+    assert response.status_code == 302
+    patient = client_for(cast.patient_a.user)
+    html = patient.get(reverse("home")).content.decode()
+    picture = reverse("exercise-image", args=[exercise.pk])
+    assert f'src="{picture}"' in html
+    assert "Loop a towel round the ball of the foot." in html
+    assert "Pain at the back of the ankle." in html
+    served = patient.get(picture)
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"

@@ -132,13 +132,13 @@ def test_another_clinics_picture_is_404_by_every_address(cast, client_for, api):
     )  # fmt: skip
     for user in (cast.therapist, cast.admin, cast.patient_a.user):
         assert (
-            client_for(user).get(reverse("exercise-picture", args=[exercise.pk])).status_code == 404
+            client_for(user).get(reverse("exercise-image", args=[exercise.pk])).status_code == 404
         )
         assert api(user).get(reverse("api-exercise-picture", args=[exercise.pk])).status_code == 404
     # The owner clinic's staff still see it: the 404s above are reach, not a broken address.
     assert (
         client_for(cast.other_therapist)
-        .get(reverse("exercise-picture", args=[exercise.pk]))
+        .get(reverse("exercise-image", args=[exercise.pk]))
         .status_code
         == 200
     )
@@ -152,6 +152,6 @@ def test_a_patient_cannot_reach_a_picture_not_prescribed_to_them(cast, client_fo
         episode=cast.episode_b, exercise=exercise, name=exercise.name, sets=2,
         start_date=cast.episode_b.start_date,
     )  # fmt: skip
-    url = reverse("exercise-picture", args=[exercise.pk])
+    url = reverse("exercise-image", args=[exercise.pk])
     assert client_for(cast.patient_a.user).get(url).status_code == 404
     assert client_for(cast.patient_b.user).get(url).status_code == 200

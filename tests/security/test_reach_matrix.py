@@ -184,7 +184,7 @@ ROUTE_PARAMETERS: dict[str, dict[tuple[str, str], Parameter]] = {
             "clinic-exercise-edit",
             "clinic-exercise-archive",
             "clinic-exercise-restore",
-            "exercise-picture",
+            "exercise-image",
             "api-exercise-detail",
             "api-exercise-picture",
         )
