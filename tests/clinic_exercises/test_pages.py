@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -197,3 +199,23 @@ def test_the_patient_sees_the_clinic_exercise_with_its_picture_and_instructions(
     assert "Pain at the back of the ankle." in html
     served = patient.get(picture)
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
+
+
+def test_the_printed_programme_carries_the_clinic_picture_on_one_page(cast, client_for):
+    import pypdfium2
+
+    exercise = make_exercise(cast.therapist, picture=True)
+    client = client_for(cast.therapist)
+    client.post(
+        reverse("prescription-new", args=[cast.episode_a.pk]),
+        {"exercise": exercise.pk, "sets": "2"},
+    )
+    page = client.get(reverse("episode-programme", args=[cast.episode_a.pk])).content.decode()
+    assert f'src="{reverse("exercise-image", args=[exercise.pk])}"' in page
+    response = client.get(reverse("episode-programme-pdf", args=[cast.episode_a.pk]))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    pdf = pypdfium2.PdfDocument(io.BytesIO(body))
+    assert len(pdf) == 1
+    kinds = [obj.type for obj in pdf[0].get_objects()]
+    assert pypdfium2.raw.FPDF_PAGEOBJ_IMAGE in kinds
+    assert "Towel calf stretch" in pdf[0].get_textpage().get_text_range()
