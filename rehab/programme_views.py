@@ -26,7 +26,7 @@ from rehab.exercise_library import (
     programme_for,
 )
 from rehab.models import Episode
-from reports.programme_pdf import programme_pdf
+from rehab.programme_pdf import programme_pdf
 
 
 def _staff_episode(request: HttpRequest, pk: int) -> tuple[User, Episode]:

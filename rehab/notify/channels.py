@@ -82,7 +82,7 @@ def _send(mail: EmailMultiAlternatives) -> None:
 def _programme_mail(delivery: Delivery, user: User) -> EmailMultiAlternatives:
     """The patient's one-page exercise programme, the PDF attached (rehab/exercise_library.py)."""
     from rehab.exercise_library import programme_for
-    from reports.programme_pdf import programme_pdf
+    from rehab.programme_pdf import programme_pdf
 
     episode = (
         Episode.objects.select_related("patient__user__clinic", "patient__therapist")

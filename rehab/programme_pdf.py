@@ -9,13 +9,16 @@ The programme must fit one page: it is built with smaller type until it does.
 from __future__ import annotations
 
 import io
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from xml.sax.saxutils import escape
 
+import reportlab
 from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
 from django.utils.formats import date_format
@@ -26,10 +29,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from rehab.exercise_library import ExerciseSheet, Programme
-from reports.pdf import BOLD, FONT, _fonts, para_text, plain
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 MARGIN = 12 * mm
@@ -37,6 +41,34 @@ INK = colors.HexColor("#1b1f23")
 BRAND = colors.HexColor("#0b6e4f")
 MUTED = colors.HexColor("#4a5560")
 RULE = colors.HexColor("#c9d1d9")
+# ReportLab's bundled Bitstream Vera, as in the referral PDF (rehab does not import reports).
+FONT = "Vera"
+BOLD = "Vera-Bold"
+
+
+@cache
+def _fonts() -> None:
+    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
+    for name, file in ((FONT, "Vera.ttf"), (BOLD, "VeraBd.ttf")):
+        pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
+
+
+@cache
+def _glyphs() -> frozenset[int]:
+    _fonts()
+    font: Any = pdfmetrics.getFont(FONT)
+    return frozenset(font.face.charToGlyph)
+
+
+def plain(text: object) -> str:
+    """Text the font can draw ("?" for a missing glyph)."""
+    glyphs = _glyphs()
+    return "".join(c if ord(c) in glyphs or c in "\n\t" else "?" for c in str(text))
+
+
+def para_text(text: object) -> str:
+    """Paragraph markup from text that may hold "<" or "&" (a clinic's own exercise)."""
+    return escape(plain(text))
 
 
 # --- SVG to drawing -----------------------------------------------------------------------------
