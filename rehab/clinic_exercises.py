@@ -72,13 +72,17 @@ def _staff_clinic_id(user: AnyUser) -> int | None:
 
 
 def exercises_visible_to(user: AnyUser) -> QuerySet[Exercise]:
-    """The catalogue, and the caller's clinic's own exercises (staff: archived ones too)."""
+    """The catalogue, and the caller's clinic's own exercises: all of them (archived too) for
+    its staff, those prescribed to them for a patient."""
     catalogue = Q(clinic__isnull=True)
     if not isinstance(user, User) or not user.is_active or user.clinic_id is None:
         return Exercise.objects.filter(catalogue)
     own = Q(clinic_id=user.clinic_id)
     if not can_manage_patients(user):
-        own &= Q(archived_at__isnull=True)
+        prescribed = Prescription.objects.filter(
+            episode__patient__user=user, exercise__isnull=False
+        ).values("exercise_id")
+        own &= Q(pk__in=prescribed)
     return Exercise.objects.filter(catalogue | own).order_by("clinic_id", "category", "name")
 
 

@@ -134,6 +134,17 @@ def test_a_patient_with_it_prescribed_gets_the_picture_through_the_api(cast, api
     picture = url("api-exercise-picture", pk=exercise.pk)
     assert api(cast.patient_a.user).get(picture).status_code == 200
     assert api(cast.patient_b.user).get(picture).status_code == 404
+    # The exercise itself: listed and readable for the patient it is prescribed to only.
+    detail = url("api-exercise-detail", pk=exercise.pk)
+    every = url("api-exercise-list") + "?page_size=100"
+    assert (
+        api(cast.patient_a.user).get(detail).json()["picture"] == f"/exercises/{exercise.pk}/image/"
+    )
+    assert "Towel calf stretch" in _names(api(cast.patient_a.user).get(every))
+    assert api(cast.patient_b.user).get(detail).status_code == 404
+    assert "Towel calf stretch" not in _names(api(cast.patient_b.user).get(every))
+    patch = api(cast.patient_a.user).patch(detail, {"name": "Mine"}, format="json")
+    assert patch.status_code == 404
 
 
 def test_prescribing_by_name_never_links_another_clinics_exercise(cast, api):
