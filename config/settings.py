@@ -170,6 +170,11 @@ STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # In development static files come from the app folders (runserver and WhiteNoise's autorefresh);
 # there is no collected folder to warn about.
 WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded files (a clinic's exercise pictures, docs/clinic-exercises.md) go through Django's
+# storage API into MEDIA_ROOT. No URL serves this folder: every file is served by a view that
+# checks who may see it, so MEDIA_URL is never routed and the web server must not serve it either.
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -41,6 +41,9 @@ class ExerciseSheet:
     # The address of the picture: the drawing's static URL or a clinic image's URL, or "".
     picture_url: str
     picture_alt: str
+    # A clinic's own picture as stored (its storage name), for the PDF; "" otherwise
+    # (docs/clinic-exercises.md).
+    image_name: str = ""
 
     @property
     def has_instructions(self) -> bool:
@@ -88,6 +91,9 @@ def exercise_sheet(prescription: Prescription) -> ExerciseSheet:
         illustration=illustration,
         picture_url=url,
         picture_alt=gettext("How to do it: %(name)s") % {"name": name} if url else "",
+        image_name=str(exercise.image.name)
+        if exercise is not None and not illustration and exercise.clinic_id and exercise.image
+        else "",
     )
 
 

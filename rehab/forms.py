@@ -13,7 +13,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PageForm
@@ -235,6 +237,29 @@ class PrescriptionForm(PageForm):
     end_date = forms.DateField(
         label=_("End date"), required=False, widget=DateInput(), help_text=_("Empty: open.")
     )
+
+    def __init__(self, *args: Any, clinic_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The shared catalogue and, next to it, the clinic's own exercises still offered
+        # (docs/clinic-exercises.md); the choice is checked against the same list.
+        field = self.fields["exercise"]
+        assert isinstance(field, forms.ModelChoiceField)
+        offered = list(
+            Exercise.objects.filter(
+                Q(clinic__isnull=True) | Q(clinic_id=clinic_id, archived_at__isnull=True)
+                if clinic_id
+                else Q(clinic__isnull=True)
+            ).order_by("category", "name")
+        )
+        field.queryset = Exercise.objects.filter(pk__in=[e.pk for e in offered])
+        catalogue = [(e.pk, gettext(e.name)) for e in offered if e.clinic_id is None]
+        own = [(e.pk, e.name) for e in offered if e.clinic_id is not None]
+        choices: list[Any] = [("", field.empty_label)]
+        if own:
+            choices += [(_("The shared catalogue"), catalogue), (_("Your clinic's exercises"), own)]
+        else:
+            choices += catalogue
+        field.choices = choices
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

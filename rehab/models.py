@@ -115,6 +115,9 @@ class Exercise(models.Model):
     illustration = models.CharField(max_length=200, blank=True)
     # An uploaded picture (a clinic's own exercise), stored through Django's storage API.
     image = models.FileField(upload_to="exercises/", blank=True)
+    # A clinic's own exercise it no longer offers for prescribing (docs/clinic-exercises.md);
+    # prescriptions that name it keep it. Null: in use.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["category", "name"]

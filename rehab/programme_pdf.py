@@ -20,8 +20,10 @@ from xml.sax.saxutils import escape
 
 import reportlab
 from django.contrib.staticfiles import finders
+from django.core.files.storage import default_storage
 from django.utils.formats import date_format
 from django.utils.translation import gettext
+from PIL import Image as PILImage
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Path, Rect
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -29,7 +31,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from rehab.exercise_library import ExerciseSheet, Programme
 
@@ -178,6 +180,19 @@ def svg_drawing(static_path: str, *, width: float) -> Drawing:
     return drawing
 
 
+def stored_picture(name: str, *, width: float) -> Any:
+    """A clinic's own uploaded picture (already checked and re-encoded when it was stored,
+    docs/clinic-exercises.md) ``width`` points wide, read through the storage; "" if missing."""
+    try:
+        with default_storage.open(name, "rb") as handle:
+            data = handle.read()
+        with PILImage.open(io.BytesIO(data)) as probe:
+            pixels_wide, pixels_high = probe.size
+    except (OSError, ValueError):
+        return ""
+    return Image(io.BytesIO(data), width=width, height=width * pixels_high / pixels_wide)
+
+
 # --- The page -----------------------------------------------------------------------------------
 
 
@@ -227,6 +242,8 @@ def _card(sheet: ExerciseSheet, s: _Styles, width: float, picture: float, steps:
     if sheet.stop_if:
         text.append(Paragraph(f"<b>{stop_label}</b> {para_text(sheet.stop_if)}", s.body))
     left: Any = svg_drawing(sheet.illustration, width=picture) if sheet.illustration else ""
+    if not left and sheet.image_name:
+        left = stored_picture(sheet.image_name, width=picture)
     table = Table([[left, text]], colWidths=[picture + 2 * mm, width - picture - 2 * mm])
     table.setStyle(
         TableStyle(

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -331,7 +331,8 @@ def prescription_create(
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
 ) -> Prescription:
-    """Prescribe an exercise: a catalogue name (matched case-insensitively) or free text."""
+    """Prescribe an exercise: a name of the catalogue or of the clinic's own exercises (matched
+    case-insensitively), or free text."""
     _require_staff(actor)
     errors = Errors()
     name = check_text(errors, "exercise", exercise, max_length=EXERCISE_NAME_MAX_LENGTH)
@@ -348,7 +349,17 @@ def prescription_create(
     if episode.status == EpisodeStatus.CLOSED:
         errors.add("non_field_errors", _("This episode is closed."))
     errors.raise_if_any()
-    catalogue = Exercise.objects.filter(name__iexact=name).first()
+    # The name is matched against what this episode's clinic may prescribe: the shared
+    # catalogue and the clinic's own exercises still offered (never another clinic's).
+    catalogue = (
+        Exercise.objects.filter(
+            Q(clinic__isnull=True)
+            | Q(clinic_id=episode.patient.user.clinic_id, archived_at__isnull=True),
+            name__iexact=name,
+        )
+        .order_by(F("clinic_id").asc(nulls_first=True))
+        .first()
+    )
     with transaction.atomic():
         prescription = Prescription.objects.create(
             episode=episode,

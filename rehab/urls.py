@@ -4,6 +4,7 @@ from django.urls import URLPattern, path, register_converter
 
 from rehab import (
     alert_views,
+    clinic_exercise_views,
     correction_views,
     programme_views,
     questionnaire_views,
@@ -86,6 +87,37 @@ urlpatterns: list[URLPattern] = [
     path("settings/alerts/", alert_views.alert_settings, name="alert-settings"),
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert-action"),
     path("settings/thresholds/", views.thresholds_settings, name="thresholds-settings"),
+    # A clinic's own exercises and their pictures (issue 16, docs/clinic-exercises.md).
+    path(
+        "settings/exercises/",
+        clinic_exercise_views.clinic_exercise_list,
+        name="clinic-exercise-list",
+    ),
+    path(
+        "settings/exercises/new/",
+        clinic_exercise_views.clinic_exercise_new,
+        name="clinic-exercise-new",
+    ),
+    path(
+        "settings/exercises/<int:pk>/",
+        clinic_exercise_views.clinic_exercise_edit,
+        name="clinic-exercise-edit",
+    ),
+    path(
+        "settings/exercises/<int:pk>/archive/",
+        clinic_exercise_views.clinic_exercise_archive_view,
+        name="clinic-exercise-archive",
+    ),
+    path(
+        "settings/exercises/<int:pk>/restore/",
+        clinic_exercise_views.clinic_exercise_restore_view,
+        name="clinic-exercise-restore",
+    ),
+    path(
+        "exercises/<int:pk>/image/",
+        clinic_exercise_views.exercise_picture,
+        name="exercise-image",
+    ),
     # Referral follow-up (issue 14, docs/referrals.md): the list of referred patients, and an
     # episode's follow-up, correction and withdrawal of its referral.
     path("referrals/", referral_views.referral_list, name="referral-list"),

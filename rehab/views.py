@@ -655,7 +655,7 @@ def _episode_form_page(
 @require_http_methods(GET_POST)
 def prescription_new(request: HttpRequest, pk: int) -> HttpResponse:
     user, episode = _staff_episode(request, pk)
-    form = PrescriptionForm(request.POST or None)
+    form = PrescriptionForm(request.POST or None, clinic_id=episode.patient.user.clinic_id)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

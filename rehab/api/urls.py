@@ -4,6 +4,7 @@ from django.urls import URLPattern, path
 
 from rehab.api import (
     alert_extras,
+    clinic_exercise_views,
     correction_views,
     questionnaire_views,
     referral_views,
@@ -11,7 +12,22 @@ from rehab.api import (
 )
 
 urlpatterns: list[URLPattern] = [
-    path("exercises/", views.ExerciseListView.as_view(), name="api-exercise-list"),
+    # The catalogue and the clinic's own exercises (issue 16, docs/clinic-exercises.md).
+    path(
+        "exercises/",
+        clinic_exercise_views.ExerciseListCreateView.as_view(),
+        name="api-exercise-list",
+    ),
+    path(
+        "exercises/<int:pk>/",
+        clinic_exercise_views.ExerciseDetailView.as_view(),
+        name="api-exercise-detail",
+    ),
+    path(
+        "exercises/<int:pk>/picture/",
+        clinic_exercise_views.ExercisePictureView.as_view(),
+        name="api-exercise-picture",
+    ),
     path("episodes/", views.EpisodeListCreateView.as_view(), name="api-episode-list"),
     # GET as before; PATCH corrects the intake values (issue 14, docs/corrections.md).
     path(

@@ -44,7 +44,6 @@ from rehab.api.serializers import (
     EpisodeCreateInputSerializer,
     EpisodeListQuerySerializer,
     EpisodeSerializer,
-    ExerciseSerializer,
     InterventionCreateInputSerializer,
     InterventionSerializer,
     PrescriptionCreateInputSerializer,
@@ -63,7 +62,6 @@ from rehab.models import (
     Alert,
     DailyEntry,
     Episode,
-    Exercise,
     Intervention,
     Prescription,
     ReevaluationRun,
@@ -256,17 +254,6 @@ class EpisodeCloseView(EpisodeApiView):
 
 
 # --- Exercises and prescriptions ---------------------------------------------------------------
-class ExerciseListView(ApiView):
-    @extend_schema(
-        tags=PRESCRIPTION_TAG,
-        operation_id="exercises_list",
-        summary="The exercise catalogue",
-        responses=ExerciseSerializer(many=True),
-    )
-    def get(self, request: Request) -> Response:
-        return self.paginated_response(Exercise.objects.all(), ExerciseSerializer)
-
-
 class PrescriptionListCreateView(EpisodeApiView):
     @extend_schema(
         tags=PRESCRIPTION_TAG,

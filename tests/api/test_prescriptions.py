@@ -23,12 +23,21 @@ def test_catalogue_is_readable_by_anyone_signed_in(cast, api):
     assert "Double-leg heel raises" in names
     assert set(body["results"][0]) == {
         "id",
+        "clinic",
         "name",
         "category",
         "instructions",
+        "steps",
+        "dosage",
+        "feel",
+        "stop_if",
         "default_sets",
         "default_reps",
+        "illustration",
+        "picture",
+        "archived",
     }
+    assert {item["clinic"] for item in body["results"]} == {None}
 
 
 def test_prescribe_from_the_catalogue_case_insensitively(cast, api):

@@ -478,6 +478,15 @@ CLINIC_LEVEL = {
     ("api-cover-list", "post"),
     ("api-cover-detail", "get"),
     ("api-cover-cancel", "post"),
+    # A clinic's own exercises and their pictures (issue 16): tests/clinic_exercises/
+    # test_api.py and tests/security/test_attack_exercise_pictures.py (another clinic: 404; a
+    # patient: 403 on create, 404 on an exercise unless its picture is prescribed to them).
+    ("api-exercise-list", "post"),
+    ("api-exercise-detail", "get"),
+    ("api-exercise-detail", "patch"),
+    ("api-exercise-picture", "get"),
+    ("api-exercise-picture", "put"),
+    ("api-exercise-picture", "delete"),
 }
 
 
@@ -502,6 +511,7 @@ def _api_routes() -> set[tuple[str, str]]:
                 if view is None or view.__module__ not in {
                     "accounts.api.views",
                     "rehab.api.views",
+                    "rehab.api.clinic_exercise_views",
                     "rehab.api.referral_views",
                     "rehab.api.correction_views",
                     "rehab.api.questionnaire_views",

@@ -14,6 +14,7 @@ from accounts.services import api_token_issue
 from rehab.models import (
     Alert,
     DailyEntry,
+    Exercise,
     Intervention,
     Prescription,
     ReevaluationRun,
@@ -35,6 +36,8 @@ class World:
     cover: Cover
 
     run: ReevaluationRun
+    # One of the clinic's own exercises (issue 16, docs/clinic-exercises.md).
+    exercise: Exercise
 
     def user(self, role: str) -> User:
         return {
@@ -76,6 +79,9 @@ def world(cast: Cast) -> World:
         cover=cover,
         intervention=intervention,
         run=ReevaluationRun.objects.create(clinic=cast.clinic),
+        exercise=Exercise.objects.create(
+            clinic=cast.clinic, name="Riverside towel stretch", category="stretch"
+        ),
     )
 
 
@@ -99,6 +105,8 @@ def bind_path_ids(path: str, world: World, spare_token: ApiToken) -> dict[str, A
         else cast.therapist_2.pk,
         # /clinic/reevaluations/{id}/: the only /clinic/ route with an id.
         "clinic": world.run.pk,
+        # /exercises/{id}/: the clinic's own exercise (the catalogue's are read-only).
+        "exercises": world.exercise.pk,
     }
     bound: dict[str, Any] = {}
     for name in re.findall(r"{(\w+)}", path):

@@ -47,6 +47,7 @@ from accounts.models import ApiToken, Cover, Patient, User
 from accounts.services import api_token_issue
 from rehab.models import Episode, ReevaluationRun, WebhookEndpoint
 from tests.alerts.factories import AlertFactory
+from tests.clinic_exercises.helpers import make_exercise
 from tests.factories import (
     DailyEntryFactory,
     InterventionFactory,
@@ -119,7 +120,7 @@ def _owners_reached(kind: str, persona: str) -> set[str]:
     patient data, personas for tokens, clinics for webhooks."""
     if kind in {"token", "staff_token"}:
         return {persona}
-    if kind in {"webhook", "staff_member", "cover", "run"}:
+    if kind in {"webhook", "staff_member", "cover", "run", "clinic_exercise"}:
         # Clinic settings: the clinic's staff reach them (only its admin may act on them).
         if persona in RIVERSIDE_STAFF:
             return {"riverside"}
@@ -173,6 +174,21 @@ ROUTE_PARAMETERS: dict[str, dict[tuple[str, str], Parameter]] = {
     "account-token-revoke": {
         ("tokens", "pk"): Parameter(_id("token", "therapist"), "staff_token"),
     },
+    # A clinic's own exercise with a picture (issue 16): Riverside's staff reach it; patient A
+    # has it not prescribed, so their answer is a 404 like everybody else's out of reach.
+    **{
+        name: {
+            ("exercises", "pk"): Parameter(_id("clinic_exercise", "riverside"), "clinic_exercise")
+        }
+        for name in (
+            "clinic-exercise-edit",
+            "clinic-exercise-archive",
+            "clinic-exercise-restore",
+            "exercise-image",
+            "api-exercise-detail",
+            "api-exercise-picture",
+        )
+    },
 }
 # The owner of patient A's object of each kind: reach of the owner decides the expected answer.
 A_OWNER = {
@@ -182,6 +198,7 @@ A_OWNER = {
     "staff_member": "riverside",
     "cover": "riverside",
     "run": "riverside",
+    "clinic_exercise": "riverside",
 }
 
 # JSON lists: the kind of ``results[*].id`` per route, so that ids are compared with ids of the
@@ -296,7 +313,7 @@ def in_reach(persona: str, kinds: set[str]) -> bool:
 
 
 @pytest.fixture
-def world(cast) -> World:
+def world(cast, settings, tmp_path) -> World:
     users: dict[str, User] = {persona: user_of(cast, persona) for persona in SIGNED_IN}
     patients = {"a": cast.patient_a, "b": cast.patient_b, "o": cast.other_patient}
     episodes = {"a": cast.episode_a, "b": cast.episode_b, "o": cast.other_episode}
@@ -351,6 +368,11 @@ def world(cast) -> World:
     w.ids["run"] = {
         "riverside": ReevaluationRun.objects.create(clinic=cast.clinic).pk,
         "northside": ReevaluationRun.objects.create(clinic=cast.other_clinic).pk,
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"
+    w.ids["clinic_exercise"] = {
+        clinic: make_exercise(staff, name=f"{clinic} own drill", picture=True).pk
+        for clinic, staff in (("riverside", cast.therapist), ("northside", cast.other_therapist))
     }
     w.ids["token"] = {}
     return w
