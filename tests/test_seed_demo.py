@@ -487,7 +487,7 @@ class TestFunctionHistories:
         grace = Episode.objects.get(patient__user__email="patient7@demo.test")
         page = client.get(f"/episodes/{grace.pk}/").content.decode()
         assert "Due now: FAAM, PSFS." in page
-        assert "FUNCTION_NOT_IMPROVING" in page
+        assert "Function not improving (FAAM)" in page
 
 
 @pytest.mark.django_db

@@ -225,6 +225,6 @@ def test_axe_finds_no_violation_on_any_patient_page(
         visit()
         # The "How to measure" figure and steps are checked open as well.
         if page.locator("details.help").count():
-            page.locator("details.help summary").tap()
+            page.locator("details.help summary", has_text="How to measure").tap()
         found[name] = axe_violations(page)
     assert found == {name: [] for name in pages}

@@ -265,6 +265,12 @@ def test_answers_sent_offline_are_sent_exactly_once_when_back_online(
     assert not QuestionnaireResponse.objects.exists()
 
     phone.context.set_offline(False)
+    # The notice hides once the queue is empty; wait for the row itself as well, since under
+    # load the notice can be between two states when first looked at.
+    for _ in range(60):
+        if QuestionnaireResponse.objects.filter(episode=baseline_week).exists():
+            break
+        phone.wait_for_timeout(250)
     expect(phone.locator("#offline-queue-notice")).to_be_hidden(timeout=15_000)
     saved = QuestionnaireResponse.objects.get(episode=baseline_week, instrument="psfs")
     assert saved.answers == [{"activity": "Running", "score": 4}]
