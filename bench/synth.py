@@ -266,8 +266,11 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
         _copy(
             conn,
             "accounts_clinic",
-            ("id", "name", "slug", "created_at", "require_two_factor"),
-            (_row((cid, f"Bench {slug}", f"bench-{slug}", created, "f")) for cid, slug in clinics),
+            ("id", "name", "slug", "created_at", "require_two_factor", "mrn_system"),
+            (
+                _row((cid, f"Bench {slug}", f"bench-{slug}", created, "f", ""))
+                for cid, slug in clinics
+            ),
         )
         user_columns = (
             "id",
@@ -349,6 +352,8 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
                 "reminder_time",
                 "reminder_by_email",
                 "reminder_by_push",
+                "sex",
+                "mrn",
             ),
             (
                 _row(
@@ -363,6 +368,8 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
                         "19:00",
                         "t",
                         "f",
+                        "",
+                        "",
                     )
                 )
                 for i in range(n)
