@@ -291,7 +291,7 @@ def _build(programme: Programme, size: float, picture: float, steps: bool) -> tu
                     "side": programme.side_label.lower(),
                     "therapist": programme.therapist_name or "–",
                     "clinic": programme.clinic_name,
-                    "day": date_format(programme.as_of, "DATE_FORMAT"),
+                    "day": date_format(programme.as_of, "j M Y"),  # as on the page: "6 Dec 2026"
                 }
             ),
             s.small,

@@ -195,6 +195,9 @@ def test_the_programme_pdf_prints_the_instructions_when_there_is_room(cast):
     assert "Towel toe curls" in text
     assert "scrunch the towel towards you" in text
     assert "Stop if:" in text
+    # The date in the house's words, as on the page and the letter ("6 Dec 2026").
+    today = cast.episode_a.patient.local_today()
+    assert f"{today.day} {today:%b} {today.year}" in text
 
 
 def test_emailing_the_programme_queues_a_delivery_audits_and_sends_the_pdf(
