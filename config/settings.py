@@ -275,10 +275,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # What runs when (docs/operations.md, "Background jobs"). Each periodic message expires before
 # its next run, so a worker that was down for hours does not work through a pile of stale runs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "nightly-evaluation": {
-        "task": "rehab.tasks.evaluate_all_active",
-        "schedule": crontab(hour=2, minute=0),
-        "options": {"expires": 6 * 3600},
+    # Each patient soon after their own local midnight (every offset in use is a multiple of
+    # 15 minutes), not the whole world at one server hour: rehab.read_model, docs/performance.md.
+    "local-midnight-evaluation": {
+        "task": "rehab.tasks.evaluate_new_local_days",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
     },
     "evaluation-relay": {
         "task": "rehab.tasks.relay_evaluations",

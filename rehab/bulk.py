@@ -118,6 +118,41 @@ def insert_rows(model: type[Model], rows: Sequence[Model]) -> None:
             row._state.db = connection.alias
 
 
+def upsert_rows(model: type[Model], rows: Sequence[Model], *, conflict: str) -> None:
+    """Insert each instance, or replace every column of the row it collides with on the unique
+    column ``conflict``, all of them in one statement.
+
+    On PostgreSQL one multi-row ``INSERT ... ON CONFLICT DO UPDATE`` with the values bound on
+    the server; on SQLite the same statement for one row, sent with ``executemany``. (The ORM's
+    ``bulk_create(update_conflicts=True)`` quotes every value into the text, and on SQLite
+    splits a chunk into statements of 41 rows.) The instances' primary keys must be set (or
+    be ``conflict`` itself).
+    """
+    if not rows:
+        return
+    columns = list(model._meta.concrete_fields)
+    quote = connection.ops.quote_name
+    names = [quote(str(column.column)) for column in columns]
+    key = quote(str(model._meta.get_field(conflict).column))  # type: ignore[union-attr]
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names if name != key)
+    values = [
+        [column.get_db_prep_save(column.pre_save(row, add=True), connection) for column in columns]
+        for row in rows
+    ]
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) VALUES "  # noqa: S608  # nosec B608
+    tail = f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.executemany(head + row_sql + tail, values)
+        return
+    with server_bound_cursor() as cursor:
+        cursor.execute(
+            head + ", ".join([row_sql] * len(values)) + tail,
+            [value for row in values for value in row],
+        )
+
+
 def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]) -> None:
     """Write ``fields`` of each instance in ``rows``, all of them in one statement.
 

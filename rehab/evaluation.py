@@ -28,7 +28,8 @@ from rehab import rules
 from rehab.alert_diff import diff_alerts
 from rehab.alert_sync import EpisodeChanges, diff_inputs, read_live_alerts, write_alert_changes
 from rehab.bulk import any_of, cyclic_gc_paused
-from rehab.models import ClinicRuleSettings, Episode, EpisodeStatus
+from rehab.models import ClinicRuleSettings, Episode, EpisodeEvaluation, EpisodeStatus
+from rehab.read_model import drop_evaluations, evaluation_row, store_evaluations
 from rehab.rule_inputs import (
     EPISODE_RULE_FIELDS,
     EpisodeRow,
@@ -158,6 +159,7 @@ def evaluate_episodes_bulk(
         result.missing = [pk for pk in episode_ids if pk not in by_id]
         todays: dict[str, dt.date] = {}
         active: list[_LockedEpisode] = []
+        left_trial: list[int] = []
         dates: dict[int, dt.date] = {}
         clear_request: list[int] = []
         for pk in episode_ids:
@@ -171,6 +173,7 @@ def evaluate_episodes_bulk(
             if row.rule_columns.status != EpisodeStatus.ACTIVE:
                 # Referred or closed episodes are out of the trial: nothing to watch any more.
                 result.outcomes.append((EvaluationOutcome(episode_id=pk, evaluated=False), None))
+                left_trial.append(pk)
                 continue
             if as_of is not None:
                 dates[pk] = as_of
@@ -184,6 +187,7 @@ def evaluate_episodes_bulk(
             result.outcomes += _evaluate_and_sync(active, dates, now)
         if clear_request:
             Episode.objects.filter(any_of("pk", clear_request)).update(evaluation_requested_at=None)
+        drop_evaluations(left_trial)
     return result
 
 
@@ -198,11 +202,23 @@ def _evaluate_and_sync(
     live = read_live_alerts(ids)
     outcomes: list[tuple[EvaluationOutcome, dt.date | None]] = []
     changes: list[EpisodeChanges] = []
+    stored: list[EpisodeEvaluation] = []
     for row in active:
         episode_id = row.rule_columns.id
         as_of = dates[episode_id]
-        evaluation = rules.evaluate(
-            inputs.episode_data(row.rule_columns), thresholds[row.clinic_id], as_of
+        data = inputs.episode_data(row.rule_columns)
+        evaluation = rules.evaluate(data, thresholds[row.clinic_id], as_of)
+        # The caseload's read model (rehab.read_model): this evaluation, as the list shows it.
+        stored.append(
+            evaluation_row(
+                episode_id=episode_id,
+                evaluation=evaluation,
+                data=data,
+                as_of=as_of,
+                time_zone=row.timezone,
+                now=now,
+                alerts_synced=True,
+            )
         )
         outcomes.append(
             (
@@ -229,6 +245,7 @@ def _evaluate_and_sync(
             )
         )
     written = write_alert_changes(changes, live, now)
+    store_evaluations(stored, batch=True)
     for outcome, _ in outcomes:
         done = written[outcome.episode_id]
         outcome.raised = done.raised

@@ -865,3 +865,54 @@ class QuestionnaireResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument.upper()} {self.date} of episode {self.episode_id}"
+
+
+class EpisodeEvaluation(models.Model):
+    """The latest evaluation of an episode, as the caseload lists it: the read model.
+
+    Every evaluation (after an entry, at the patient's local midnight, after a threshold change)
+    writes this row, so a list of thousands of episodes filters, sorts and pages in SQL instead
+    of running the rules for every row (``rehab.read_model``, docs/performance.md). The row
+    holds as of which date it was computed and the span of time that date is the patient's
+    today (``fresh_from``/``fresh_until``); outside that span, or once the episode asked for an
+    evaluation since, the row is stale and is computed again before anyone is shown it.
+    """
+
+    episode = models.OneToOneField(
+        Episode, primary_key=True, on_delete=models.CASCADE, related_name="current_evaluation"
+    )
+    as_of = models.DateField()
+    evaluated_at = models.DateTimeField()
+    # The patient's local midnight starting as_of, and the next one (UTC instants).
+    fresh_from = models.DateTimeField()
+    fresh_until = models.DateTimeField(db_index=True)
+    ruleset = models.CharField(max_length=32)
+    # False when a page computed the row (rules only): the local-midnight job then evaluates
+    # the episode with its alerts at its next run.
+    alerts_synced = models.BooleanField(default=True)
+    recommendation = models.CharField(max_length=32)
+    trial_day = models.IntegerField()
+    trial_week = models.IntegerField()
+    # The most urgent alerting finding as of as_of: 0 critical, 1 high, 2 warning, 3 none.
+    finding_rank = models.PositiveSmallIntegerField()
+    # The alerting findings, most urgent first: [[severity, code], ...].
+    alert_findings = models.JSONField(default=list)
+    pain_baseline = models.FloatField(null=True)
+    pain_current = models.FloatField(null=True)
+    adherence_pct = models.FloatField(null=True)
+    has_prescriptions = models.BooleanField(default=False)
+    last_entry = models.DateField(null=True)
+    entries_last_7_days = models.PositiveSmallIntegerField(default=0)
+    faam_subscale = models.CharField(max_length=8, blank=True)
+    faam_baseline = models.FloatField(null=True)
+    faam_current = models.FloatField(null=True)
+    questionnaires_due = models.JSONField(default=list)
+    # [[ISO date, activity pain], ...] of the sparkline's days.
+    recent_pain = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("stored episode evaluation")
+        verbose_name_plural = _("stored episode evaluations")
+
+    def __str__(self) -> str:
+        return f"Evaluation of episode {self.episode_id} as of {self.as_of}"

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
+
 from rehab.evaluation import EvaluationOutcome, evaluate_episode, evaluate_episodes_bulk
 from rehab.models import Episode, EpisodeStatus
 
@@ -110,18 +112,23 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def active_episode_id_chunks(chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[list[int]]:
-    """The ids of the active episodes, in ascending lists of at most ``chunk_size``.
+def active_episode_id_chunks(
+    chunk_size: int = DEFAULT_CHUNK_SIZE, *, episodes: QuerySet[Episode] | None = None
+) -> Iterator[list[int]]:
+    """The ids of the active episodes (of ``episodes``, when given), in ascending lists of at
+    most ``chunk_size``.
 
     Keyset pagination (``pk > last``) rather than OFFSET, so each chunk is one cheap indexed
     query and memory stays flat however many episodes there are.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1.")
+    if episodes is None:
+        episodes = Episode.objects.all()
     last = 0
     while True:
         ids = list(
-            Episode.objects.filter(status=EpisodeStatus.ACTIVE, pk__gt=last)
+            episodes.filter(status=EpisodeStatus.ACTIVE, pk__gt=last)
             .order_by("pk")
             .values_list("pk", flat=True)[:chunk_size]
         )

@@ -44,6 +44,7 @@ from rehab.models import (
     Prescription,
     Side,
 )
+from rehab.read_model import forget_evaluation
 from rehab.versions import EntryPrecondition
 
 PAIN_MIN, PAIN_MAX = 0, 10
@@ -284,6 +285,7 @@ def episode_record_referral(
             update_fields=["status", "referral_date", "referred_to", "referral_note", "updated_at"]
         )
         _audit(actor, "episode.referred", episode, episode)
+        forget_evaluation(episode_id=episode.pk)  # out of the trial: no longer listed
         # The referral the alerts asked for has been made: they are done.
         alerts_resolve_for_episode(
             episode=episode,
@@ -311,6 +313,7 @@ def episode_close(*, actor: User, episode: Episode, date: dt.date, outcome: str)
         episode.outcome = outcome
         episode.save(update_fields=["status", "closed_date", "outcome", "updated_at"])
         _audit(actor, "episode.closed", episode, episode)
+        forget_evaluation(episode_id=episode.pk)  # out of the trial: no longer listed
         # A closed episode is no longer evaluated, so nothing would ever resolve its alerts.
         alerts_resolve_for_episode(
             episode=episode, reason=f"Resolved: episode closed on {date:%Y-%m-%d} ({outcome})."
@@ -372,6 +375,7 @@ def prescription_create(
             created_by=actor,
         )
         _audit(actor, "prescription.created", prescription, episode)
+        forget_evaluation(episode_id=episode.pk)
     return prescription
 
 
@@ -388,6 +392,7 @@ def prescription_end(*, actor: User, prescription: Prescription, end_date: dt.da
         prescription.end_date = end_date
         prescription.save(update_fields=["end_date"])
         _audit(actor, "prescription.ended", prescription, prescription.episode)
+        forget_evaluation(episode_id=prescription.episode_id)
     return prescription
 
 
@@ -846,4 +851,5 @@ def intervention_record(
             created_by=actor,
         )
         _audit(actor, "intervention.recorded", intervention, episode)
+        forget_evaluation(episode_id=episode.pk)
     return intervention

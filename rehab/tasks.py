@@ -22,6 +22,7 @@ from rehab.evaluation import evaluate_episode
 from rehab.models import Episode
 from rehab.nightly import DEFAULT_CHUNK_SIZE, active_episode_id_chunks, evaluate_episodes
 from rehab.notify import tasks as _notify_tasks  # noqa: F401  (registers the delivery tasks)
+from rehab.read_model import episodes_past_local_midnight
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,27 @@ def evaluate_all_active(as_of: str | None = None) -> int:
         evaluate_chunk.delay(ids, as_of)
         chunks += 1
     logger.info("Nightly evaluation: %s chunks queued", chunks)
+    return chunks
+
+
+@shared_task(ignore_result=True)
+def evaluate_new_local_days() -> int:
+    """Every 15 minutes: evaluate, with alerts, the episodes whose patient's local date has
+    changed since their last evaluation (and any never evaluated), in chunks.
+
+    Each patient is evaluated within 15 minutes of their own midnight, not at one server hour
+    for the whole world: the caseload's stored rows (rehab.read_model) turn to the new day with
+    them, and a finding that a new day brings (a missed week, the review day) alerts then.
+    Returns the number of chunks queued; an episode already evaluated today is not picked.
+    """
+    chunks = 0
+    for ids in active_episode_id_chunks(
+        NIGHTLY_CHUNK_SIZE, episodes=episodes_past_local_midnight()
+    ):
+        evaluate_chunk.delay(ids, None)
+        chunks += 1
+    if chunks:
+        logger.info("Local-midnight evaluation: %s chunks queued", chunks)
     return chunks
 
 

@@ -1,49 +1,54 @@
-"""The triaged caseload: every active episode in reach, the most urgent first.
+"""The triaged caseload: every active episode in reach, the most urgent first, a page at a time.
 
-A therapist's home page (a clinic admin's: the whole clinic) must cost the same few queries for
-5 patients or 1,000, so nothing here reads per row:
+A therapist's home page (a clinic admin's: the whole clinic) costs the same few queries and
+about the same time for 50 patients or 10,000, because it never runs the rules per row. Every
+evaluation stores its result per episode (``rehab.read_model``: recommendation, the urgency of
+its findings, the metrics shown here, as of the patient's today), and this page:
 
-1. the episodes with their patient and therapist, as rows keyed by field name (``values``);
-2. the unresolved alerts, counted per episode and severity (one aggregate);
-3. the rules' inputs for all listed episodes at once (``rehab.rule_inputs.read_rule_inputs``, the
-   reader the nightly evaluation uses too): entries, exercise logs, prescriptions and
-   interventions, one query each, restricted to the listed episodes by a subquery;
-4. the clinic's thresholds, once.
-
-Then each row's ``Evaluation`` is computed in Python by ``rehab.rules.evaluate`` on plain data,
-as of the patient's own today (the date their diary is in), worked out from the time zone
-without a query. The sparkline is drawn from the same entry tuples: building a whole
-``CourseSeries`` per row (7-day means, weekly adherence) would cost more than the rest of the
-page at 1,000 rows for numbers the sparkline never shows; it draws the same activity scores as
-``CourseSeries.pain``.
+1. brings any stale stored row up to date first (``refresh_stale_evaluations``: usually none, a
+   few after entries whose evaluation is still queued);
+2. filters, sorts and pages in SQL over those rows, the urgency being the worse of the stored
+   findings' and the unresolved alerts' (a subquery, so acknowledging or resolving an alert
+   moves the patient at once);
+3. reads the unresolved alerts of the page's rows (one query) and the clinic's therapists (admins
+   only, one query).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, Least, Lower, NullIf, Trim
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from accounts.models import User
 from accounts.scoping import AnyUser, can_manage_patients, scope_to_patients, therapists_in_clinic
-from rehab import rules
-from rehab.bulk import cyclic_gc_paused
-from rehab.evaluation import thresholds_for_clinic
 from rehab.models import (
     Alert,
     AlertStatus,
     Episode,
+    EpisodeEvaluation,
     EpisodeStatus,
     Side,
 )
-from rehab.rule_inputs import EPISODE_RULE_FIELDS, episode_row, read_rule_inputs
+from rehab.read_model import NO_URGENCY, URGENCY, alert_order, refresh_stale_evaluations
 from rehab.search import normalise, patient_search
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
 from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
@@ -51,8 +56,9 @@ from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-# Most urgent first: an unresolved critical alert, then high, then warning, then none.
-URGENCY = (rules.CRITICAL, rules.HIGH, rules.WARNING)
+# A therapist's caseload fits on one page; a large clinic's admin pages through it, most urgent
+# first, instead of downloading a thousand rows.
+PAGE_SIZE = 100
 NO_ALERTS = "none"
 UNASSIGNED = "none"
 
@@ -204,11 +210,18 @@ class CaseloadRow:
 
 @dataclass(frozen=True)
 class Caseload:
+    # The rows of the page shown, most urgent first.
     rows: list[CaseloadRow]
     filters: CaseloadFilters
     # Active episodes in reach before any filter: the page tells "none at all" from "none match".
     total: int
     therapists: list[tuple[str, str]] = field(default_factory=list)
+    # The page shown; its paginator counts the episodes that match the filters.
+    page: Page[Any] | None = None
+
+    @property
+    def matched(self) -> int:
+        return self.page.paginator.count if self.page is not None else len(self.rows)
 
     @property
     def recommendation_choices(self) -> tuple[tuple[str, str], ...]:
@@ -220,25 +233,39 @@ class Caseload:
         return tuple((code, str(label)) for code, label in SEVERITY_CHOICES)
 
 
-_CODE_ORDER = {code: n for n, code in enumerate(rules.FINDING_SEVERITY)}
-
-
-def _alert_order(alert: tuple[str, str]) -> tuple[int, int]:
-    # Most urgent first; within a severity, the spec's order of findings.
-    severity, code = alert
-    rank = URGENCY.index(severity) if severity in URGENCY else len(URGENCY)
-    return rank, _CODE_ORDER.get(code, len(_CODE_ORDER))
-
-
 def _name(first: str, last: str, email: str) -> str:
     # The same words as User.get_full_name, without loading the User.
     return f"{first} {last}".strip() or email
 
 
+def _severity_rank(field_name: str) -> Case:
+    """A severity column as its urgency rank (read_model.URGENCY), in SQL."""
+    return Case(
+        *(
+            When(**{field_name: severity}, then=Value(rank))
+            for rank, severity in enumerate(URGENCY)
+        ),
+        default=Value(NO_URGENCY),
+        output_field=IntegerField(),
+    )
+
+
+def _unresolved_alerts() -> QuerySet[Alert]:
+    return Alert.objects.filter(episode_id=OuterRef("pk")).exclude(status=AlertStatus.RESOLVED)
+
+
 def caseload(
-    *, user: AnyUser, filters: CaseloadFilters | None = None, now: dt.datetime | None = None
+    *,
+    user: AnyUser,
+    filters: CaseloadFilters | None = None,
+    now: dt.datetime | None = None,
+    page: int | str | None = 1,
+    page_size: int = PAGE_SIZE,
 ) -> Caseload:
-    """The caller's caseload, most urgent first; a fixed number of queries whatever its size."""
+    """One page of the caller's caseload, most urgent first.
+
+    A fixed number of queries whatever the caseload's size (see the module's text).
+    """
     filters = filters or CaseloadFilters()
     if not can_manage_patients(user):
         return Caseload(rows=[], filters=filters, total=0)
@@ -257,21 +284,60 @@ def caseload(
         # Name, email, initials ("GL") or "G. Liu" (rehab/search.py).
         listed = listed.filter(patient_search(filters.q, prefix="patient__user__"))
 
-    episodes = list(
-        listed.values(
-            *EPISODE_RULE_FIELDS,
-            "patient_id",
-            "patient__user__first_name",
-            "patient__user__last_name",
-            "patient__user__email",
-            "patient__timezone",
-            "patient__therapist_id",
-            "patient__therapist__first_name",
-            "patient__therapist__last_name",
-            "patient__therapist__email",
-            "affected_side",
-        )
+    # Usually nothing to do: the evaluations keep the stored rows current (rehab.read_model).
+    refresh_stale_evaluations(listed, now=now)
+
+    # A row is stored for every listed episode now; one created a moment ago, between the
+    # refresh and this read, shows on the next view.
+    listed = listed.filter(current_evaluation__isnull=False)
+    if filters.recommendation:
+        listed = listed.filter(current_evaluation__recommendation=filters.recommendation)
+    if filters.severity == NO_ALERTS:
+        listed = listed.filter(~Exists(_unresolved_alerts()))
+    elif filters.severity:
+        listed = listed.filter(Exists(_unresolved_alerts().filter(severity=filters.severity)))
+
+    # Triage follows the worse of the unresolved alerts and today's findings (docs/alerts.md): a
+    # finding whose alert was resolved by hand, or not raised yet, still sets the urgency.
+    worst_alert = Subquery(
+        _unresolved_alerts()
+        .annotate(rank=_severity_rank("severity"))
+        .order_by("rank")
+        .values("rank")[:1],
+        output_field=IntegerField(),
     )
+    ordered = (
+        listed.select_related("current_evaluation", "patient__user", "patient__therapist")
+        .annotate(
+            urgency=Least(
+                Coalesce(worst_alert, Value(NO_URGENCY)),
+                "current_evaluation__finding_rank",
+                output_field=IntegerField(),
+            ),
+            name_key=Lower(
+                Coalesce(
+                    NullIf(
+                        Trim(
+                            Concat(
+                                "patient__user__first_name",
+                                Value(" "),
+                                "patient__user__last_name",
+                            )
+                        ),
+                        Value(""),
+                    ),
+                    "patient__user__email",
+                    output_field=CharField(),
+                )
+            ),
+        )
+        .order_by("urgency", "-current_evaluation__trial_day", "name_key", "pk")
+    )
+    episodes_shown: Page[Any] = Paginator(ordered, page_size).get_page(page)
+    rows = _rows(list(episodes_shown.object_list))
+    # The same page (number, paginator, count) holding the rows drawn instead of the episodes.
+    shown: Page[Any] = Page(rows, episodes_shown.number, episodes_shown.paginator)
+
     therapists = (
         [
             (str(pk), _name(first, last, email))
@@ -282,147 +348,85 @@ def caseload(
         if user.is_clinic_admin
         else []
     )
-    with cyclic_gc_paused():
-        rows = _rows(user, episodes, listed, now) if episodes else []
-    if filters.recommendation:
-        rows = [r for r in rows if r.recommendation == filters.recommendation]
-    if filters.severity == NO_ALERTS:
-        rows = [r for r in rows if not r.open_alerts]
-    elif filters.severity:
-        rows = [r for r in rows if r.alerts_by_severity.get(filters.severity)]
-    rows.sort(key=lambda r: (r.urgency, -r.trial_day, r.patient_name.casefold(), r.episode_id))
-    narrowed_in_sql = bool(filters.therapist or filters.q)
-    total = in_reach.count() if narrowed_in_sql else len(episodes)
-    return Caseload(rows=rows, filters=filters, total=total, therapists=therapists)
+    total = in_reach.count() if filters.active else shown.paginator.count
+    return Caseload(rows=rows, filters=filters, total=total, therapists=therapists, page=shown)
 
 
-def _rows(
-    user: User, episodes: list[dict[str, Any]], listed: Any, now: dt.datetime
-) -> list[CaseloadRow]:
-    # Every bulk read below is narrowed by the same (scoped, filtered) episode query, as a
-    # subquery: no list of ids travels to the database, however long the caseload.
-    ids = Subquery(listed.values("pk"))
-
-    # One row per unresolved alert: at most one per (episode, code), so a handful per episode.
+def _rows(episodes: list[Episode]) -> list[CaseloadRow]:
+    """The page's rows, from the stored evaluations and the episodes' unresolved alerts."""
     alerts: dict[int, list[tuple[str, str]]] = defaultdict(list)
     statuses: dict[int, dict[str, int]] = defaultdict(dict)
-    for episode_id, severity, code, status in (
-        Alert.objects.filter(episode_id__in=ids)
-        .exclude(status=AlertStatus.RESOLVED)
-        .values_list("episode_id", "severity", "code", "status")
-        .order_by()
-    ):
-        alerts[episode_id].append((severity, code))
-        statuses[episode_id][status] = statuses[episode_id].get(status, 0) + 1
-
-    # The rules' inputs of every listed episode: the same bulk reader as the nightly job's.
-    inputs = read_rule_inputs(listed)
-
-    thresholds = thresholds_for_clinic(user.clinic_id)
-    today_in: dict[str, dt.date] = {}
-    rows = []
-    for values in episodes:
-        episode = episode_row(values)
-        episode_id, start_date = episode.id, episode.start_date
-        tz = values["patient__timezone"]
-        as_of = today_in.get(tz)
-        if as_of is None:
-            as_of = today_in[tz] = now.astimezone(zoneinfo.ZoneInfo(tz)).date()
-        data = inputs.episode_data(episode)
-        # Entries after the patient's today (another zone's tomorrow) never count.
-        own = [e for e in data.entries if e.date <= as_of]
-        first_sparkline_day = as_of - dt.timedelta(days=SPARKLINE_DAYS - 1)
-        evaluation = rules.evaluate(data, thresholds, as_of)
-        unresolved = sorted(alerts.get(episode_id, ()), key=_alert_order)
-        by_severity: dict[str, int] = {}
-        for severity, _ in unresolved:
-            by_severity[severity] = by_severity.get(severity, 0) + 1
-        # Triage follows today's findings as well as the alerts' states: a finding with no
-        # unresolved alert (resolved by hand, or not evaluated yet) still sets the urgency.
-        alert_codes = {code for _, code in unresolved}
-        unalerted = sorted(
-            (
-                (f.severity, f.code)
-                for f in evaluation.findings
-                if f.is_alert and f.code not in alert_codes
-            ),
-            key=_alert_order,
-        )
-        worst = min([*unresolved[:1], *unalerted[:1]], key=_alert_order, default=None)
-        if worst is None:
-            top = ""
-        elif worst[1] in alert_codes:
-            top = code_label(worst[1])
-        else:
-            top = gettext("%(label)s (found today; no unresolved alert)") % {
-                "label": code_label(worst[1])
-            }
-        metrics = evaluation.metrics
-        subscale, faam_baseline, faam_current = faam_shown(metrics)
-        rows.append(
-            CaseloadRow(
-                episode_id=episode_id,
-                patient_id=values["patient_id"],
-                patient_name=_name(
-                    values["patient__user__first_name"],
-                    values["patient__user__last_name"],
-                    values["patient__user__email"],
-                ),
-                affected_side=_SIDES.get(values["affected_side"], values["affected_side"]),
-                therapist_name=(
-                    _name(
-                        values["patient__therapist__first_name"],
-                        values["patient__therapist__last_name"],
-                        values["patient__therapist__email"],
-                    )
-                    if values["patient__therapist_id"]
-                    else None
-                ),
-                has_prescriptions=bool(data.prescriptions),
-                start_date=start_date,
-                as_of=as_of,
-                trial_day=evaluation.trial_day,
-                trial_week=evaluation.trial_week,
-                recommendation=evaluation.recommendation,
-                recommendation_label=RECOMMENDATION_LABELS.get(
-                    evaluation.recommendation, evaluation.recommendation
-                ),
-                pain_baseline=metrics.pain_baseline,
-                pain_current=metrics.pain_current,
-                adherence_pct=metrics.adherence_pct,
-                last_entry=max((e.date for e in own), default=None),
-                entries_last_7_days=metrics.entries_last_7_days,
-                open_alerts=len(unresolved),
-                alerts_by_severity=by_severity,
-                worst_severity=worst[0] if worst else None,
-                top_alert=top,
-                alerts_by_status=statuses.get(episode_id, {}),
-                faam_subscale=subscale,
-                faam_baseline=faam_baseline,
-                faam_current=faam_current,
-                questionnaires_due=tuple(
-                    dict.fromkeys(due.instrument for due in evaluation.questionnaires_due)
-                ),
-                recent_pain=tuple(
-                    (e.date, e.pain_activity)
-                    for e in own
-                    if e.date >= start_date and e.date >= first_sparkline_day
-                ),
-            )
-        )
-    return rows
+    if episodes:
+        for episode_id, severity, code, status in (
+            Alert.objects.filter(episode_id__in=[e.pk for e in episodes])
+            .exclude(status=AlertStatus.RESOLVED)
+            .values_list("episode_id", "severity", "code", "status")
+            .order_by()
+        ):
+            alerts[episode_id].append((severity, code))
+            statuses[episode_id][status] = statuses[episode_id].get(status, 0) + 1
+    return [
+        _row(episode, alerts.get(episode.pk, []), statuses.get(episode.pk, {}))
+        for episode in episodes
+    ]
 
 
-def faam_shown(metrics: rules.Metrics) -> tuple[str | None, float | None, float | None]:
-    """The FAAM subscale a caseload row shows, with its baseline and current score: Sports when
-    its current score is known, else ADL when that one's is; before any follow-up, the subscale
-    with a baseline (Sports first). (None, None, None) before any FAAM."""
-    sports = ("sports", metrics.faam_sports_baseline, metrics.faam_sports_current)
-    adl = ("adl", metrics.faam_adl_baseline, metrics.faam_adl_current)
-    for subscale, baseline, current in (sports, adl):
-        if current is not None:
-            return subscale, baseline, current
-    for subscale, baseline, current in (sports, adl):
-        if baseline is not None:
-            return subscale, baseline, current
-    return None, None, None
+def _row(episode: Episode, alerts: list[tuple[str, str]], statuses: dict[str, int]) -> CaseloadRow:
+    stored: EpisodeEvaluation = episode.current_evaluation
+    patient = episode.patient
+    unresolved = sorted(alerts, key=alert_order)
+    by_severity: dict[str, int] = {}
+    for severity, _ in unresolved:
+        by_severity[severity] = by_severity.get(severity, 0) + 1
+    alert_codes = {code for _, code in unresolved}
+    findings = [(severity, code) for severity, code in stored.alert_findings]
+    # The same urgency as the SQL's order: the worse of the alerts' and the findings'.
+    worst = min([*unresolved[:1], *findings[:1]], key=alert_order, default=None)
+    if worst is None:
+        top = ""
+    elif worst[1] in alert_codes:
+        top = code_label(worst[1])
+    else:
+        # The finding's own alert may be resolved or not raised yet; an alert of another
+        # finding, as urgent, would have been named above.
+        top = gettext("%(label)s (found today; no unresolved alert)") % {
+            "label": code_label(worst[1])
+        }
+    therapist = patient.therapist
+    return CaseloadRow(
+        episode_id=episode.pk,
+        patient_id=patient.pk,
+        patient_name=_name(patient.user.first_name, patient.user.last_name, patient.user.email),
+        affected_side=str(_SIDES.get(episode.affected_side, episode.affected_side)),
+        therapist_name=(
+            _name(therapist.first_name, therapist.last_name, therapist.email)
+            if therapist is not None
+            else None
+        ),
+        has_prescriptions=stored.has_prescriptions,
+        start_date=episode.start_date,
+        as_of=stored.as_of,
+        trial_day=stored.trial_day,
+        trial_week=stored.trial_week,
+        recommendation=stored.recommendation,
+        recommendation_label=RECOMMENDATION_LABELS.get(
+            stored.recommendation, stored.recommendation
+        ),
+        pain_baseline=stored.pain_baseline,
+        pain_current=stored.pain_current,
+        adherence_pct=stored.adherence_pct,
+        last_entry=stored.last_entry,
+        entries_last_7_days=stored.entries_last_7_days,
+        open_alerts=len(unresolved),
+        alerts_by_severity=by_severity,
+        worst_severity=worst[0] if worst else None,
+        top_alert=top,
+        alerts_by_status=statuses,
+        faam_subscale=stored.faam_subscale or None,
+        faam_baseline=stored.faam_baseline,
+        faam_current=stored.faam_current,
+        questionnaires_due=tuple(stored.questionnaires_due),
+        recent_pain=tuple(
+            (dt.date.fromisoformat(day), int(pain)) for day, pain in stored.recent_pain
+        ),
+    )

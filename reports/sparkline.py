@@ -16,13 +16,15 @@ from html import escape
 
 from django.utils.translation import gettext, ngettext
 
+from rehab.read_model import RECENT_PAIN_DAYS
 from reports.series import CourseSeries
 
 # Activity pain is scored 0-10; drawing every sparkline on that fixed scale lets a therapist
 # compare rows at a glance (a flat line at 8 must not look like a flat line at 2).
 PAIN_LOW = 0.0
 PAIN_HIGH = 10.0
-SPARKLINE_DAYS = 28
+# The days the stored evaluations keep for it (rehab.read_model).
+SPARKLINE_DAYS = RECENT_PAIN_DAYS
 
 BRAND = "#0b6e4f"
 INK = "#1b1f23"

@@ -10,7 +10,6 @@ here, or to ``rehab.views`` for a patient's entry and history.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -26,10 +25,6 @@ from reports.charts import charts_for_series, episode_page_series
 from reports.function import function_panel
 from reports.patient_progress import patient_progress
 
-# A therapist's caseload fits on one page; a large clinic's admin pages through it, most urgent
-# first, instead of downloading a thousand rows.
-CASELOAD_PAGE_SIZE = 100
-
 # --- Staff: the caseload (their home) and the episode page --------------------------------------
 
 
@@ -40,10 +35,10 @@ def caseload_page(request: HttpRequest, *, user: User) -> HttpResponse:
         # Only the patient's entry form posts to "/".
         return HttpResponseNotAllowed(["GET"])
     filters = CaseloadFilters.from_query(request.GET, user=user)
-    data = caseload(user=user, filters=filters)
-    # Every row is computed (the order needs them all); only a page of them is drawn.
-    page = Paginator(data.rows, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_read(user, action="caseload.viewed", obj=Episode, count=len(page.object_list))
+    # Filtered, sorted and paged in SQL over the stored evaluations (reports/caseload.py).
+    data = caseload(user=user, filters=filters, page=request.GET.get("page"))
+    page = data.page
+    audit_read(user, action="caseload.viewed", obj=Episode, count=len(data.rows))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -2,8 +2,10 @@
 
 The fault tests start two beat processes with ``-A tests.integration.fast_beat`` to see what two
 schedulers running at once (a second deploy left running, a failover that overlapped) do to the
-nightly evaluation and the relays: nothing may be raised or sent twice. The production schedule
-(CELERY_BEAT_SCHEDULE in config/settings.py) names the same tasks.
+evaluation of every active episode and the relays: nothing may be raised or sent twice. The
+production schedule (CELERY_BEAT_SCHEDULE in config/settings.py) names the same relays; its
+evaluation job (``evaluate_new_local_days``) queues the same chunks for the episodes whose local
+day has changed, while this one re-evaluates them all every second, the harder case.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def _entry(task: str) -> dict[str, object]:
 def test_every_scheduled_task_is_registered_with_the_worker() -> None:
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled == {
-        "rehab.tasks.evaluate_all_active",
+        "rehab.tasks.evaluate_new_local_days",
         "rehab.tasks.relay_evaluations",
         "rehab.notify.tasks.relay_deliveries",
         "rehab.tasks.send_reminders",
@@ -38,15 +38,18 @@ def test_every_scheduled_task_is_registered_with_the_worker() -> None:
     assert scheduled <= set(app.tasks)
     assert {
         "rehab.tasks.evaluate_chunk",
+        "rehab.tasks.evaluate_all_active",
         "rehab.tasks.evaluate_episode_task",
         "rehab.tasks.reevaluate_clinic",
     } <= set(app.tasks)
 
 
 def test_when_each_job_runs() -> None:
-    nightly = _entry("rehab.tasks.evaluate_all_active")["schedule"]
-    assert isinstance(nightly, crontab)
-    assert (nightly.hour, nightly.minute) == ({2}, {0})
+    # Every 15 minutes, so each patient is evaluated soon after their own local midnight (every
+    # UTC offset in use is a multiple of 15 minutes).
+    local_midnight = _entry("rehab.tasks.evaluate_new_local_days")["schedule"]
+    assert isinstance(local_midnight, crontab)
+    assert local_midnight.minute == {0, 15, 30, 45} and len(local_midnight.hour) == 24
 
     for relay in (
         "rehab.tasks.relay_evaluations",
@@ -80,7 +83,7 @@ def test_when_each_job_runs() -> None:
 def test_each_periodic_message_expires_before_its_next_run() -> None:
     # A worker that was down for hours must not work through a pile of stale runs on its return.
     every = {
-        "rehab.tasks.evaluate_all_active": 24 * 3600,
+        "rehab.tasks.evaluate_new_local_days": 15 * 60,
         "rehab.tasks.relay_evaluations": 60,
         "rehab.notify.tasks.relay_deliveries": 60,
         "rehab.tasks.send_reminders": 15 * 60,

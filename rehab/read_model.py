@@ -1,0 +1,272 @@
+"""The read model of pages that list many episodes: one stored evaluation per episode.
+
+Running the rules is cheap for one episode and expensive for a clinic: a caseload of 10,000
+patients would evaluate 10,000 diaries on every view. Instead every evaluation stores its
+result in ``EpisodeEvaluation`` (``store_evaluations``), and the caseload filters, sorts and
+pages those rows in SQL (``reports.caseload``).
+
+A stored row is *fresh* while both hold:
+
+- the patient's today is still the date it was computed as of: the row keeps the span of time
+  that date is the patient's today (``fresh_from`` to ``fresh_until``, their local midnights);
+- nothing it read has changed since: every write of the rules' inputs asks for an evaluation
+  (``Episode.evaluation_requested_at``), and the clinic's thresholds and the ruleset are those
+  it was computed with.
+
+The hourly job (``episodes_past_local_midnight``) re-evaluates each episode soon after its
+patient's local midnight, with alerts; an entry's evaluation follows within seconds. Whatever is
+still stale when a page is read (a brand-new episode, an evaluation still queued, a threshold
+change still being applied) is computed by ``refresh_stale_evaluations`` before the page is
+drawn, so a page never shows a stale row: usually that is nothing or a handful of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from rehab import rules
+from rehab.bulk import any_of, cyclic_gc_paused, upsert_rows
+from rehab.models import Episode, EpisodeEvaluation, EpisodeStatus
+from rehab.rule_inputs import EPISODE_RULE_FIELDS, EpisodeRow, episode_row, read_rule_inputs
+
+# Most urgent first. A row's rank is the index of its worst alerting finding's severity here,
+# NO_URGENCY when it has none: SQL sorts on the number.
+URGENCY: tuple[str, ...] = (rules.CRITICAL, rules.HIGH, rules.WARNING)
+NO_URGENCY = len(URGENCY)
+# The days of activity pain kept for the caseload's sparkline.
+RECENT_PAIN_DAYS = 28
+
+_CODE_ORDER = {code: n for n, code in enumerate(rules.FINDING_SEVERITY)}
+
+_STORED_FIELDS = [f.name for f in EpisodeEvaluation._meta.concrete_fields if f.name != "episode"]
+
+
+def urgency_rank(severity: str | None) -> int:
+    """0 for critical, 1 high, 2 warning; NO_URGENCY for anything else (info, none)."""
+    return URGENCY.index(severity) if severity in URGENCY else NO_URGENCY
+
+
+def alert_order(alert: tuple[str, str]) -> tuple[int, int]:
+    """(severity, code) pairs most urgent first; within a severity, the spec's order."""
+    severity, code = alert
+    return urgency_rank(severity), _CODE_ORDER.get(code, len(_CODE_ORDER))
+
+
+def local_day_span(day: dt.date, time_zone: str) -> tuple[dt.datetime, dt.datetime]:
+    """The instants at which ``day`` starts and ends in ``time_zone``: its local midnights."""
+    zone = zoneinfo.ZoneInfo(time_zone)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def evaluation_row(
+    *,
+    episode_id: int,
+    evaluation: rules.Evaluation,
+    data: rules.EpisodeData,
+    as_of: dt.date,
+    time_zone: str,
+    now: dt.datetime,
+    alerts_synced: bool,
+) -> EpisodeEvaluation:
+    """The stored row of one evaluation (``data`` is what it evaluated; ``alerts_synced``,
+    whether the alerts were brought in line with it)."""
+    metrics = evaluation.metrics
+    alerting = sorted(
+        ((f.severity, f.code) for f in evaluation.findings if f.is_alert), key=alert_order
+    )
+    # Entries after the patient's today (another zone's tomorrow) never count.
+    own = [e for e in data.entries if e.date <= as_of]
+    first_sparkline_day = max(data.start_date, as_of - dt.timedelta(days=RECENT_PAIN_DAYS - 1))
+    subscale, faam_baseline, faam_current = faam_shown(metrics)
+    fresh_from, fresh_until = local_day_span(as_of, time_zone)
+    return EpisodeEvaluation(
+        episode_id=episode_id,
+        as_of=as_of,
+        evaluated_at=now,
+        fresh_from=fresh_from,
+        fresh_until=fresh_until,
+        ruleset=evaluation.ruleset,
+        alerts_synced=alerts_synced,
+        recommendation=evaluation.recommendation,
+        trial_day=evaluation.trial_day,
+        trial_week=evaluation.trial_week,
+        finding_rank=urgency_rank(alerting[0][0]) if alerting else NO_URGENCY,
+        alert_findings=[list(pair) for pair in alerting],
+        pain_baseline=_number(metrics.pain_baseline),
+        pain_current=_number(metrics.pain_current),
+        adherence_pct=_number(metrics.adherence_pct),
+        has_prescriptions=bool(data.prescriptions),
+        last_entry=max((e.date for e in own), default=None),
+        entries_last_7_days=metrics.entries_last_7_days,
+        faam_subscale=subscale or "",
+        faam_baseline=_number(faam_baseline),
+        faam_current=_number(faam_current),
+        questionnaires_due=list(
+            dict.fromkeys(due.instrument for due in evaluation.questionnaires_due)
+        ),
+        recent_pain=[
+            [e.date.isoformat(), e.pain_activity] for e in own if e.date >= first_sparkline_day
+        ],
+    )
+
+
+def _number(value: float | None) -> float | None:
+    # Metrics may be exact Fractions; the row stores what the page shows, as a float.
+    return None if value is None else float(value)
+
+
+def faam_shown(metrics: rules.Metrics) -> tuple[str | None, float | None, float | None]:
+    """The FAAM subscale a caseload row shows, with its baseline and current score: Sports when
+    its current score is known, else ADL when that one's is; before any follow-up, the subscale
+    with a baseline (Sports first). (None, None, None) before any FAAM."""
+    sports = ("sports", metrics.faam_sports_baseline, metrics.faam_sports_current)
+    adl = ("adl", metrics.faam_adl_baseline, metrics.faam_adl_current)
+    for subscale, baseline, current in (sports, adl):
+        if current is not None:
+            return subscale, baseline, current
+    for subscale, baseline, current in (sports, adl):
+        if baseline is not None:
+            return subscale, baseline, current
+    return None, None, None
+
+
+def store_evaluations(rows: Sequence[EpisodeEvaluation], *, batch: bool = False) -> None:
+    """Insert or replace the stored rows.
+
+    ``batch=True`` is the evaluation jobs' path (a chunk of up to 500 rows in one statement,
+    ``rehab.bulk.upsert_rows``); pages store their few stale rows through the ORM.
+    """
+    if not rows:
+        return
+    if batch:
+        upsert_rows(EpisodeEvaluation, rows, conflict="episode")
+        return
+    EpisodeEvaluation.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["episode"],
+        update_fields=_STORED_FIELDS,
+    )
+
+
+# --- Freshness -----------------------------------------------------------------------------------
+
+
+def _stale(now: dt.datetime) -> Q:
+    """Episodes whose stored row is missing or out of date at ``now`` (see the module's text)."""
+    return (
+        Q(current_evaluation__isnull=True)
+        | Q(current_evaluation__fresh_from__gt=now)
+        | Q(current_evaluation__fresh_until__lte=now)
+        | Q(evaluation_requested_at__gt=F("current_evaluation__evaluated_at"))
+        | Q(
+            patient__user__clinic__rule_settings__updated_at__gt=F(
+                "current_evaluation__evaluated_at"
+            )
+        )
+        | ~Q(current_evaluation__ruleset=rules.RULESET_VERSION)
+    )
+
+
+def stale_episodes(episodes: QuerySet[Episode], *, now: dt.datetime) -> QuerySet[Episode]:
+    """The active episodes of ``episodes`` whose stored evaluation is not fresh at ``now``."""
+    return episodes.filter(status=EpisodeStatus.ACTIVE).filter(_stale(now))
+
+
+def episodes_past_local_midnight(*, now: dt.datetime | None = None) -> QuerySet[Episode]:
+    """Active episodes whose patient's day has changed since their last evaluation, that were
+    never evaluated, or whose row a page computed without alerts: the local-midnight job
+    evaluates these, with alerts, as of each patient's today."""
+    now = now or timezone.now()
+    return (
+        Episode.objects.filter(status=EpisodeStatus.ACTIVE)
+        .filter(
+            Q(current_evaluation__isnull=True)
+            | Q(current_evaluation__fresh_until__lte=now)
+            | Q(current_evaluation__fresh_from__gt=now)
+            | Q(current_evaluation__alerts_synced=False)
+        )
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Episode:
+    rule_columns: EpisodeRow
+    time_zone: str
+    clinic_id: int | None
+
+
+def refresh_stale_evaluations(
+    episodes: QuerySet[Episode], *, now: dt.datetime | None = None
+) -> int:
+    """Compute and store the row of every episode of ``episodes`` whose row is stale; returns
+    how many. Rules only: alerts are the evaluation job's (``rehab.evaluation``), which follows.
+
+    Safe to run beside an evaluation of the same episode: both compute from committed data
+    and either row is right; the later write wins.
+    """
+    from rehab.evaluation import thresholds_for_clinics  # evaluation imports this module
+
+    now = now or timezone.now()
+    stale = [
+        _Episode(
+            rule_columns=episode_row(values),
+            time_zone=values["patient__timezone"],
+            clinic_id=values["patient__user__clinic_id"],
+        )
+        for values in stale_episodes(episodes, now=now)
+        .order_by()
+        .values(*EPISODE_RULE_FIELDS, "patient__timezone", "patient__user__clinic_id")
+    ]
+    if not stale:
+        return 0
+    todays: dict[str, dt.date] = {}
+    for row in stale:
+        if row.time_zone not in todays:
+            todays[row.time_zone] = now.astimezone(zoneinfo.ZoneInfo(row.time_zone)).date()
+    with cyclic_gc_paused():
+        inputs = read_rule_inputs(
+            [row.rule_columns.id for row in stale], until=max(todays.values())
+        )
+        thresholds = thresholds_for_clinics(row.clinic_id for row in stale)
+        rows = []
+        for row in stale:
+            as_of = todays[row.time_zone]
+            data = inputs.episode_data(row.rule_columns)
+            rows.append(
+                evaluation_row(
+                    episode_id=row.rule_columns.id,
+                    evaluation=rules.evaluate(data, thresholds[row.clinic_id], as_of),
+                    data=data,
+                    as_of=as_of,
+                    time_zone=row.time_zone,
+                    now=now,
+                    alerts_synced=False,
+                )
+            )
+    store_evaluations(rows)
+    return len(rows)
+
+
+def forget_evaluation(*, episode_id: int) -> None:
+    """Drop an episode's stored row after a change the rules read that does not ask for an
+    evaluation at once (a new or ended prescription, an intervention): the next page listing
+    the episode computes the row again, and the local-midnight job, within 15 minutes,
+    evaluates the episode with its alerts."""
+    EpisodeEvaluation.objects.filter(episode_id=episode_id).delete()
+
+
+def drop_evaluations(episode_ids: Iterable[int]) -> None:
+    """Forget the stored rows of episodes that left the trial (referred or closed)."""
+    ids = list(episode_ids)
+    if ids:
+        EpisodeEvaluation.objects.filter(any_of("episode_id", ids)).delete()
