@@ -29,10 +29,11 @@ DATA_TABLES = (
     "rehab_inboxmessage",
     "rehab_clinicrulesettings",
     "rehab_reminderlog",
+    "rehab_episodeevaluation",
 )
 # What a night changes, saved after the warm-up night and put back before each measured one, so
 # the synchronous run and the Celery runs start from the same state.
-NIGHT_TABLES = ("rehab_alert", "rehab_delivery", "rehab_inboxmessage")
+NIGHT_TABLES = ("rehab_alert", "rehab_delivery", "rehab_inboxmessage", "rehab_episodeevaluation")
 
 
 def connect(env: BenchEnv, *, autocommit: bool = True) -> psycopg.Connection:
@@ -102,10 +103,10 @@ def restore_night(env: BenchEnv) -> None:
         conn.execute(
             sql.SQL(
                 "TRUNCATE rehab_inboxmessageread, rehab_inboxmessage, rehab_deliveryattempt,"
-                " rehab_delivery, rehab_alert"
+                " rehab_delivery, rehab_alert, rehab_episodeevaluation"
             )
         )
-        for table in ("rehab_alert", "rehab_delivery", "rehab_inboxmessage"):
+        for table in NIGHT_TABLES:
             conn.execute(
                 sql.SQL("INSERT INTO {} SELECT * FROM {}").format(
                     sql.Identifier(table), _snapshot_name(table)
