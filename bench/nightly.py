@@ -56,6 +56,11 @@ def floor(env: BenchEnv) -> dict[str, Any]:
     return probe(env, "floor")
 
 
+def honest_floor(env: BenchEnv) -> dict[str, Any]:
+    """One honest floor run (every row the rules read, streamed), in a fresh process."""
+    return probe(env, "honest-floor")
+
+
 def inputs(env: BenchEnv, as_of: dt.date) -> dict[str, Any]:
     """The evaluation's reading alone (no rules, no writes), in a fresh process."""
     return probe(env, "inputs", "--as-of", as_of.isoformat())
@@ -68,6 +73,7 @@ def floors_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "runs": [round(s, 3) for s in seconds],
         "cpu_seconds": statistics.median(run["cpu_seconds"] for run in runs),
         "rows": runs[0]["rows"],
+        **({"rows_by_table": runs[0]["rows_by_table"]} if "rows_by_table" in runs[0] else {}),
         "queries": runs[0]["queries"],
         "peak_rss_mb": max(run["peak_rss_mb"] for run in runs),
     }
@@ -139,11 +145,14 @@ class Worker:
             self.process.wait()
 
 
-def start_workers(env: BenchEnv, count: int, log_dir: Path) -> list[Worker]:
-    """``count`` real Celery workers, one process each (solo pool), on the benchmark's Redis."""
+def start_workers(
+    env: BenchEnv, count: int, log_dir: Path, *, label: str = "", **extra_env: str
+) -> list[Worker]:
+    """``count`` real Celery workers, one process each (solo pool), on the benchmark's Redis,
+    with ``extra_env`` added to the benchmark's environment."""
     workers = []
     for index in range(count):
-        log = log_dir / f"worker-{count}-{index}.log"
+        log = log_dir / f"worker{label}-{count}-{index}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(  # noqa: S603  (our own interpreter)
                 [
@@ -164,7 +173,7 @@ def start_workers(env: BenchEnv, count: int, log_dir: Path) -> list[Worker]:
                     "--without-heartbeat",
                 ],
                 cwd=ROOT,
-                env=env.django_env(DJANGO_LOG_LEVEL="INFO"),
+                env=env.django_env(DJANGO_LOG_LEVEL="INFO", **extra_env),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

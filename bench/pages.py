@@ -11,7 +11,7 @@ import statistics
 import time
 from typing import Any
 
-from bench.synth import LoadClient
+from bench.synth import CaseloadViewer, LoadClient
 
 
 def put_queries(client: LoadClient, as_of: dt.date) -> dict[str, Any]:
@@ -60,8 +60,22 @@ def _transaction_control(sql: str) -> bool:
     return sql.split(None, 1)[0].upper() in {"BEGIN", "COMMIT", "ROLLBACK"}
 
 
-def caseload(therapists: dict[int, int], repeats: int = 5) -> dict[str, Any]:
-    """The caseload page (``/``) of therapists with 50, 200 and 1,000 patients."""
+# What is measured on each caseload: the home page as it opens, the same page filtered to the
+# high-severity rows, and its second page (a clinic admin pages through a large clinic).
+CASELOAD_VIEWS = (
+    ("home", "/", 5),
+    ("filtered", "/?severity=high", 3),
+    ("page_2", "/?page=2", 3),
+)
+
+
+def caseload(viewers: dict[int, CaseloadViewer]) -> dict[str, Any]:
+    """The caseload page (``/``) of each measured caseload: its server time and queries.
+
+    In-process through Django's test client (production settings, the benchmark's database),
+    so every statement is counted. The first request of each viewer is not timed (it writes the
+    session and warms the caches); each view is then timed ``repeats`` times.
+    """
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -69,24 +83,40 @@ def caseload(therapists: dict[int, int], repeats: int = 5) -> dict[str, Any]:
     from accounts.models import User
 
     out: dict[str, Any] = {}
-    for size, user_id in sorted(therapists.items()):
+    for size, viewer in sorted(viewers.items()):
         browser = Client()
-        browser.force_login(User.objects.get(pk=user_id))
-        browser.get("/", secure=True)  # the session's first request may write it
-        times = []
-        counts = []
-        for _ in range(repeats):
-            with CaptureQueriesContext(connection) as queries:
-                began = time.perf_counter()
-                response = browser.get("/", secure=True)
-                times.append((time.perf_counter() - began) * 1000)
-            if response.status_code != 200:
-                raise RuntimeError(f"caseload of {size} answered {response.status_code}")
-            counts.append(len(queries))
+        browser.force_login(User.objects.get(pk=viewer.user_id))
+        browser.get("/", secure=True)
+        views: dict[str, Any] = {}
+        for name, path, repeats in CASELOAD_VIEWS:
+            times = []
+            counts = []
+            for _ in range(repeats):
+                with CaptureQueriesContext(connection) as queries:
+                    began = time.perf_counter()
+                    response = browser.get(path, secure=True)
+                    times.append((time.perf_counter() - began) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(
+                        f"caseload of {size}, {path} answered {response.status_code}"
+                    )
+                counts.append(len(queries))
+            views[name] = {
+                "path": path,
+                "repeats": repeats,
+                "queries": max(counts),
+                "server_ms_median": round(statistics.median(times), 1),
+                "server_ms_min": round(min(times), 1),
+                "html_bytes": len(response.content),
+            }
+        home = views["home"]
         out[str(size)] = {
             "patients": size,
-            "queries": max(counts),
-            "server_ms_median": round(statistics.median(times), 1),
-            "server_ms_min": round(min(times), 1),
+            "viewer": viewer.role,
+            # The home page's figures, at the top level as before.
+            "queries": home["queries"],
+            "server_ms_median": home["server_ms_median"],
+            "server_ms_min": home["server_ms_min"],
+            "views": views,
         }
     return out

@@ -1,6 +1,9 @@
 """One measurement in a fresh process, so that its peak memory is its own.
 
 ``python -m bench.probe floor``   streams every entry row of the active episodes, no rules;
+``python -m bench.probe honest-floor``  streams every row the rules read (episodes, entries,
+                                   exercise logs, prescriptions, interventions, questionnaire
+                                   responses) of the active episodes, no rules;
 ``python -m bench.probe inputs``  reads what the rules need about every active episode, chunk
                                    by chunk, and runs no rules;
 ``python -m bench.probe nightly`` evaluates every active episode synchronously, as
@@ -110,6 +113,82 @@ def floor(chunk_size: int) -> dict[str, Any]:
     }
 
 
+def honest_floor_querysets() -> dict[str, Any]:
+    """Every row the rules read about the active episodes, as ``read_rule_inputs`` reads it.
+
+    The same tables, columns and row shapes (``EpisodeRow``, ``EntryRow``, ``ExerciseLogColumns``,
+    ``PrescriptionRow``, ``InterventionRow``, ``QuestionnaireRow``), the exercise logs found
+    through their prescriptions as the reader finds them; but for all active episodes at once,
+    with no chunks, no grouping and no rules.
+    """
+    from django.db.models import Subquery
+
+    from rehab.models import (
+        DailyEntry,
+        Episode,
+        EpisodeStatus,
+        ExerciseLog,
+        Intervention,
+        Prescription,
+        QuestionnaireResponse,
+    )
+    from rehab.rule_inputs import (
+        EPISODE_RULE_FIELDS,
+        EntryRow,
+        ExerciseLogColumns,
+        InterventionRow,
+        PrescriptionRow,
+        QuestionnaireRow,
+    )
+
+    active = {"episode__status": EpisodeStatus.ACTIVE}
+    prescriptions = Prescription.objects.filter(**active)
+    return {
+        "episodes": Episode.objects.filter(status=EpisodeStatus.ACTIVE).values_list(
+            *EPISODE_RULE_FIELDS
+        ),
+        "entries": DailyEntry.objects.filter(**active).values_list(*EntryRow._fields),
+        "exercise_logs": ExerciseLog.objects.filter(
+            prescription_id__in=Subquery(prescriptions.order_by().values("pk"))
+        ).values_list(*ExerciseLogColumns._fields),
+        "prescriptions": prescriptions.values_list(*PrescriptionRow._fields),
+        "interventions": Intervention.objects.filter(**active).values_list(
+            *InterventionRow._fields
+        ),
+        "questionnaires": QuestionnaireResponse.objects.filter(**active).values_list(
+            *QuestionnaireRow._fields
+        ),
+    }
+
+
+def honest_floor(chunk_size: int) -> dict[str, Any]:
+    """The least an evaluation that reads what the rules read must do: stream every such row once.
+
+    Each table's rows come from a server-side cursor, ``chunk_size`` rows at a time, each row
+    touched once (its length added up), and dropped. Beside the entries-only ``floor`` it says
+    what the reading alone costs before anything is built from the rows.
+    """
+    rows: dict[str, int] = {}
+    checksum = 0
+    with counting_queries() as queries:
+        began, cpu = time.perf_counter(), time.process_time()
+        for table, queryset in honest_floor_querysets().items():
+            count = 0
+            for row in queryset.order_by().iterator(chunk_size=chunk_size):
+                count += 1
+                checksum += len(row)
+            rows[table] = count
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "rows": sum(rows.values()),
+        "rows_by_table": rows,
+        "checksum": checksum,
+        "queries": queries[0],
+    }
+
+
 def inputs(as_of: dt.date | None, chunk_size: int) -> dict[str, Any]:
     """What the evaluation reads before any rule runs, and nothing more.
 
@@ -147,7 +226,7 @@ def nightly(as_of: dt.date | None, chunk_size: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.probe")
-    parser.add_argument("what", choices=("floor", "inputs", "nightly"))
+    parser.add_argument("what", choices=("floor", "honest-floor", "inputs", "nightly"))
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--chunk-size", type=int, default=None)
     args = parser.parse_args(argv)
@@ -159,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.what == "floor":
         result = floor(args.chunk_size or 5000)
+    elif args.what == "honest-floor":
+        result = honest_floor(args.chunk_size or 5000)
     elif args.what == "inputs":
         result = inputs(args.as_of, args.chunk_size or DEFAULT_CHUNK_SIZE)
     else:

@@ -64,8 +64,10 @@ LOGGERS = (
 class SynthSpec:
     episodes: int
     as_of: dt.date
-    # Therapists with exactly these caseloads, in a clinic of their own (for the caseload page).
-    caseloads: tuple[int, ...] = (50, 200, 1000)
+    # Caseloads to measure (the caseload page). The largest is a clinic of exactly that many
+    # episodes, seen whole by its clinic admin; the smaller ones are therapists in that clinic
+    # with exactly that many patients. Sizes above ``episodes`` are left out.
+    caseloads: tuple[int, ...] = (50, 1_000, 10_000)
     # Patients with an API token each, for the load test.
     clients: int = 50
     seed: int = 56
@@ -84,13 +86,19 @@ class LoadClient:
     prescriptions: tuple[tuple[int, int], ...]
 
 
+@dataclass(frozen=True)
+class CaseloadViewer:
+    user_id: int
+    role: str  # "therapist" (their own patients) or "clinic_admin" (the whole clinic)
+
+
 @dataclass
 class SynthResult:
     spec: SynthSpec
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
-    # caseload size -> the therapist's user id
-    caseload_therapists: dict[int, int] = field(default_factory=dict)
+    # caseload size -> who sees exactly that caseload on their home page
+    caseload_viewers: dict[int, CaseloadViewer] = field(default_factory=dict)
     clients: list[LoadClient] = field(default_factory=list)
 
     @property
@@ -199,12 +207,14 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
     password_hash = make_password(PASSWORD)
 
     # --- Who treats whom ------------------------------------------------------------------------
-    caseloads = []
-    left = n
-    for size in spec.caseloads:
-        if size <= left:
-            caseloads.append(size)
-            left -= size
+    # The caseload clinic holds exactly the largest caseload (its admin's home page lists it
+    # whole); inside it, therapists with exactly the smaller caseloads, as many as fit.
+    wanted = sorted({size for size in spec.caseloads if 0 < size <= n})
+    caseload_clinic_size = wanted[-1] if wanted else 0
+    therapist_caseloads: list[int] = []
+    for size in wanted[:-1]:
+        if sum(therapist_caseloads) + size <= caseload_clinic_size:
+            therapist_caseloads.append(size)
     clinics: list[tuple[int, str]] = []
     staff: list[tuple[int, str, str, int]] = []  # (user id, email, role, clinic id)
     therapist_of: list[int | None] = []
@@ -218,14 +228,29 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
         staff.append((user_id, f"{label}-{user_id}@bench.test", role, clinic_id))
         return user_id
 
-    if caseloads:
+    def fill_clinic(clinic_id: int, patients: int) -> None:
+        """``patients`` more episodes in the clinic, about 60 to a therapist, 5% unassigned."""
+        therapists = [
+            add_staff("therapist", clinic_id, "therapist")
+            for _ in range(max(1, patients // spec.patients_per_therapist))
+        ]
+        for i in range(patients):
+            unassigned = rng.random() < spec.unassigned_share
+            therapist_of.append(None if unassigned else therapists[i % len(therapists)])
+            clinic_of.append(clinic_id)
+
+    if caseload_clinic_size:
         clinics.append((1, "caseload"))
-        add_staff("clinic_admin", 1, "admin")
-        for size in caseloads:
+        admin = add_staff("clinic_admin", 1, "admin")
+        result.caseload_viewers[caseload_clinic_size] = CaseloadViewer(admin, "clinic_admin")
+        for size in therapist_caseloads:
             therapist = add_staff("therapist", 1, f"therapist-{size}")
-            result.caseload_therapists[size] = therapist
+            result.caseload_viewers[size] = CaseloadViewer(therapist, "therapist")
             therapist_of += [therapist] * size
             clinic_of += [1] * size
+        rest = caseload_clinic_size - len(therapist_of)
+        if rest:
+            fill_clinic(1, rest)
     remaining = n - len(therapist_of)
     clinic_id = len(clinics)
     while remaining > 0:
@@ -233,14 +258,7 @@ def generate(env: BenchEnv, spec: SynthSpec) -> SynthResult:
         clinics.append((clinic_id, f"network-{clinic_id}"))
         add_staff("clinic_admin", clinic_id, "admin")
         in_clinic = min(spec.patients_per_clinic, remaining)
-        therapists = [
-            add_staff("therapist", clinic_id, "therapist")
-            for _ in range(max(1, in_clinic // spec.patients_per_therapist))
-        ]
-        for i in range(in_clinic):
-            unassigned = rng.random() < spec.unassigned_share
-            therapist_of.append(None if unassigned else therapists[i % len(therapists)])
-            clinic_of.append(clinic_id)
+        fill_clinic(clinic_id, in_clinic)
         remaining -= in_clinic
     first_patient_user = next_user
 

@@ -2,8 +2,9 @@
 
 A smoke run of the real harness (the same code ``make bench`` runs): it generates a small
 network with COPY, runs the nightly evaluation synchronously and through one and two real
-Celery workers, starts gunicorn with the production settings, loads the entry PUT, the caseload
-and the phone entry page, and writes its JSON. Only counts are asserted here (queries, rows,
+Celery workers beside both floors, starts gunicorn with the production settings, loads the entry
+PUT, the caseload and the phone entry page, times ten alerts from their entry PUT to their
+signed webhook, and writes its JSON. Only counts are asserted here (queries, rows,
 requests, bytes), never a timing: CI machines are too noisy for that (docs/performance.md).
 
 It needs a PostgreSQL server (the one DATABASE_URL names; the benchmark creates and drops a
@@ -67,6 +68,7 @@ def test_the_benchmark_runs_and_meets_its_count_targets(tmp_path: Path) -> None:
     print(done.stdout)
     assert done.returncode == 0, done.stderr[-5000:]
     assert "Nightly evaluation" in done.stdout and "Phone entry page" in done.stdout
+    assert "Alert latency" in done.stdout and "honest floor" in done.stdout
 
     results = json.loads(output.read_text())
     (size,) = results["sizes"]
@@ -79,6 +81,18 @@ def test_the_benchmark_runs_and_meets_its_count_targets(tmp_path: Path) -> None:
     # The reading alone (no rules) sees the same diaries, up to the night's date.
     assert 0 < nightly["inputs"]["entries"] <= nightly["floor"]["rows"]
     assert set(nightly["ratios"]) == {"inputs", "sync", "celery_1", "celery_2"}
+    # The honest floor streams every row the rules read: all of the generated ones.
+    honest = nightly["honest_floor"]
+    assert honest["rows_by_table"] == {
+        "episodes": n,
+        "entries": size["data"]["entries"],
+        "exercise_logs": size["data"]["exercise_logs"],
+        "prescriptions": size["data"]["prescriptions"],
+        "interventions": size["data"]["interventions"],
+        "questionnaires": 0,
+    }
+    assert len(honest["runs"]) == len(nightly["floor"]["runs"]) == 5
+    assert set(nightly["ratios_honest"]) == set(nightly["ratios"])
     sync = nightly["sync"]["summary"]
     assert sync["evaluated"] == n and sync["failed"] == []
     assert sync["raised"] + sync["updated"] > 0
@@ -102,9 +116,27 @@ def test_the_benchmark_runs_and_meets_its_count_targets(tmp_path: Path) -> None:
     assert size["put_queries"]["replace"]["queries"] <= 10
     assert size["put_queries"]["create"]["queries"] <= 10
 
-    # The caseload costs the same queries at every size.
-    counts = {entry["queries"] for entry in size["caseload"].values()}
-    assert len(size["caseload"]) == 2 and len(counts) == 1
+    # The quick caseloads: a therapist's 50 patients inside a clinic of 200 seen by its admin.
+    caseload = size["caseload"]
+    assert {key: entry["viewer"] for key, entry in caseload.items()} == {
+        "50": "therapist",
+        "200": "clinic_admin",
+    }
+    for entry in caseload.values():
+        assert set(entry["views"]) == {"home", "filtered", "page_2"}
+        assert entry["queries"] == entry["views"]["home"]["queries"] > 0
+        assert entry["server_ms_min"] <= entry["server_ms_median"]
+    assert results["targets"]["caseload_ms_at_10000"] == 150
+
+    # Every alert PUT was answered and its webhook arrived, signed with the endpoint's secret.
+    latency = size["latency"]
+    assert latency["episodes"] == 10 and latency["workers"] == 1
+    assert latency["put_statuses"] == {"201": 10 + latency["warm_up_episodes"]}
+    assert latency["arrived"] == 10 and latency["missing"] == 0
+    assert latency["missing_episodes"] == [] and latency["rejected_signatures"] == 0
+    assert 0 < latency["p50_ms"] <= latency["p95_ms"] <= latency["max_ms"]
+    assert all(value is not None for value in latency["stages"].values())
+    assert results["targets"]["alert_latency_p95_ms"] == 2000
 
     # The phone's first visit: small, compressed, nothing from another origin.
     phone = size["phone"]
