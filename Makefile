@@ -11,7 +11,7 @@ PORT ?= 8000
 run seed: export PAIS_SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: install run test lint typecheck pytest migrate seed bench clean
-.PHONY: check-deploy bandit audit-deps fuzz constraints axe messages
+.PHONY: check-deploy bandit audit-deps fuzz constraints axe messages plotly plotly-check
 
 # Every package at the version in constraints.txt (pinned; `make constraints` refreshes it).
 $(STAMP): pyproject.toml constraints.txt
@@ -33,7 +33,7 @@ run: seed
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.dev start --port $(PORT)
 
 ## test: lint, type-check, deploy checks, bandit, dependency audit, then the whole test suite
-test: lint check-deploy bandit audit-deps pytest
+test: lint check-deploy bandit audit-deps plotly-check pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -49,6 +49,26 @@ axe:
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --prefix tools/axe --ignore-scripts --no-audit --no-fund --silent; \
 	else echo "npm not found: axe-core not installed (the axe test in tests/browser/test_patient_form_phone.py skips)"; fi
+
+## plotly: rebuild static/vendor/plotly-pais.min.js (plotly.js core + scatter + bar) and its manifest
+## tools/plotly/bundle.json from the packages pinned in tools/plotly/package-lock.json (docs/deploy.md)
+PLOTLY_NPM_CI := npm ci --prefix tools/plotly --ignore-scripts --no-audit --no-fund --silent
+plotly:
+	$(PLOTLY_NPM_CI)
+	node tools/plotly/build.mjs static/vendor/plotly-pais.min.js tools/plotly/bundle.json
+
+## plotly-check: rebuild the bundle in a temporary folder; fails unless it is byte-for-byte the
+## committed one (skipped, and says so, without npm; fails then under PAIS_REQUIRE_NPM=1, as in CI)
+plotly-check:
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(PLOTLY_NPM_CI) && out="$$(mktemp -d)" && \
+	  node tools/plotly/build.mjs "$$out/plotly-pais.min.js" "$$out/bundle.json" && \
+	  if cmp static/vendor/plotly-pais.min.js "$$out/plotly-pais.min.js" && \
+	     cmp tools/plotly/bundle.json "$$out/bundle.json"; then rm -rf "$$out"; \
+	  else echo "The committed plotly.js bundle is not what tools/plotly builds: run \`make plotly\` and commit it."; \
+	    rm -rf "$$out"; exit 1; fi; \
+	elif [ "$${PAIS_REQUIRE_NPM:-0}" = 1 ]; then echo "npm not found, and PAIS_REQUIRE_NPM=1"; exit 1; \
+	else echo "npm not found: the plotly.js bundle was not rebuilt and compared (make plotly-check)"; fi
 
 ## check-deploy: Django's deployment checks (and ours) with production settings
 # A throwaway secret key and VAPID pair, as production would set its own (docs/reminders.md).

@@ -21,7 +21,7 @@ from typing import Any
 from bench import database, report
 from bench.env import ROOT, BenchConfigError, BenchEnv
 
-PARTS = ("nightly", "http", "caseload", "phone", "latency")
+PARTS = ("nightly", "http", "caseload", "phone", "latency", "episode")
 
 
 def _ints(text: str) -> list[int]:
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"database {env.database_name}, Redis {env.redis_url}, work dir {env.work_dir}")
     database.create(env)
     env.setup_django()
-    from bench import http, latency, nightly, pages, plans, synth
+    from bench import episode_page, http, latency, nightly, pages, plans, synth
 
     # The diaries end today (UTC); the measured night evaluates them as of today.
     as_of = dt.datetime.now(dt.UTC).date()
@@ -167,12 +167,15 @@ def main(argv: list[str] | None = None) -> int:
                 database.restore_night(env)
                 size["plans"] = plans.capture(as_of)
 
-            if not static_ready and not {"http", "phone", "caseload", "latency"} <= args.skip:
+            if (
+                not static_ready
+                and not {"http", "phone", "caseload", "latency", "episode"} <= args.skip
+            ):
                 # Production settings serve hashed, compressed files from a manifest.
                 say("collectstatic (compressed, hashed names)")
                 http.collectstatic(env)
                 static_ready = True
-            if "http" not in args.skip or "phone" not in args.skip:
+            if not {"http", "phone", "episode"} <= args.skip:
                 size["load"]["http"] = report.load()
                 server = http.start_gunicorn(env, args.gunicorn_workers, env.work_dir)
                 try:
@@ -190,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
                         say(f"{n:,}: phone entry page")
                         first = data.clients[0]
                         size["phone"] = http.phone_page(server, first.email, data.password)
+                    if "episode" not in args.skip:
+                        say(f"{n:,}: episode page, first visits over 10 Mbit/s (Chromium)")
+                        size["episode"] = episode_page.measure(
+                            server, data.password, visits=3 if args.quick else 5
+                        )
                 finally:
                     server.stop()
                 nightly.flush_redis(env)

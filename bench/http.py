@@ -364,9 +364,8 @@ def _cookie_header(jar: dict[str, str]) -> str:
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
-def phone_page(server: Server, email: str, password: str) -> dict[str, Any]:
-    """Sign in as a patient, then load ``/`` as a phone's first visit would."""
-    port = server.port
+def sign_in(port: int, email: str, password: str) -> dict[str, str]:
+    """Sign in through the login form; the cookies of the signed-in session."""
     origin = f"https://127.0.0.1:{port}"
     jar: dict[str, str] = {}
     _, response, body = request(port, "GET", "/accounts/login/")
@@ -389,8 +388,15 @@ def phone_page(server: Server, email: str, password: str) -> dict[str, Any]:
     )
     _cookies(response, jar)
     if status != 302 or "sessionid" not in jar:
-        raise RuntimeError(f"the bench patient could not sign in (HTTP {status})")
+        raise RuntimeError(f"{email} could not sign in (HTTP {status})")
+    return jar
 
+
+def phone_page(server: Server, email: str, password: str) -> dict[str, Any]:
+    """Sign in as a patient, then load ``/`` as a phone's first visit would."""
+    port = server.port
+    origin = f"https://127.0.0.1:{port}"
+    jar = sign_in(port, email, password)
     browser = {
         "Cookie": _cookie_header(jar),
         "Accept-Encoding": "gzip",

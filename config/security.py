@@ -14,10 +14,6 @@ scripts: with DEBUG on they show unstyled, which is the price of that.)
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +21,6 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Tags, register
 from django.core.checks import Error as CheckError
 from django.http import HttpRequest, HttpResponse
-
-from reports.staticfiles import plotly_js_path
 
 HEADER = "Content-Security-Policy"
 
@@ -40,8 +34,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     "default-src": ("'self'",),
     # Our own files only: no inline code, no eval, no CDN.
     "script-src": ("'self'",),
-    # Our own stylesheets, plus two exact <style> texts that plotly.js writes itself (the hashes
-    # are added by plotly_style_hashes() below). Styles set through the CSSOM (element.style,
+    # Our own stylesheets, plus the one exact <style> text that plotly.js writes itself (its hash
+    # is added by plotly_style_hashes() below). Styles set through the CSSOM (element.style,
     # insertRule), as plotly.js and Swagger UI do, are outside a policy's reach.
     "style-src": ("'self'",),
     # data: for Swagger UI's and the admin's SVG icons; blob: for the picture plotly.js draws
@@ -63,33 +57,16 @@ POLICY: dict[str, tuple[str, ...]] = {
 # blocked. Without it the charts' layers lose their positioning and overlap the page.
 _EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
 
-# The bundle also injects the MapLibre stylesheet (for map traces, which we never draw) as a
-# <style> element when it loads: `...createElement("style");e.id="<hex>",e.textContent=`css``.
-_BUNDLED_STYLESHEET = re.compile(
-    r'createElement\("style"\);\w+\.id="[0-9a-f]+",\w+\.textContent=`([^`$\\]*)`'
-)
 
-
-def _sha256_source(text: str) -> str:
-    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
-    return f"'sha256-{digest}'"
-
-
-@functools.cache
 def plotly_style_hashes() -> tuple[str, ...]:
-    """The style-src hashes of the <style> elements that the installed plotly.js creates.
+    """The style-src hashes of the <style> elements that our plotly.js creates: the empty one.
 
-    Read from the bundle we serve (reports/staticfiles.py), so that they follow an upgrade of
-    the plotly package; tests/browser/test_csp.py fails if plotly.js starts writing other
-    styles.
+    The full plotly.js bundle also injected MapLibre's stylesheet on load (for map traces); the
+    partial bundle we serve (reports/plotly_js.py) has no map trace and tools/plotly/build.mjs
+    leaves that stylesheet out, so nothing else needs a hash. tests/security/test_csp.py checks the
+    bundle writes no other <style>, and tests/browser/test_csp.py that the charts draw under it.
     """
-    try:
-        bundle = plotly_js_path().read_text(encoding="utf-8")
-    except OSError:
-        # No bundle, no charts (reports.E001 says so); the empty <style> is harmless anyway.
-        return (_EMPTY_STYLE_HASH,)
-    stylesheets = _BUNDLED_STYLESHEET.findall(bundle)
-    return (_EMPTY_STYLE_HASH, *(_sha256_source(css) for css in stylesheets))
+    return (_EMPTY_STYLE_HASH,)
 
 
 def content_security_policy() -> dict[str, tuple[str, ...]]:

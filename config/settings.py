@@ -163,8 +163,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    # plotly.js from the installed plotly package as vendor/plotly.min.js: never from a CDN.
-    "reports.staticfiles.PlotlyJsFinder",
 ]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # In development static files come from the app folders (runserver and WhiteNoise's autorefresh);

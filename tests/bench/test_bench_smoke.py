@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 
+from bench.episode_page import CHROMIUM
 from tests.integration.helpers import ROOT, unavailable
 
 pytestmark = pytest.mark.broker
@@ -69,6 +70,7 @@ def test_the_benchmark_runs_and_meets_its_count_targets(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-5000:]
     assert "Nightly evaluation" in done.stdout and "Phone entry page" in done.stdout
     assert "Alert latency" in done.stdout and "honest floor" in done.stdout
+    assert "Episode page, first visit" in done.stdout
 
     results = json.loads(output.read_text())
     (size,) = results["sizes"]
@@ -144,3 +146,16 @@ def test_the_benchmark_runs_and_meets_its_count_targets(tmp_path: Path) -> None:
     assert phone["wire_kb"] <= 60
     assert {f["status"] for f in phone["files"]} == {200}
     assert any(f["content_encoding"] == "gzip" for f in phone["files"] if f["path"] != "/")
+
+    # The episode page's first visits in Chromium over a throttled link: every chart drawn, with
+    # the partial plotly.js (the full bundle alone was 1.4 MB gzip), nothing from another origin.
+    episode = size["episode"]
+    if not CHROMIUM.exists():
+        assert "skipped" in episode
+        return
+    assert episode["visits"] == 3 and episode["entries"] > 0
+    for run in episode["runs"]:
+        assert run["chart_containers"] >= 3 and run["charts"] == run["chart_containers"]
+        assert run["third_party_requests"] == 0, run["third_party"]
+        assert any("/static/vendor/plotly-pais." in f["path"] for f in run["files"])
+        assert run["wire_bytes_by_type"]["Script"] < 500 * 1024

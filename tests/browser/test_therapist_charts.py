@@ -169,7 +169,7 @@ def test_therapist_sees_the_three_charts_of_an_episode_on_a_tablet(
     )
     pain.screenshot(path=artifacts / "therapist-chart-pain-injection.png")
 
-    assert any(url.endswith("/static/vendor/plotly.min.js") for url in scripts), scripts
+    assert any(url.endswith("/static/vendor/plotly-pais.min.js") for url in scripts), scripts
     assert any(url.endswith("/static/js/charts.js") for url in scripts), scripts
     assert errors == []
     assert elsewhere == []

@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from rehab.models import Episode
 from reports.charts import charts_for_course
 from reports.course import episode_course
-from reports.staticfiles import PLOTLY_JS, plotly_js_path
+from reports.plotly_js import PLOTLY_JS, plotly_js_path
 from tests.courses import WEEK_ONE, log_days
 from tests.factories import EpisodeFactory, InterventionFactory, PrescriptionFactory
 from tests.personas import signed_in_client
@@ -186,11 +186,19 @@ def test_page_charts_match_the_referral_reports_charts(cast):
     assert [page.text[c.summary_id] for c in expected] == [c.summary for c in expected]
 
 
-def test_scripts_come_from_our_own_static_files_in_order(cast):
+def test_scripts_come_from_our_own_static_files_and_plotly_js_does_not_hold_up_the_page(cast):
     html = signed_in_client(cast.therapist).get(f"/episodes/{cast.episode_a.pk}/").content.decode()
-    sources = [s["src"] for s in parse(html).scripts if "src" in s]
-    assert sources == ["/static/vendor/plotly.min.js", "/static/js/charts.js"]
-    assert all("defer" in s for s in parse(html).scripts if "src" in s)
+    scripts = [s for s in parse(html).scripts if "src" in s]
+    # charts.js, deferred, loads plotly.js itself once the page is parsed: no <script> tag of
+    # plotly.js's own that DOMContentLoaded (and the page's text) would wait for.
+    assert [s["src"] for s in scripts] == ["/static/js/charts.js"]
+    assert "defer" in scripts[0]
+    assert scripts[0]["data-plotly"] == "/static/vendor/plotly-pais.min.js"
+    # Its download starts early, at low priority: after the stylesheets, before charts.js asks.
+    assert (
+        '<link rel="preload" href="/static/vendor/plotly-pais.min.js" as="script" '
+        'fetchpriority="low">' in html
+    )
     # Only data blocks besides them: no inline code.
     inline = [s for s in parse(html).scripts if "src" not in s]
     assert inline and all(s["type"] == "application/json" for s in inline)
@@ -198,24 +206,24 @@ def test_scripts_come_from_our_own_static_files_in_order(cast):
     assert 'href="/static/css/charts.css"' in html
 
 
-def test_plotly_js_is_found_in_the_installed_plotly_package():
+def test_plotly_js_is_our_partial_bundle_in_our_static_files():
     found = finders.find(PLOTLY_JS)
     assert found == str(plotly_js_path())
     head = Path(found).read_text(encoding="utf-8")[:200]
-    # The bundle that ships with the Python package, so the JSON the builders write always
-    # matches the plotly.js that draws it.
+    # The version the Python package writes figures for (tests/reports/test_plotly_bundle.py
+    # checks the rest: how it was built, and its trace types).
     assert f"plotly.js v{plotly.offline.get_plotlyjs_version()}" in head
     assert finders.find("js/charts.js")
-    assert finders.find("vendor/other.js") is None
+    # The full bundle inside the Python package is no longer published.
+    assert not finders.find("vendor/plotly.min.js")
 
 
-def test_collectstatic_copies_plotly_js_under_vendor(tmp_path, settings):
+def test_collectstatic_copies_the_bundle_under_vendor(tmp_path, settings):
     settings.STATIC_ROOT = tmp_path
     call_command("collectstatic", interactive=False, verbosity=0)
-    collected = tmp_path / "vendor" / "plotly.min.js"
+    collected = tmp_path / "vendor" / "plotly-pais.min.js"
     assert collected.read_bytes() == plotly_js_path().read_bytes()
-    # Nothing else of the plotly package (datasets, the widget bundle) is published.
-    assert sorted(p.name for p in (tmp_path / "vendor").iterdir()) == ["plotly.min.js"]
+    assert sorted(p.name for p in (tmp_path / "vendor").iterdir()) == ["plotly-pais.min.js"]
 
 
 def test_charts_js_turns_off_the_logo_and_never_names_another_origin():
