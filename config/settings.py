@@ -129,6 +129,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL compiles a query to machine code (JIT) when the planner's cost estimate is
+    # high. For the short queries of pages that costs far more than it saves: the caseload's
+    # page query spent 1 s compiling for 30 ms of work while a table's statistics were stale
+    # (docs/performance.md). Kept off for every connection of the project.
+    db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    db_options["options"] = f"{db_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The rules' covering indexes (rehab.0004) include non-key columns, a PostgreSQL feature; SQLite

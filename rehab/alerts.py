@@ -27,6 +27,7 @@ from accounts.scoping import can_manage_patients
 from rehab.evaluation import episode_progress
 from rehab.free_text import NOTE_MAX_LENGTH, Errors, check_text
 from rehab.models import Alert, AlertStatus, Episode
+from rehab.read_model import alerts_changed
 
 MAX_SNOOZE_DAYS = 90
 
@@ -136,6 +137,7 @@ def alert_resolve(*, actor: User, alert: Alert, note: str = "") -> Alert:
         alert.updated_at = now
         alert.save()
         _audit(actor, "alert.resolved", alert)
+        alerts_changed(episode_ids=[alert.episode_id])  # the caseload's urgency
     return alert
 
 
@@ -147,6 +149,8 @@ def alerts_resolve_for_episode(
     queryset = Alert.objects.filter(episode=episode).exclude(status=AlertStatus.RESOLVED)
     if codes is not None:
         queryset = queryset.filter(code__in=list(codes))
-    return queryset.update(
+    resolved = queryset.update(
         status=AlertStatus.RESOLVED, resolved_at=now, resolution_reason=reason, updated_at=now
     )
+    alerts_changed(episode_ids=[episode.pk])  # the caseload's urgency
+    return resolved

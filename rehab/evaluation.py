@@ -29,7 +29,13 @@ from rehab.alert_diff import diff_alerts
 from rehab.alert_sync import EpisodeChanges, diff_inputs, read_live_alerts, write_alert_changes
 from rehab.bulk import any_of, cyclic_gc_paused
 from rehab.models import ClinicRuleSettings, Episode, EpisodeEvaluation, EpisodeStatus
-from rehab.read_model import drop_evaluations, evaluation_row, store_evaluations
+from rehab.read_model import (
+    NO_URGENCY,
+    drop_evaluations,
+    evaluation_row,
+    store_evaluations,
+    unresolved_alert_ranks,
+)
 from rehab.rule_inputs import (
     EPISODE_RULE_FIELDS,
     EpisodeRow,
@@ -218,6 +224,7 @@ def _evaluate_and_sync(
                 time_zone=row.timezone,
                 now=now,
                 alerts_synced=True,
+                alert_rank=NO_URGENCY,  # set below, once the alerts are written
             )
         )
         outcomes.append(
@@ -245,6 +252,10 @@ def _evaluate_and_sync(
             )
         )
     written = write_alert_changes(changes, live, now)
+    ranks = unresolved_alert_ranks(ids)
+    for row_stored in stored:
+        row_stored.alert_rank = ranks.get(row_stored.episode_id, NO_URGENCY)
+        row_stored.urgency = min(row_stored.alert_rank, row_stored.finding_rank)
     store_evaluations(stored, batch=True)
     for outcome, _ in outcomes:
         done = written[outcome.episode_id]

@@ -895,6 +895,11 @@ class EpisodeEvaluation(models.Model):
     trial_week = models.IntegerField()
     # The most urgent alerting finding as of as_of: 0 critical, 1 high, 2 warning, 3 none.
     finding_rank = models.PositiveSmallIntegerField()
+    # The most urgent unresolved alert, ranked alike; kept current by whatever resolves or
+    # raises one (rehab.read_model.alerts_changed, the evaluations).
+    alert_rank = models.PositiveSmallIntegerField(default=3)
+    # The caseload's triage: the more urgent of the two (docs/alerts.md).
+    urgency = models.PositiveSmallIntegerField(default=3)
     # The alerting findings, most urgent first: [[severity, code], ...].
     alert_findings = models.JSONField(default=list)
     pain_baseline = models.FloatField(null=True)
@@ -911,6 +916,8 @@ class EpisodeEvaluation(models.Model):
     recent_pain = models.JSONField(default=list)
 
     class Meta:
+        # The caseload's order: most urgent, then furthest in the trial.
+        indexes = [models.Index(fields=["urgency", "-trial_day"], name="evaluation_triage")]
         verbose_name = _("stored episode evaluation")
         verbose_name_plural = _("stored episode evaluations")
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from rehab import rules
 from rehab.bulk import any_of, cyclic_gc_paused, upsert_rows
-from rehab.models import Episode, EpisodeEvaluation, EpisodeStatus
+from rehab.models import Alert, AlertStatus, Episode, EpisodeEvaluation, EpisodeStatus
 from rehab.rule_inputs import EPISODE_RULE_FIELDS, EpisodeRow, episode_row, read_rule_inputs
 
 # Most urgent first. A row's rank is the index of its worst alerting finding's severity here,
@@ -75,9 +75,11 @@ def evaluation_row(
     time_zone: str,
     now: dt.datetime,
     alerts_synced: bool,
+    alert_rank: int,
 ) -> EpisodeEvaluation:
     """The stored row of one evaluation (``data`` is what it evaluated; ``alerts_synced``,
-    whether the alerts were brought in line with it)."""
+    whether the alerts were brought in line with it; ``alert_rank``, the episode's most urgent
+    unresolved alert's rank)."""
     metrics = evaluation.metrics
     alerting = sorted(
         ((f.severity, f.code) for f in evaluation.findings if f.is_alert), key=alert_order
@@ -87,6 +89,7 @@ def evaluation_row(
     first_sparkline_day = max(data.start_date, as_of - dt.timedelta(days=RECENT_PAIN_DAYS - 1))
     subscale, faam_baseline, faam_current = faam_shown(metrics)
     fresh_from, fresh_until = local_day_span(as_of, time_zone)
+    finding_rank = urgency_rank(alerting[0][0]) if alerting else NO_URGENCY
     return EpisodeEvaluation(
         episode_id=episode_id,
         as_of=as_of,
@@ -98,7 +101,9 @@ def evaluation_row(
         recommendation=evaluation.recommendation,
         trial_day=evaluation.trial_day,
         trial_week=evaluation.trial_week,
-        finding_rank=urgency_rank(alerting[0][0]) if alerting else NO_URGENCY,
+        finding_rank=finding_rank,
+        alert_rank=alert_rank,
+        urgency=min(finding_rank, alert_rank),
         alert_findings=[list(pair) for pair in alerting],
         pain_baseline=_number(metrics.pain_baseline),
         pain_current=_number(metrics.pain_current),
@@ -116,6 +121,38 @@ def evaluation_row(
             [e.date.isoformat(), e.pain_activity] for e in own if e.date >= first_sparkline_day
         ],
     )
+
+
+def unresolved_alert_ranks(episode_ids: Sequence[int]) -> dict[int, int]:
+    """Each episode's most urgent unresolved alert's rank (episodes without one: absent)."""
+    ranks: dict[int, int] = {}
+    if not episode_ids:
+        return ranks
+    for episode_id, severity in (
+        Alert.objects.filter(any_of("episode_id", episode_ids))
+        .exclude(status=AlertStatus.RESOLVED)
+        .values_list("episode_id", "severity")
+        .order_by()
+    ):
+        rank = urgency_rank(severity)
+        if rank < ranks.get(episode_id, NO_URGENCY):
+            ranks[episode_id] = rank
+    return ranks
+
+
+def alerts_changed(*, episode_ids: Sequence[int]) -> None:
+    """Bring the stored rows' alert rank and urgency in line after alerts were resolved by hand
+    or in bulk (an evaluation does it for its own chunk)."""
+    ranks = unresolved_alert_ranks(episode_ids)
+    for stored in EpisodeEvaluation.objects.filter(any_of("episode_id", episode_ids)).only(
+        "episode_id", "finding_rank", "alert_rank", "urgency"
+    ):
+        rank = ranks.get(stored.episode_id, NO_URGENCY)
+        urgency = min(rank, stored.finding_rank)
+        if (rank, urgency) != (stored.alert_rank, stored.urgency):
+            EpisodeEvaluation.objects.filter(episode_id=stored.episode_id).update(
+                alert_rank=rank, urgency=urgency
+            )
 
 
 def _number(value: float | None) -> float | None:
@@ -160,7 +197,7 @@ def store_evaluations(rows: Sequence[EpisodeEvaluation], *, batch: bool = False)
 # --- Freshness -----------------------------------------------------------------------------------
 
 
-def _stale(now: dt.datetime) -> Q:
+def stale_evaluation(now: dt.datetime) -> Q:
     """Episodes whose stored row is missing or out of date at ``now`` (see the module's text)."""
     return (
         Q(current_evaluation__isnull=True)
@@ -178,7 +215,7 @@ def _stale(now: dt.datetime) -> Q:
 
 def stale_episodes(episodes: QuerySet[Episode], *, now: dt.datetime) -> QuerySet[Episode]:
     """The active episodes of ``episodes`` whose stored evaluation is not fresh at ``now``."""
-    return episodes.filter(status=EpisodeStatus.ACTIVE).filter(_stale(now))
+    return episodes.filter(status=EpisodeStatus.ACTIVE).filter(stale_evaluation(now))
 
 
 def episodes_past_local_midnight(*, now: dt.datetime | None = None) -> QuerySet[Episode]:
@@ -233,10 +270,10 @@ def refresh_stale_evaluations(
     for row in stale:
         if row.time_zone not in todays:
             todays[row.time_zone] = now.astimezone(zoneinfo.ZoneInfo(row.time_zone)).date()
+    ids = [row.rule_columns.id for row in stale]
+    ranks = unresolved_alert_ranks(ids)
     with cyclic_gc_paused():
-        inputs = read_rule_inputs(
-            [row.rule_columns.id for row in stale], until=max(todays.values())
-        )
+        inputs = read_rule_inputs(ids, until=max(todays.values()))
         thresholds = thresholds_for_clinics(row.clinic_id for row in stale)
         rows = []
         for row in stale:
@@ -251,6 +288,7 @@ def refresh_stale_evaluations(
                     time_zone=row.time_zone,
                     now=now,
                     alerts_synced=False,
+                    alert_rank=ranks.get(row.rule_columns.id, NO_URGENCY),
                 )
             )
     store_evaluations(rows)

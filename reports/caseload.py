@@ -24,18 +24,17 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    Case,
     CharField,
+    Count,
     Exists,
-    IntegerField,
     OuterRef,
+    Q,
     QuerySet,
-    Subquery,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Concat, Least, Lower, NullIf, Trim
+from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Trim
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from accounts.models import User
@@ -48,7 +47,12 @@ from rehab.models import (
     EpisodeStatus,
     Side,
 )
-from rehab.read_model import NO_URGENCY, URGENCY, alert_order, refresh_stale_evaluations
+from rehab.read_model import (
+    URGENCY,
+    alert_order,
+    refresh_stale_evaluations,
+    stale_evaluation,
+)
 from rehab.search import normalise, patient_search
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
 from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
@@ -56,9 +60,10 @@ from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-# A therapist's caseload fits on one page; a large clinic's admin pages through it, most urgent
-# first, instead of downloading a thousand rows.
-PAGE_SIZE = 100
+# The 50 most urgent first; a large caseload pages on. Drawing a row (its sparkline, its
+# figures, its card labels) is most of the page's time: 50 keep it well under 150 ms at any size
+# (docs/performance.md), and a therapist's most urgent patients still fit on the first page.
+PAGE_SIZE = 50
 NO_ALERTS = "none"
 UNASSIGNED = "none"
 
@@ -238,16 +243,17 @@ def _name(first: str, last: str, email: str) -> str:
     return f"{first} {last}".strip() or email
 
 
-def _severity_rank(field_name: str) -> Case:
-    """A severity column as its urgency rank (read_model.URGENCY), in SQL."""
-    return Case(
-        *(
-            When(**{field_name: severity}, then=Value(rank))
-            for rank, severity in enumerate(URGENCY)
-        ),
-        default=Value(NO_URGENCY),
-        output_field=IntegerField(),
-    )
+class _CountedPaginator(Paginator):
+    """A paginator given its count (from the page's one counting query) instead of asking the
+    database again."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
 
 
 def _unresolved_alerts() -> QuerySet[Alert]:
@@ -275,45 +281,47 @@ def caseload(
     in_reach = scope_to_patients(
         user, Episode.objects.filter(status=EpisodeStatus.ACTIVE), via="patient"
     )
-    listed = in_reach
+    # The filters, as one condition: on the patient, then on the stored row and the alerts.
+    shown_q = Q()
     if filters.therapist == UNASSIGNED:
-        listed = listed.filter(patient__therapist__isnull=True)
+        shown_q &= Q(patient__therapist__isnull=True)
     elif filters.therapist:
-        listed = listed.filter(patient__therapist_id=int(filters.therapist))
+        shown_q &= Q(patient__therapist_id=int(filters.therapist))
     if filters.q:
         # Name, email, initials ("GL") or "G. Liu" (rehab/search.py).
-        listed = listed.filter(patient_search(filters.q, prefix="patient__user__"))
-
-    # Usually nothing to do: the evaluations keep the stored rows current (rehab.read_model).
-    refresh_stale_evaluations(listed, now=now)
-
-    # A row is stored for every listed episode now; one created a moment ago, between the
-    # refresh and this read, shows on the next view.
-    listed = listed.filter(current_evaluation__isnull=False)
+        shown_q &= patient_search(filters.q, prefix="patient__user__")
+    # A row is stored for every listed episode once the stale ones are computed; one created a
+    # moment ago, between that and this read, shows on the next view.
+    matching_q = shown_q & Q(current_evaluation__isnull=False)
     if filters.recommendation:
-        listed = listed.filter(current_evaluation__recommendation=filters.recommendation)
+        matching_q &= Q(current_evaluation__recommendation=filters.recommendation)
     if filters.severity == NO_ALERTS:
-        listed = listed.filter(~Exists(_unresolved_alerts()))
+        matching_q &= ~Q(Exists(_unresolved_alerts()))
     elif filters.severity:
-        listed = listed.filter(Exists(_unresolved_alerts().filter(severity=filters.severity)))
+        matching_q &= Q(Exists(_unresolved_alerts().filter(severity=filters.severity)))
 
-    # Triage follows the worse of the unresolved alerts and today's findings (docs/alerts.md): a
-    # finding whose alert was resolved by hand, or not raised yet, still sets the urgency.
-    worst_alert = Subquery(
-        _unresolved_alerts()
-        .annotate(rank=_severity_rank("severity"))
-        .order_by("rank")
-        .values("rank")[:1],
-        output_field=IntegerField(),
-    )
-    ordered = (
-        listed.select_related("current_evaluation", "patient__user", "patient__therapist")
+    # One pass over the episodes in reach: how many there are, how many match, and how many
+    # of the listed ones have a stale stored row (usually none: the evaluations keep them
+    # current; rehab.read_model). Stale rows are computed before anything is shown.
+    def counts() -> dict[str, int]:
+        return in_reach.aggregate(
+            total=Count("pk"),
+            matched=Count("pk", filter=matching_q),
+            stale=Count("pk", filter=shown_q & stale_evaluation(now)),
+        )
+
+    counted = counts()
+    if counted["stale"]:
+        refresh_stale_evaluations(in_reach.filter(shown_q), now=now)
+        counted = counts()
+
+    # Triage follows the worse of the unresolved alerts and today's findings (docs/alerts.md),
+    # stored on the row (``urgency``): a finding whose alert was resolved by hand, or not raised
+    # yet, still sets it, and resolving an alert updates it at once (read_model.alerts_changed).
+    # Then the furthest in the trial, then by name.
+    ordered_ids = (
+        in_reach.filter(matching_q)
         .annotate(
-            urgency=Least(
-                Coalesce(worst_alert, Value(NO_URGENCY)),
-                "current_evaluation__finding_rank",
-                output_field=IntegerField(),
-            ),
             name_key=Lower(
                 Coalesce(
                     NullIf(
@@ -331,10 +339,16 @@ def caseload(
                 )
             ),
         )
-        .order_by("urgency", "-current_evaluation__trial_day", "name_key", "pk")
+        .order_by("current_evaluation__urgency", "-current_evaluation__trial_day", "name_key", "pk")
+        .values_list("pk", flat=True)
     )
-    episodes_shown: Page[Any] = Paginator(ordered, page_size).get_page(page)
-    rows = _rows(list(episodes_shown.object_list))
+    paginator = _CountedPaginator(ordered_ids, page_size, count=counted["matched"])
+    episodes_shown: Page[Any] = paginator.get_page(page)
+    page_ids = list(episodes_shown.object_list)
+    by_id = Episode.objects.select_related(
+        "current_evaluation", "patient__user", "patient__therapist"
+    ).in_bulk(page_ids)
+    rows = _rows([by_id[pk] for pk in page_ids if pk in by_id])
     # The same page (number, paginator, count) holding the rows drawn instead of the episodes.
     shown: Page[Any] = Page(rows, episodes_shown.number, episodes_shown.paginator)
 
@@ -348,7 +362,7 @@ def caseload(
         if user.is_clinic_admin
         else []
     )
-    total = in_reach.count() if filters.active else shown.paginator.count
+    total = counted["total"]
     return Caseload(rows=rows, filters=filters, total=total, therapists=therapists, page=shown)
 
 

@@ -134,4 +134,5 @@ def test_a_nightly_chunk_costs_the_same_queries_for_16_or_80_episodes(time_machi
         counts[n] = len(_statements(night)[0])
         print(f"\nnightly chunk of {n}: {counts[n]} statements ({summary.line()})")
     assert counts[16] == counts[80]
-    assert counts[80] <= 20
+    # 20 before the caseload's read model, which adds the chunk's alert ranks and its rows.
+    assert counts[80] <= 22
