@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                     say(f"{n:,}: evaluating every episode before the caseload")
                     size["caseload_evaluation"] = nightly.probe(env, "nightly")["summary"]
                     nightly.flush_redis(env)
+                    # As autovacuum would after 10,000 new rows: the planner sees the tables.
+                    database.vacuum_analyze(env)
                 say(f"{n:,}: caseload pages")
                 size["load"]["caseload"] = report.load()
                 size["caseload"] = pages.caseload(data.caseload_viewers)

@@ -188,7 +188,7 @@ def test_an_episode_that_leaves_the_trial_loses_its_row(
         )
 
 
-def test_acknowledging_moves_the_patient_without_a_new_evaluation(
+def test_resolving_by_hand_keeps_the_urgency_while_the_finding_fires(
     cast: Cast, api: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     urgent = _tipping(cast, name="Una")
@@ -211,3 +211,37 @@ def test_acknowledging_moves_the_patient_without_a_new_evaluation(
         row = _row(client, urgent.pk)
         assert row.open_alerts == 0 and row.worst_severity == "high"
         assert "no unresolved alert" in row.top_alert
+
+
+def test_resolving_an_alert_moves_the_patient_at_once(cast: Cast, api: Any) -> None:
+    """An alert whose finding no longer fires: resolving it lowers the stored urgency, and the
+    patient drops below one whose finding is still high, without a new evaluation."""
+    quiet = EpisodeFactory(
+        patient=PatientFactory(therapist=cast.therapist, user__first_name="Quinn"),
+        start_date=TODAY - dt.timedelta(days=10),
+    )
+    tipping = _tipping(cast, name="Tess")
+    stalled_course(tipping, days=[42])
+    alert = Alert.objects.create(
+        episode=quiet,
+        code="PAIN_WORSENING",
+        severity="critical",
+        message="Activity pain rose.",
+        ruleset="pais-2026.2",
+        first_found_on=TODAY,
+        last_found_on=TODAY,
+    )
+    client = signed_in_client(cast.therapist)
+    with time_machine.travel(NOW, tick=False):
+        order = [r.episode_id for r in client.get("/").context["rows"]]
+        assert order.index(quiet.pk) < order.index(tipping.pk)
+        assert EpisodeEvaluation.objects.get(episode=quiet).urgency == 0
+        response = api(cast.therapist).post(
+            f"/api/v1/alerts/{alert.pk}/resolve/", {}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        stored = EpisodeEvaluation.objects.get(episode=quiet)
+        # Only its own findings count now (a warning at most: no diary yet).
+        assert stored.alert_rank == 3 and stored.urgency == stored.finding_rank >= 2
+        order = [r.episode_id for r in client.get("/").context["rows"]]
+        assert order.index(tipping.pk) < order.index(quiet.pk)
