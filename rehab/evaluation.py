@@ -30,9 +30,11 @@ from rehab.alert_sync import EpisodeChanges, diff_inputs, read_live_alerts, writ
 from rehab.bulk import any_of, cyclic_gc_paused
 from rehab.models import ClinicRuleSettings, Episode, EpisodeEvaluation, EpisodeStatus
 from rehab.read_model import (
+    NAME_FIELDS,
     NO_URGENCY,
     drop_evaluations,
     evaluation_row,
+    sort_name,
     store_evaluations,
     unresolved_alert_ranks,
 )
@@ -110,6 +112,7 @@ class _LockedEpisode:
     evaluation_requested_at: dt.datetime | None
     timezone: str
     clinic_id: int | None
+    sort_name: str
 
 
 def evaluate_episode(*, episode_id: int, as_of: dt.date) -> EvaluationOutcome:
@@ -150,6 +153,7 @@ def evaluate_episodes_bulk(
                 evaluation_requested_at=values["evaluation_requested_at"],
                 timezone=values["patient__timezone"],
                 clinic_id=values["patient__user__clinic_id"],
+                sort_name=sort_name(values),
             )
             for values in Episode.objects.select_for_update(of=("self",))
             .filter(any_of("pk", episode_ids))
@@ -158,6 +162,7 @@ def evaluate_episodes_bulk(
                 "evaluation_requested_at",
                 "patient__timezone",
                 "patient__user__clinic_id",
+                *NAME_FIELDS,
                 *EPISODE_RULE_FIELDS,
             )
         ]
@@ -225,6 +230,7 @@ def _evaluate_and_sync(
                 now=now,
                 alerts_synced=True,
                 alert_rank=NO_URGENCY,  # set below, once the alerts are written
+                sort_name=row.sort_name,
             )
         )
         outcomes.append(

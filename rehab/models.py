@@ -900,6 +900,9 @@ class EpisodeEvaluation(models.Model):
     alert_rank = models.PositiveSmallIntegerField(default=3)
     # The caseload's triage: the more urgent of the two (docs/alerts.md).
     urgency = models.PositiveSmallIntegerField(default=3)
+    # The patient's name as the caseload sorts it (casefolded; the email when no name), as of
+    # the evaluation: ties of urgency and trial day go alphabetically.
+    sort_name = models.CharField(max_length=320, blank=True)
     # The alerting findings, most urgent first: [[severity, code], ...].
     alert_findings = models.JSONField(default=list)
     pain_baseline = models.FloatField(null=True)
@@ -917,7 +920,11 @@ class EpisodeEvaluation(models.Model):
 
     class Meta:
         # The caseload's order: most urgent, then furthest in the trial.
-        indexes = [models.Index(fields=["urgency", "-trial_day"], name="evaluation_triage")]
+        indexes = [
+            models.Index(
+                fields=["urgency", "-trial_day", "sort_name", "episode"], name="evaluation_triage"
+            )
+        ]
         verbose_name = _("stored episode evaluation")
         verbose_name_plural = _("stored episode evaluations")
 

@@ -26,6 +26,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -76,6 +77,7 @@ def evaluation_row(
     now: dt.datetime,
     alerts_synced: bool,
     alert_rank: int,
+    sort_name: str,
 ) -> EpisodeEvaluation:
     """The stored row of one evaluation (``data`` is what it evaluated; ``alerts_synced``,
     whether the alerts were brought in line with it; ``alert_rank``, the episode's most urgent
@@ -104,6 +106,7 @@ def evaluation_row(
         finding_rank=finding_rank,
         alert_rank=alert_rank,
         urgency=min(finding_rank, alert_rank),
+        sort_name=sort_name,
         alert_findings=[list(pair) for pair in alerting],
         pain_baseline=_number(metrics.pain_baseline),
         pain_current=_number(metrics.pain_current),
@@ -121,6 +124,17 @@ def evaluation_row(
             [e.date.isoformat(), e.pain_activity] for e in own if e.date >= first_sparkline_day
         ],
     )
+
+
+# The patient's columns an evaluation reads for its row's sort name.
+NAME_FIELDS = ("patient__user__first_name", "patient__user__last_name", "patient__user__email")
+
+
+def sort_name(values: dict[str, Any]) -> str:
+    """The caseload's alphabetical key from a row read with NAME_FIELDS: the full name (else
+    the email), casefolded, as the page's names are worded."""
+    first, last, email = (values[field] for field in NAME_FIELDS)
+    return (f"{first} {last}".strip() or email).casefold()[:320]
 
 
 def unresolved_alert_ranks(episode_ids: Sequence[int]) -> dict[int, int]:
@@ -240,6 +254,7 @@ class _Episode:
     rule_columns: EpisodeRow
     time_zone: str
     clinic_id: int | None
+    sort_name: str
 
 
 def refresh_stale_evaluations(
@@ -259,10 +274,11 @@ def refresh_stale_evaluations(
             rule_columns=episode_row(values),
             time_zone=values["patient__timezone"],
             clinic_id=values["patient__user__clinic_id"],
+            sort_name=sort_name(values),
         )
         for values in stale_episodes(episodes, now=now)
         .order_by()
-        .values(*EPISODE_RULE_FIELDS, "patient__timezone", "patient__user__clinic_id")
+        .values(*EPISODE_RULE_FIELDS, "patient__timezone", "patient__user__clinic_id", *NAME_FIELDS)
     ]
     if not stale:
         return 0
@@ -289,6 +305,7 @@ def refresh_stale_evaluations(
                     now=now,
                     alerts_synced=False,
                     alert_rank=ranks.get(row.rule_columns.id, NO_URGENCY),
+                    sort_name=row.sort_name,
                 )
             )
     store_evaluations(rows)
