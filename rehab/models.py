@@ -915,7 +915,8 @@ class EpisodeEvaluation(models.Model):
     faam_baseline = models.FloatField(null=True)
     faam_current = models.FloatField(null=True)
     questionnaires_due = models.JSONField(default=list)
-    # [[ISO date, activity pain], ...] of the sparkline's days.
+    # Activity pain of the sparkline's days, oldest first, ending on as_of: one value per
+    # calendar day, null for a day without an entry (or before the trial).
     recent_pain = models.JSONField(default=list)
 
     class Meta:

@@ -88,7 +88,7 @@ def evaluation_row(
     )
     # Entries after the patient's today (another zone's tomorrow) never count.
     own = [e for e in data.entries if e.date <= as_of]
-    first_sparkline_day = max(data.start_date, as_of - dt.timedelta(days=RECENT_PAIN_DAYS - 1))
+    first_sparkline_day = as_of - dt.timedelta(days=RECENT_PAIN_DAYS - 1)
     subscale, faam_baseline, faam_current = faam_shown(metrics)
     fresh_from, fresh_until = local_day_span(as_of, time_zone)
     finding_rank = urgency_rank(alerting[0][0]) if alerting else NO_URGENCY
@@ -120,9 +120,9 @@ def evaluation_row(
         questionnaires_due=list(
             dict.fromkeys(due.instrument for due in evaluation.questionnaires_due)
         ),
-        recent_pain=[
-            [e.date.isoformat(), e.pain_activity] for e in own if e.date >= first_sparkline_day
-        ],
+        recent_pain=_recent_pain(
+            own, first=max(first_sparkline_day, data.start_date), slots_from=first_sparkline_day
+        ),
     )
 
 
@@ -167,6 +167,18 @@ def alerts_changed(*, episode_ids: Sequence[int]) -> None:
             EpisodeEvaluation.objects.filter(episode_id=stored.episode_id).update(
                 alert_rank=rank, urgency=urgency
             )
+
+
+def _recent_pain(
+    entries: Iterable[rules.EntryData], *, first: dt.date, slots_from: dt.date
+) -> list[int | None]:
+    """RECENT_PAIN_DAYS slots from ``slots_from``: each day's activity pain from ``first`` on
+    (the trial's start, if later), else None. ``entries`` end on the row's as_of."""
+    slots: list[int | None] = [None] * RECENT_PAIN_DAYS
+    for entry in entries:
+        if entry.date >= first:
+            slots[(entry.date - slots_from).days] = entry.pain_activity
+    return slots
 
 
 def _number(value: float | None) -> float | None:

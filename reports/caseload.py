@@ -52,7 +52,7 @@ from rehab.read_model import (
 )
 from rehab.search import normalise, patient_search
 from rehab.vocabulary import RECOMMENDATION_LABELS, SEVERITY_LABELS, code_label
-from reports.sparkline import SPARKLINE_DAYS, Svg, pain_sparkline
+from reports.sparkline import Svg, pain_slots_sparkline
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -146,8 +146,9 @@ class CaseloadRow:
     # an alert resolved by hand while its finding still fires never lowers the urgency.
     worst_severity: str | None
     top_alert: str  # the most urgent alert or finding, in words ("" when there is none)
-    # (date, activity pain) of the last SPARKLINE_DAYS days, for the sparkline.
-    recent_pain: tuple[tuple[dt.date, int], ...]
+    # Activity pain of the last SPARKLINE_DAYS days, one slot per day ending on as_of (None: no
+    # entry), for the sparkline.
+    recent_pain: tuple[int | None, ...]
     alerts_by_status: Mapping[str, int] = field(default_factory=dict)
     # FAAM, the subscale the rules judge function by (Sports, else ADL; docs/questionnaires.md):
     # its baseline and current score when known, and the questionnaires due as of today.
@@ -195,7 +196,7 @@ class CaseloadRow:
     @property
     def sparkline(self) -> Svg:
         # Drawn when the template asks: only the rows of the page shown pay for their picture.
-        return pain_sparkline(self.recent_pain, as_of=self.as_of, days=SPARKLINE_DAYS)
+        return pain_slots_sparkline(self.recent_pain)
 
     @property
     def worst_severity_label(self) -> str:
@@ -425,7 +426,5 @@ def _row(episode: Episode, alerts: list[tuple[str, str]], statuses: dict[str, in
         faam_baseline=stored.faam_baseline,
         faam_current=stored.faam_current,
         questionnaires_due=tuple(stored.questionnaires_due),
-        recent_pain=tuple(
-            (dt.date.fromisoformat(day), int(pain)) for day, pain in stored.recent_pain
-        ),
+        recent_pain=tuple(stored.recent_pain),
     )

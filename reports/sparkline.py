@@ -125,7 +125,14 @@ def pain_sparkline(
     for date, score in pain:
         if first <= date <= as_of:
             slots[(date - first).days] = score
-    return sparkline(slots, label=pain_summary(slots, days=days), low=PAIN_LOW, high=PAIN_HIGH)
+    return pain_slots_sparkline(slots)
+
+
+def pain_slots_sparkline(slots: Sequence[float | None]) -> Svg:
+    """The same picture from one slot per day, oldest first (the caseload's stored form)."""
+    return sparkline(
+        slots, label=pain_summary(slots, days=len(slots)), low=PAIN_LOW, high=PAIN_HIGH
+    )
 
 
 def pain_summary(slots: Sequence[float | None], *, days: int) -> str:

@@ -76,7 +76,8 @@ def test_an_entry_evaluation_stores_the_row_the_caseload_shows(
         )
         assert stored.alerts_synced
         assert stored.alert_findings == [["high", "REFERRAL_CONSIDER"]]
-        assert stored.last_entry == TODAY and stored.recent_pain[-1] == [TODAY.isoformat(), 6]
+        assert stored.last_entry == TODAY and stored.recent_pain[-1] == 6
+        assert len(stored.recent_pain) == 28 and stored.recent_pain[-2] == 6  # day 41
         # The page reads the stored row: it computes nothing more for this episode.
         evaluated_at = stored.evaluated_at
         row = _row(signed_in_client(cast.therapist), episode.pk)
