@@ -132,3 +132,39 @@ def stalled_trial(
         site="posterior_ankle_posterolateral",
     )
     return prescription, entries
+
+
+def charted_course(episode: Episode, *, days: int) -> None:
+    """``days`` daily entries from the start (week-1 pain as in the spec, then 6), all sets done,
+    plantar flexion twice a week, a one-week boot and an injection: every chart of the episode
+    page has something to draw."""
+    log_days(
+        episode,
+        {n: WEEK_ONE[n - 1] if n <= 7 else 6 for n in range(1, days + 1)},
+        prescription=PrescriptionFactory(episode=episode, sets=3, start_date=episode.start_date),
+        fields=lambda n: {
+            "pain_rest": 2,
+            "pf_rom_affected": 28 if n % 7 in (1, 4) else None,
+            "pf_rom_unaffected": 45 if n % 7 in (1, 4) else None,
+        },
+    )
+    InterventionFactory(
+        episode=episode,
+        kind="immobilization",
+        start_date=episode.start_date,
+        end_date=episode.start_date + dt.timedelta(days=6),
+    )
+    InterventionFactory(
+        episode=episode,
+        kind="corticosteroid_injection",
+        start_date=episode.start_date + dt.timedelta(days=2),
+        site="posterior_ankle_posterolateral",
+    )
+
+
+def charted_episode(cast: Any, *, trial_day: int = 51) -> Episode:
+    """A new episode of the cast's first patient, on ``trial_day`` today."""
+    today = cast.patient_a.local_today()
+    return EpisodeFactory(
+        patient=cast.patient_a, start_date=today - dt.timedelta(days=trial_day - 1)
+    )

@@ -21,12 +21,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rehab.models import Episode
 from reports.charts import charts_for_course
 from reports.course import episode_course
 from reports.plotly_js import PLOTLY_JS, plotly_js_path
-from tests.courses import WEEK_ONE, log_days
-from tests.factories import EpisodeFactory, InterventionFactory, PrescriptionFactory
+from tests.courses import charted_course, charted_episode
+from tests.days import WEEK_ONE
 from tests.personas import signed_in_client
 
 ROOT = Path(settings.BASE_DIR)
@@ -82,40 +81,6 @@ def parse(html: str) -> _Elements:
     return page
 
 
-def course(episode: Episode, *, days: int) -> None:
-    """``days`` daily entries from the start (week-1 pain as in the spec, then 6), all sets done,
-    plantar flexion twice a week, a one-week boot and an injection."""
-    log_days(
-        episode,
-        {n: WEEK_ONE[n - 1] if n <= 7 else 6 for n in range(1, days + 1)},
-        prescription=PrescriptionFactory(episode=episode, sets=3, start_date=episode.start_date),
-        fields=lambda n: {
-            "pain_rest": 2,
-            "pf_rom_affected": 28 if n % 7 in (1, 4) else None,
-            "pf_rom_unaffected": 45 if n % 7 in (1, 4) else None,
-        },
-    )
-    InterventionFactory(
-        episode=episode,
-        kind="immobilization",
-        start_date=episode.start_date,
-        end_date=episode.start_date + dt.timedelta(days=6),
-    )
-    InterventionFactory(
-        episode=episode,
-        kind="corticosteroid_injection",
-        start_date=episode.start_date + dt.timedelta(days=2),
-        site="posterior_ankle_posterolateral",
-    )
-
-
-def long_episode(cast: Any, *, trial_day: int = 51) -> Episode:
-    today = cast.patient_a.local_today()
-    return EpisodeFactory(
-        patient=cast.patient_a, start_date=today - dt.timedelta(days=trial_day - 1)
-    )
-
-
 def figures_on(html: str) -> dict[str, dict[str, Any]]:
     found = {}
     for chart_id in CHARTS:
@@ -128,8 +93,8 @@ def figures_on(html: str) -> dict[str, dict[str, Any]]:
 
 
 def test_episode_page_has_three_described_charts_with_their_data(cast):
-    episode = long_episode(cast)
-    course(episode, days=50)
+    episode = charted_episode(cast)
+    charted_course(episode, days=50)
     response = signed_in_client(cast.therapist).get(f"/episodes/{episode.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -176,8 +141,8 @@ def test_episode_page_has_three_described_charts_with_their_data(cast):
 def test_page_charts_match_the_referral_reports_charts(cast):
     # The page draws from the rows it already loaded; the referral report loads the course
     # itself (reports.course). Both must draw the same pictures.
-    episode = long_episode(cast)
-    course(episode, days=45)
+    episode = charted_episode(cast)
+    charted_course(episode, days=45)
     html = signed_in_client(cast.therapist).get(f"/episodes/{episode.pk}/").content.decode()
     today = episode.patient.local_today()
     expected = charts_for_course(episode_course(episode=episode, as_of=today))
@@ -237,9 +202,9 @@ def test_charts_js_turns_off_the_logo_and_never_names_another_origin():
 
 def test_episode_page_queries_do_not_grow_with_the_number_of_entries(cast):
     client = signed_in_client(cast.therapist)
-    short, long = long_episode(cast), long_episode(cast)
-    course(short, days=5)
-    course(long, days=50)
+    short, long = charted_episode(cast), charted_episode(cast)
+    charted_course(short, days=5)
+    charted_course(long, days=50)
     client.get(f"/episodes/{short.pk}/")  # warm up (session, content types)
     with CaptureQueriesContext(connection) as five:
         assert client.get(f"/episodes/{short.pk}/").status_code == 200

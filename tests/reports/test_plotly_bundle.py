@@ -21,7 +21,7 @@ from reports import plotly_js
 from reports.charts import charts_for_course
 from reports.course import episode_course
 from reports.plotly_js import bundled_plotlyjs_version, check_plotly_js, plotly_js_path
-from tests.reports.test_episode_charts import course, long_episode
+from tests.courses import charted_course, charted_episode
 
 ROOT = Path(settings.BASE_DIR)
 TOOLS = ROOT / "tools" / "plotly"
@@ -85,8 +85,8 @@ def test_the_bundle_has_exactly_the_trace_types_the_figure_builders_use():
 
 
 def test_every_trace_of_an_episodes_charts_is_in_the_bundle(cast):
-    episode = long_episode(cast)
-    course(episode, days=50)
+    episode = charted_episode(cast)
+    charted_course(episode, days=50)
     charts = charts_for_course(episode_course(episode=episode, as_of=episode.patient.local_today()))
     drawn = {trace.get("type", "scatter") for chart in charts for trace in chart.figure["data"]}
     assert drawn <= set(manifest()["traces"])
