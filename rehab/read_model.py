@@ -32,7 +32,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from rehab import rules
-from rehab.bulk import any_of, cyclic_gc_paused, upsert_rows
+from rehab.bulk import cyclic_gc_paused, upsert_rows
 from rehab.models import Alert, AlertStatus, Episode, EpisodeEvaluation, EpisodeStatus
 from rehab.rule_inputs import EPISODE_RULE_FIELDS, EpisodeRow, episode_row, read_rule_inputs
 
@@ -143,7 +143,7 @@ def unresolved_alert_ranks(episode_ids: Sequence[int]) -> dict[int, int]:
     if not episode_ids:
         return ranks
     for episode_id, severity in (
-        Alert.objects.filter(any_of("episode_id", episode_ids))
+        Alert.objects.filter(episode_id__in=list(episode_ids))
         .exclude(status=AlertStatus.RESOLVED)
         .values_list("episode_id", "severity")
         .order_by()
@@ -158,7 +158,7 @@ def alerts_changed(*, episode_ids: Sequence[int]) -> None:
     """Bring the stored rows' alert rank and urgency in line after alerts were resolved by hand
     or in bulk (an evaluation does it for its own chunk)."""
     ranks = unresolved_alert_ranks(episode_ids)
-    for stored in EpisodeEvaluation.objects.filter(any_of("episode_id", episode_ids)).only(
+    for stored in EpisodeEvaluation.objects.filter(episode_id__in=list(episode_ids)).only(
         "episode_id", "finding_rank", "alert_rank", "urgency"
     ):
         rank = ranks.get(stored.episode_id, NO_URGENCY)
@@ -204,8 +204,9 @@ def faam_shown(metrics: rules.Metrics) -> tuple[str | None, float | None, float 
 def store_evaluations(rows: Sequence[EpisodeEvaluation], *, batch: bool = False) -> None:
     """Insert or replace the stored rows.
 
-    ``batch=True`` is the evaluation jobs' path (a chunk of up to 500 rows in one statement,
-    ``rehab.bulk.upsert_rows``); pages store their few stale rows through the ORM.
+    ``batch=True`` is the evaluation jobs' path (a chunk of up to 500 rows, one prepared
+    statement pipelined: ``rehab.bulk.upsert_rows``); pages store their few stale rows through
+    the ORM.
     """
     if not rows:
         return
@@ -336,4 +337,4 @@ def drop_evaluations(episode_ids: Iterable[int]) -> None:
     """Forget the stored rows of episodes that left the trial (referred or closed)."""
     ids = list(episode_ids)
     if ids:
-        EpisodeEvaluation.objects.filter(any_of("episode_id", ids)).delete()
+        EpisodeEvaluation.objects.filter(episode_id__in=ids).delete()
