@@ -155,9 +155,12 @@ def upsert_rows(model: type[Model], rows: Sequence[Model], *, conflict: str) -> 
         ]
         for row in rows
     ]
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) VALUES "  # noqa: S608  # nosec B608
-    tail = f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    sql = head + "(" + ", ".join(["%s"] * len(columns)) + ")" + tail
+    placeholders = ", ".join(["%s"] * len(columns))
+    # Only the model's own table and column names go into the text; values are parameters.
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608  # nosec B608
+        f"VALUES ({placeholders}) ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
     if not postgres:
         with connection.cursor() as cursor:
             cursor.executemany(sql, values)
