@@ -309,7 +309,9 @@ def test_the_questionnaire_pages_fit_a_tablet_and_a_desktop(
             assert axe_violations(page) == [], address
         # With a mouse, a click on an answer moves on as a tap does.
         page.goto("/questionnaires/faam/")
-        # The script shows one question at a time once it has run; click only then.
+        # The script shows one question at a time once it has run (after it has looked in the
+        # phone's queue, which a fresh browser profile can take seconds to open); click only then.
+        expect(page.locator("form.stepping")).to_be_attached(timeout=20_000)
         expect(page.locator("legend:visible .q-number")).to_have_text("Question 1 of 29")
         page.get_by_role("radio", name="Slight difficulty", exact=True).click()
         expect(page.locator("legend:visible .q-number")).to_have_text("Question 2 of 29")
