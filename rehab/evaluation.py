@@ -30,18 +30,16 @@ from rehab.alert_sync import EpisodeChanges, diff_inputs, read_live_alerts, writ
 from rehab.bulk import any_of, cyclic_gc_paused
 from rehab.models import ClinicRuleSettings, Episode, EpisodeEvaluation, EpisodeStatus
 from rehab.read_model import (
-    NAME_FIELDS,
+    EPISODE_COLUMNS,
     NO_URGENCY,
+    EpisodeColumns,
     drop_evaluations,
+    episode_columns,
     evaluation_row,
-    sort_name,
     store_evaluations,
     unresolved_alert_ranks,
 )
 from rehab.rule_inputs import (
-    EPISODE_RULE_FIELDS,
-    EpisodeRow,
-    episode_row,
     load_episode_data,
     read_rule_inputs,
 )
@@ -104,17 +102,6 @@ class BulkEvaluation:
     missing: list[int] = field(default_factory=list)  # no such episode (deleted since)
 
 
-@dataclass(frozen=True, slots=True)
-class _LockedEpisode:
-    """An episode row of the chunk, read under its lock."""
-
-    rule_columns: EpisodeRow
-    evaluation_requested_at: dt.datetime | None
-    timezone: str
-    clinic_id: int | None
-    sort_name: str
-
-
 def evaluate_episode(*, episode_id: int, as_of: dt.date) -> EvaluationOutcome:
     """Evaluate an active episode and make its alerts agree with the findings.
 
@@ -147,37 +134,28 @@ def evaluate_episodes_bulk(
         return result
     now = timezone.now()
     with transaction.atomic(), cyclic_gc_paused():
-        locked = [
-            _LockedEpisode(
-                rule_columns=episode_row(values),
-                evaluation_requested_at=values["evaluation_requested_at"],
-                timezone=values["patient__timezone"],
-                clinic_id=values["patient__user__clinic_id"],
-                sort_name=sort_name(values),
-            )
-            for values in Episode.objects.select_for_update(of=("self",))
+        # Each episode of the chunk, read under its lock, with its pending request (if any).
+        by_id: dict[int, tuple[EpisodeColumns, dt.datetime | None]] = {}
+        for values in (
+            Episode.objects.select_for_update(of=("self",))
             .filter(any_of("pk", episode_ids))
             .order_by("pk")
-            .values(
-                "evaluation_requested_at",
-                "patient__timezone",
-                "patient__user__clinic_id",
-                *NAME_FIELDS,
-                *EPISODE_RULE_FIELDS,
-            )
-        ]
-        by_id = {row.rule_columns.id: row for row in locked}
+            .values("evaluation_requested_at", *EPISODE_COLUMNS)
+        ):
+            columns = episode_columns(values)
+            by_id[columns.rule_columns.id] = (columns, values["evaluation_requested_at"])
         result.missing = [pk for pk in episode_ids if pk not in by_id]
         todays: dict[str, dt.date] = {}
-        active: list[_LockedEpisode] = []
+        active: list[EpisodeColumns] = []
         left_trial: list[int] = []
         dates: dict[int, dt.date] = {}
         clear_request: list[int] = []
         for pk in episode_ids:
-            row = by_id.pop(pk, None)  # pop: an id listed twice is evaluated once
-            if row is None:
+            found = by_id.pop(pk, None)  # pop: an id listed twice is evaluated once
+            if found is None:
                 continue
-            if row.evaluation_requested_at is not None:
+            row, requested_at = found
+            if requested_at is not None:
                 # Under the row lock the request we see is the latest: nobody can ask again
                 # until we commit, so clearing it cannot lose a newer one.
                 clear_request.append(pk)
@@ -189,9 +167,9 @@ def evaluate_episodes_bulk(
             if as_of is not None:
                 dates[pk] = as_of
             else:
-                if row.timezone not in todays:
-                    todays[row.timezone] = Patient(timezone=row.timezone).local_today()
-                dates[pk] = todays[row.timezone]
+                if row.time_zone not in todays:
+                    todays[row.time_zone] = Patient(timezone=row.time_zone).local_today()
+                dates[pk] = todays[row.time_zone]
             active.append(row)
 
         if active:
@@ -203,7 +181,7 @@ def evaluate_episodes_bulk(
 
 
 def _evaluate_and_sync(
-    active: list[_LockedEpisode], dates: dict[int, dt.date], now: dt.datetime
+    active: list[EpisodeColumns], dates: dict[int, dt.date], now: dt.datetime
 ) -> list[tuple[EvaluationOutcome, dt.date | None]]:
     """Run the rules on each locked active episode and make its alerts agree with the findings."""
     ids = [row.rule_columns.id for row in active]
@@ -222,15 +200,13 @@ def _evaluate_and_sync(
         # The caseload's read model (rehab.read_model): this evaluation, as the list shows it.
         stored.append(
             evaluation_row(
-                episode_id=episode_id,
+                episode=row,
                 evaluation=evaluation,
                 data=data,
                 as_of=as_of,
-                time_zone=row.timezone,
                 now=now,
                 alerts_synced=True,
                 alert_rank=NO_URGENCY,  # set below, once the alerts are written
-                sort_name=row.sort_name,
             )
         )
         outcomes.append(
@@ -260,8 +236,7 @@ def _evaluate_and_sync(
     written = write_alert_changes(changes, live, now)
     ranks = unresolved_alert_ranks(ids)
     for row_stored in stored:
-        row_stored.alert_rank = ranks.get(row_stored.episode_id, NO_URGENCY)
-        row_stored.urgency = min(row_stored.alert_rank, row_stored.finding_rank)
+        row_stored.set_alert_rank(ranks.get(row_stored.episode_id, NO_URGENCY))
     store_evaluations(stored, batch=True)
     for outcome, _ in outcomes:
         done = written[outcome.episode_id]

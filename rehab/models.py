@@ -931,3 +931,9 @@ class EpisodeEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"Evaluation of episode {self.episode_id} as of {self.as_of}"
+
+    def set_alert_rank(self, rank: int) -> None:
+        """The most urgent unresolved alert's rank, and the urgency it makes with the
+        findings' (stored, not computed per query: the caseload's order is an index on it)."""
+        self.alert_rank = rank
+        self.urgency = min(rank, self.finding_rank)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,15 +69,13 @@ def local_day_span(day: dt.date, time_zone: str) -> tuple[dt.datetime, dt.dateti
 
 def evaluation_row(
     *,
-    episode_id: int,
+    episode: EpisodeColumns,
     evaluation: rules.Evaluation,
     data: rules.EpisodeData,
     as_of: dt.date,
-    time_zone: str,
     now: dt.datetime,
     alerts_synced: bool,
     alert_rank: int,
-    sort_name: str,
 ) -> EpisodeEvaluation:
     """The stored row of one evaluation (``data`` is what it evaluated; ``alerts_synced``,
     whether the alerts were brought in line with it; ``alert_rank``, the episode's most urgent
@@ -90,10 +88,9 @@ def evaluation_row(
     own = [e for e in data.entries if e.date <= as_of]
     first_sparkline_day = as_of - dt.timedelta(days=RECENT_PAIN_DAYS - 1)
     subscale, faam_baseline, faam_current = faam_shown(metrics)
-    fresh_from, fresh_until = local_day_span(as_of, time_zone)
-    finding_rank = urgency_rank(alerting[0][0]) if alerting else NO_URGENCY
-    return EpisodeEvaluation(
-        episode_id=episode_id,
+    fresh_from, fresh_until = local_day_span(as_of, episode.time_zone)
+    row = EpisodeEvaluation(
+        episode_id=episode.rule_columns.id,
         as_of=as_of,
         evaluated_at=now,
         fresh_from=fresh_from,
@@ -103,10 +100,8 @@ def evaluation_row(
         recommendation=evaluation.recommendation,
         trial_day=evaluation.trial_day,
         trial_week=evaluation.trial_week,
-        finding_rank=finding_rank,
-        alert_rank=alert_rank,
-        urgency=min(finding_rank, alert_rank),
-        sort_name=sort_name,
+        finding_rank=urgency_rank(alerting[0][0]) if alerting else NO_URGENCY,
+        sort_name=episode.sort_name,
         alert_findings=[list(pair) for pair in alerting],
         pain_baseline=_number(metrics.pain_baseline),
         pain_current=_number(metrics.pain_current),
@@ -124,16 +119,50 @@ def evaluation_row(
             own, first=max(first_sparkline_day, data.start_date), slots_from=first_sparkline_day
         ),
     )
+    row.set_alert_rank(alert_rank)
+    return row
 
 
-# The patient's columns an evaluation reads for its row's sort name.
-NAME_FIELDS = ("patient__user__first_name", "patient__user__last_name", "patient__user__email")
+@dataclass(frozen=True, slots=True)
+class EpisodeColumns:
+    """An episode as every evaluation reads it: the rules' own columns, and the patient's time
+    zone (its today), clinic (its thresholds) and name (the caseload's order)."""
+
+    rule_columns: EpisodeRow
+    time_zone: str
+    clinic_id: int | None
+    sort_name: str
 
 
-def sort_name(values: dict[str, Any]) -> str:
-    """The caseload's alphabetical key from a row read with NAME_FIELDS: the full name (else
+# What to read (``.values(*EPISODE_COLUMNS)``) for ``episode_columns``.
+EPISODE_COLUMNS: tuple[str, ...] = (
+    *EPISODE_RULE_FIELDS,
+    "patient__timezone",
+    "patient__user__clinic_id",
+    "patient__user__first_name",
+    "patient__user__last_name",
+    "patient__user__email",
+)
+
+
+def episode_columns(values: Mapping[str, Any]) -> EpisodeColumns:
+    """An ``EpisodeColumns`` from a row read with ``.values(*EPISODE_COLUMNS, ...)``."""
+    return EpisodeColumns(
+        rule_columns=episode_row(values),
+        time_zone=values["patient__timezone"],
+        clinic_id=values["patient__user__clinic_id"],
+        sort_name=sort_name(values),
+    )
+
+
+def sort_name(values: Mapping[str, Any]) -> str:
+    """The caseload's alphabetical key from a row read with EPISODE_COLUMNS: the full name (else
     the email), casefolded, as the page's names are worded."""
-    first, last, email = (values[field] for field in NAME_FIELDS)
+    first, last, email = (
+        values["patient__user__first_name"],
+        values["patient__user__last_name"],
+        values["patient__user__email"],
+    )
     return (f"{first} {last}".strip() or email).casefold()[:320]
 
 
@@ -161,12 +190,10 @@ def alerts_changed(*, episode_ids: Sequence[int]) -> None:
     for stored in EpisodeEvaluation.objects.filter(episode_id__in=list(episode_ids)).only(
         "episode_id", "finding_rank", "alert_rank", "urgency"
     ):
-        rank = ranks.get(stored.episode_id, NO_URGENCY)
-        urgency = min(rank, stored.finding_rank)
-        if (rank, urgency) != (stored.alert_rank, stored.urgency):
-            EpisodeEvaluation.objects.filter(episode_id=stored.episode_id).update(
-                alert_rank=rank, urgency=urgency
-            )
+        before = (stored.alert_rank, stored.urgency)
+        stored.set_alert_rank(ranks.get(stored.episode_id, NO_URGENCY))
+        if (stored.alert_rank, stored.urgency) != before:
+            stored.save(update_fields=["alert_rank", "urgency"])
 
 
 def _recent_pain(
@@ -262,14 +289,6 @@ def episodes_past_local_midnight(*, now: dt.datetime | None = None) -> QuerySet[
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Episode:
-    rule_columns: EpisodeRow
-    time_zone: str
-    clinic_id: int | None
-    sort_name: str
-
-
 def refresh_stale_evaluations(
     episodes: QuerySet[Episode], *, now: dt.datetime | None = None
 ) -> int:
@@ -283,42 +302,33 @@ def refresh_stale_evaluations(
 
     now = now or timezone.now()
     stale = [
-        _Episode(
-            rule_columns=episode_row(values),
-            time_zone=values["patient__timezone"],
-            clinic_id=values["patient__user__clinic_id"],
-            sort_name=sort_name(values),
-        )
-        for values in stale_episodes(episodes, now=now)
-        .order_by()
-        .values(*EPISODE_RULE_FIELDS, "patient__timezone", "patient__user__clinic_id", *NAME_FIELDS)
+        episode_columns(values)
+        for values in stale_episodes(episodes, now=now).order_by().values(*EPISODE_COLUMNS)
     ]
     if not stale:
         return 0
     todays: dict[str, dt.date] = {}
-    for row in stale:
-        if row.time_zone not in todays:
-            todays[row.time_zone] = now.astimezone(zoneinfo.ZoneInfo(row.time_zone)).date()
-    ids = [row.rule_columns.id for row in stale]
+    for episode in stale:
+        if episode.time_zone not in todays:
+            todays[episode.time_zone] = now.astimezone(zoneinfo.ZoneInfo(episode.time_zone)).date()
+    ids = [episode.rule_columns.id for episode in stale]
     ranks = unresolved_alert_ranks(ids)
     with cyclic_gc_paused():
         inputs = read_rule_inputs(ids, until=max(todays.values()))
-        thresholds = thresholds_for_clinics(row.clinic_id for row in stale)
+        thresholds = thresholds_for_clinics(episode.clinic_id for episode in stale)
         rows = []
-        for row in stale:
-            as_of = todays[row.time_zone]
-            data = inputs.episode_data(row.rule_columns)
+        for episode in stale:
+            as_of = todays[episode.time_zone]
+            data = inputs.episode_data(episode.rule_columns)
             rows.append(
                 evaluation_row(
-                    episode_id=row.rule_columns.id,
-                    evaluation=rules.evaluate(data, thresholds[row.clinic_id], as_of),
+                    episode=episode,
+                    evaluation=rules.evaluate(data, thresholds[episode.clinic_id], as_of),
                     data=data,
                     as_of=as_of,
-                    time_zone=row.time_zone,
                     now=now,
                     alerts_synced=False,
-                    alert_rank=ranks.get(row.rule_columns.id, NO_URGENCY),
-                    sort_name=row.sort_name,
+                    alert_rank=ranks.get(episode.rule_columns.id, NO_URGENCY),
                 )
             )
     store_evaluations(rows)
