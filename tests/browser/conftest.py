@@ -95,6 +95,21 @@ def spanish_phone(chromium: tuple[Any, Any], live_server: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def laptop(chromium: tuple[Any, Any], live_server: Any) -> Iterator[Any]:
+    """A page in a desktop browser (1366 × 900, mouse, no touch), in British English."""
+    _, browser = chromium
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, base_url=live_server.url, locale="en-GB"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS

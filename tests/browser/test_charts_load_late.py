@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +26,6 @@ pytestmark = pytest.mark.browser
 CHARTS = ("chart-pain", "chart-faam", "chart-psfs", "chart-rom", "chart-adherence")
 PLOTLY_JS = re.compile(r"/static/vendor/plotly-pais(\.[0-9a-f]+)?\.min\.js$")
 MANIFEST = Path(settings.BASE_DIR) / "tools" / "plotly" / "bundle.json"
-
-
-@pytest.fixture
-def laptop(chromium: tuple[Any, Any], live_server: Any) -> Iterator[Any]:
-    _, browser = chromium
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900}, base_url=live_server.url, locale="en-GB"
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def sign_in_as_the_therapist(page: Any) -> None:
