@@ -586,8 +586,12 @@ def psfs_summary(series: CourseSeries, function: FunctionSeries) -> str:
     target = function.psfs_target
     if target is not None:
         sentences.append(
+            # Mid-sentence: "an important improvement of the PSFS", not "of The PSFS".
             _target_sentence(
-                name=name, target=target, current=function.psfs_current, mcid=function.psfs_mcid
+                name=gettext("the PSFS"),
+                target=target,
+                current=function.psfs_current,
+                mcid=function.psfs_mcid,
             )
         )
     return ". ".join(sentences) + "."

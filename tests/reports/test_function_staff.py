@@ -139,9 +139,10 @@ def test_the_episode_page_shows_progress_charts_windows_and_responses(cast):
     psfs = figure(html, "chart-psfs")
     psfs_shapes = {s["name"]: s for s in psfs["layout"]["shapes"]}
     assert [psfs_shapes["mcid_band"]["y0"], psfs_shapes["mcid_band"]["y1"]] == [4.7, 10]
-    summary = section(html, "chart-faam-summary") if False else text_of(html)
-    assert "FAAM Sports went from 28.1 on day 1 to 31.3 on day 42 (+3.1 points)" in summary, summary
-    assert "to 37.1 or above (band); the latest score is below it" in summary
+    assert "FAAM Sports went from 28.1 on day 1 to 31.3 on day 42 (+3.1 points)" in words, words
+    assert "to 37.1 or above (band); the latest score is below it" in words
+    # The PSFS's summary names it mid-sentence in lower case ("of the PSFS", not "of The PSFS").
+    assert "A clinically important improvement of the PSFS is 2.0 points, to 4.7" in words
 
     # Due / done: baseline and review done, the overdue day's window still ahead.
     windows = section(html, "questionnaires-title")
